@@ -1,0 +1,47 @@
+// Embedded storage driver (PGlite, Postgres in WebAssembly): the default, keeping its files under the data dir.
+
+import { PGlite } from '@electric-sql/pglite'
+import { drizzle } from 'drizzle-orm/pglite'
+import { migrate } from 'drizzle-orm/pglite/migrator'
+import type { Storage } from '../../../src/contracts/storage.ts'
+import { MIGRATIONS_FOLDER } from '../migrations.ts'
+import { createDrizzleStorage } from '../queries.ts'
+import * as schema from '../schema.ts'
+
+export interface PgliteStorageOptions {
+  /** A directory for the database files; omit for a throw-away in-memory database. */
+  dataDir?: string
+}
+
+/**
+ * PGlite has one connection, and statements of concurrent callers would interleave inside
+ * each other's transactions; so every storage call runs alone, in arrival order.
+ */
+function serializeCalls<T extends object>(target: T): T {
+  let tail: Promise<unknown> = Promise.resolve()
+  const wrapped = { ...target }
+  for (const [key, value] of Object.entries(target)) {
+    if (typeof value !== 'function') continue
+    ;(wrapped as Record<string, unknown>)[key] = (...args: unknown[]) => {
+      const run = tail.then(() => value.apply(target, args))
+      tail = run.catch(() => {})
+      return run
+    }
+  }
+  return wrapped
+}
+
+export function createPgliteStorage({ dataDir }: PgliteStorageOptions = {}) {
+  const client = new PGlite(dataDir)
+  const db = drizzle({ client, schema })
+  const storage = createDrizzleStorage(db, {
+    driver: 'pglite',
+    async migrate() {
+      await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER })
+    },
+    async close() {
+      await client.close()
+    },
+  }) satisfies Storage
+  return serializeCalls(storage)
+}

@@ -1,0 +1,41 @@
+// PostgreSQL storage driver (postgres.js): chosen when DATABASE_URL is set; several processes may share it.
+
+import { drizzle } from 'drizzle-orm/postgres-js'
+import { migrate } from 'drizzle-orm/postgres-js/migrator'
+import postgres from 'postgres'
+import type { Storage } from '../../../src/contracts/storage.ts'
+import { MIGRATIONS_FOLDER } from '../migrations.ts'
+import { createDrizzleStorage } from '../queries.ts'
+import * as schema from '../schema.ts'
+
+/** Arbitrary but fixed: every Ephemail process takes this advisory lock while migrating. */
+const MIGRATION_LOCK_ID = 72_946_311
+
+export interface PostgresStorageOptions {
+  url: string
+  /** Connections in the pool; group commit keeps the write path to a few of them. */
+  poolSize?: number
+}
+
+export function createPostgresStorage({ url, poolSize = 10 }: PostgresStorageOptions) {
+  const client = postgres(url, { max: poolSize, onnotice: () => {} })
+  const db = drizzle({ client, schema })
+  return createDrizzleStorage(db, {
+    driver: 'postgres',
+    async migrate() {
+      // drizzle's migrator takes no lock of its own: without this, two processes starting
+      // together would both try to create the tables.
+      const lockHolder = await client.reserve()
+      try {
+        await lockHolder`select pg_advisory_lock(${MIGRATION_LOCK_ID})`
+        await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER })
+      } finally {
+        await lockHolder`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`
+        lockHolder.release()
+      }
+    },
+    async close() {
+      await client.end({ timeout: 5 })
+    },
+  }) satisfies Storage
+}

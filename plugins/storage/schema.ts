@@ -1,0 +1,67 @@
+// The one database schema (drizzle pg-core) that both storage drivers share; drizzle-kit makes the migrations from it.
+
+import { sql } from 'drizzle-orm'
+import {
+  boolean,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core'
+import type { ParsedMail } from '../../src/lib/mail.ts'
+import type { Envelope } from '../../src/lib/types.ts'
+
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+  dataType: () => 'bytea',
+})
+
+export const mailboxes = pgTable(
+  'mailboxes',
+  {
+    id: uuid('id').primaryKey(),
+    address: text('address').notNull(),
+    localPart: text('local_part').notNull(),
+    domain: text('domain').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (table) => [
+    uniqueIndex('mailboxes_address_key').on(table.address),
+    uniqueIndex('mailboxes_token_hash_key').on(table.tokenHash),
+    index('mailboxes_expires_at_idx').on(table.expiresAt),
+  ],
+)
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: uuid('id').primaryKey(),
+    mailboxId: uuid('mailbox_id')
+      .notNull()
+      .references(() => mailboxes.id, { onDelete: 'cascade' }),
+    receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull(),
+    size: integer('size').notNull(),
+    seen: boolean('seen').notNull().default(false),
+    fromAddress: text('from_address'),
+    fromName: text('from_name'),
+    subject: text('subject'),
+    hasAttachments: boolean('has_attachments').notNull().default(false),
+    envelope: jsonb('envelope').$type<Envelope>().notNull(),
+    parsed: jsonb('parsed').$type<ParsedMail>(),
+    parseError: text('parse_error'),
+    raw: bytea('raw').notNull(),
+  },
+  // Ids are UUIDv7, so (mailbox_id, id DESC) is "newest first" and doubles as the cursor.
+  (table) => [index('messages_mailbox_id_id_idx').on(table.mailboxId, sql`${table.id} DESC`)],
+)
+
+export const settings = pgTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+})

@@ -1,0 +1,75 @@
+// Storage contract: every driver (PostgreSQL, PGlite) offers exactly these operations.
+
+import type { ParsedMail } from '../lib/mail.ts'
+import type { Envelope, Mailbox, MessageSummary, StoredMessage } from '../lib/types.ts'
+
+export interface NewMailbox extends Mailbox {
+  /** SHA-256 of the mailbox's bearer token; the token itself is never stored. */
+  tokenHash: string
+}
+
+export interface NewMessage {
+  id: string
+  mailboxId: string
+  receivedAt: Date
+  raw: Uint8Array
+  envelope: Envelope
+  parsed: ParsedMail | null
+  parseError: string | null
+}
+
+export interface MailboxChange {
+  localPart: string
+  domain: string
+  address: string
+  expiresAt: Date
+}
+
+export interface MessagePage {
+  items: MessageSummary[]
+  /** Pass as `before` to get the next (older) page; null on the last page. */
+  nextCursor: string | null
+}
+
+export interface ExpiredBatch {
+  /** Mailboxes deleted in this call (their messages went first). */
+  mailboxIds: string[]
+  messagesDeleted: number
+}
+
+/**
+ * Every read takes `now` so that a mailbox past its expiry is invisible at once, even
+ * before the sweeper has deleted it.
+ */
+export interface Storage {
+  readonly driver: 'postgres' | 'pglite'
+  /** Applies pending migrations; safe when several processes start together. */
+  migrate(): Promise<void>
+  ping(): Promise<void>
+  close(): Promise<void>
+
+  insertMailbox(mailbox: NewMailbox): Promise<'created' | 'address-taken'>
+  findLiveMailboxByAddress(address: string, now: Date): Promise<Mailbox | null>
+  findLiveMailboxByTokenHash(tokenHash: string, now: Date): Promise<Mailbox | null>
+  findLiveMailboxesByAddresses(addresses: string[], now: Date): Promise<Mailbox[]>
+  updateMailbox(id: string, change: MailboxChange): Promise<Mailbox | 'address-taken' | null>
+  deleteMailbox(id: string): Promise<boolean>
+
+  /** Writes all messages in one transaction: all are stored or none is. */
+  insertMessages(messages: NewMessage[]): Promise<void>
+  listMessages(mailboxId: string, options: { limit: number; before?: string }): Promise<MessagePage>
+  getMessage(id: string, now: Date): Promise<StoredMessage | null>
+  getRawMessage(id: string, now: Date): Promise<{ mailboxId: string; raw: Uint8Array } | null>
+  setMessageSeen(id: string, seen: boolean, now: Date): Promise<MessageSummary | null>
+  deleteMessage(id: string, now: Date): Promise<boolean>
+  deleteMessagesOfMailbox(mailboxId: string): Promise<number>
+  /**
+   * One bounded sweep step: deletes up to `batchSize` messages of expired mailboxes, then (when
+   * those are gone) up to `batchSize` expired mailboxes. Call again while a step comes back full.
+   */
+  deleteExpired(now: Date, batchSize: number): Promise<ExpiredBatch>
+
+  getSetting(key: string): Promise<string | null>
+  /** Stores the value unless the key exists; returns whichever value is stored afterwards. */
+  putSettingIfAbsent(key: string, value: string): Promise<string>
+}

@@ -1,0 +1,90 @@
+// RFC 9457 problem details: the one error shape every HTTP failure is reported in.
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
+
+/** Stable problem type slugs; each becomes `https://ephemail.dev/problems/<slug>`. */
+export type ProblemSlug =
+  | 'bad-request'
+  | 'validation-failed'
+  | 'malformed-json'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not-found'
+  | 'method-not-allowed'
+  | 'conflict'
+  | 'payload-too-large'
+  | 'unsupported-media-type'
+  | 'service-unavailable'
+  | 'internal-error'
+
+export const PROBLEM_TYPE_BASE = 'https://ephemail.dev/problems/'
+
+const TITLES: Record<ProblemSlug, string> = {
+  'bad-request': 'Bad request',
+  'validation-failed': 'Request validation failed',
+  'malformed-json': 'Malformed JSON body',
+  unauthorized: 'Authentication required',
+  forbidden: 'Not allowed',
+  'not-found': 'Not found',
+  'method-not-allowed': 'Method not allowed',
+  conflict: 'Conflict',
+  'payload-too-large': 'Payload too large',
+  'unsupported-media-type': 'Unsupported media type',
+  'service-unavailable': 'Service unavailable',
+  'internal-error': 'Internal server error',
+}
+
+export interface Problem {
+  type: string
+  title: string
+  status: number
+  detail: string
+  instance?: string
+  /** Extension member: per-field validation errors. */
+  errors?: { path: string; message: string }[]
+}
+
+/** The single error type of the project: thrown anywhere, rendered once as problem+json. */
+export class ProblemError extends Error {
+  readonly status: number
+  readonly slug: ProblemSlug
+  readonly headers: Record<string, string>
+  readonly errors: Problem['errors']
+
+  constructor(
+    status: number,
+    slug: ProblemSlug,
+    detail: string,
+    options: { headers?: Record<string, string>; errors?: Problem['errors'] } = {},
+  ) {
+    super(detail)
+    this.name = 'ProblemError'
+    this.status = status
+    this.slug = slug
+    this.headers = options.headers ?? {}
+    this.errors = options.errors
+  }
+
+  toProblem(instance?: string): Problem {
+    return problem(this.status, this.slug, this.message, { instance, errors: this.errors })
+  }
+}
+
+export function problem(
+  status: number,
+  slug: ProblemSlug,
+  detail: string,
+  extra: { instance?: string; errors?: Problem['errors'] } = {},
+): Problem {
+  const body: Problem = { type: PROBLEM_TYPE_BASE + slug, title: TITLES[slug], status, detail }
+  if (extra.instance) body.instance = extra.instance
+  if (extra.errors?.length) body.errors = extra.errors
+  return body
+}
+
+export function problemResponse(body: Problem, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status: body.status,
+    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...headers },
+  })
+}

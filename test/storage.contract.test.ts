@@ -1,0 +1,189 @@
+// One contract suite, run against every storage driver: the real PostgreSQL server and embedded PGlite.
+
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { createPgliteStorage } from '../plugins/storage/pglite/index.ts'
+import { createPostgresStorage } from '../plugins/storage/postgres/index.ts'
+import type { NewMessage, Storage } from '../src/contracts/storage.ts'
+import { uuidv7 } from '../src/lib/ids.ts'
+import { parseMail } from '../src/lib/mail.ts'
+import { createTestDatabase, postgresAvailable } from './support/postgres.ts'
+
+const HOUR = 3_600_000
+
+function mailbox(localPart: string, expiresAt: Date, domain = 'contract.test') {
+  return {
+    id: crypto.randomUUID(),
+    localPart,
+    domain,
+    address: `${localPart}@${domain}`,
+    tokenHash: `hash-${localPart}-${crypto.randomUUID()}`,
+    createdAt: new Date(),
+    expiresAt,
+  }
+}
+
+async function message(mailboxId: string, subject: string, receivedAt = new Date()): Promise<NewMessage> {
+  const raw = new TextEncoder().encode(
+    `From: "Sender Name" <sender@example.org>\r\nTo: someone@contract.test\r\nSubject: ${subject}\r\n` +
+      `Content-Type: text/plain; charset=utf-8\r\n\r\nBody of ${subject}\r\n`,
+  )
+  return {
+    id: uuidv7(receivedAt.getTime()),
+    mailboxId,
+    receivedAt,
+    raw,
+    envelope: { mailFrom: 'sender@example.org', rcptTo: ['someone@contract.test'], remoteAddress: '127.0.0.1', helo: 'client.test', source: 'smtp' },
+    parsed: await parseMail(raw),
+    parseError: null,
+  }
+}
+
+function storageContract(name: string, open: () => Promise<{ storage: Storage; dispose: () => Promise<void> }>) {
+  describe(`storage contract: ${name}`, () => {
+    let storage: Storage
+    let dispose: () => Promise<void>
+    const now = () => new Date()
+
+    beforeAll(async () => {
+      ;({ storage, dispose } = await open())
+      await storage.migrate()
+      await storage.migrate() // idempotent: a second start must not fail
+    })
+    afterAll(async () => {
+      await storage.close()
+      await dispose()
+    })
+
+    test('ping answers', async () => {
+      await storage.ping()
+    })
+
+    test('a mailbox address is unique and found only while live', async () => {
+      const live = mailbox('alive', new Date(Date.now() + HOUR))
+      expect(await storage.insertMailbox(live)).toBe('created')
+      expect(await storage.insertMailbox({ ...live, id: crypto.randomUUID(), tokenHash: 'other' })).toBe('address-taken')
+      expect((await storage.findLiveMailboxByAddress('alive@contract.test', now()))?.id).toBe(live.id)
+      expect((await storage.findLiveMailboxByTokenHash(live.tokenHash, now()))?.address).toBe(live.address)
+
+      const dead = mailbox('dead', new Date(Date.now() - 1000))
+      await storage.insertMailbox(dead)
+      expect(await storage.findLiveMailboxByAddress('dead@contract.test', now())).toBeNull()
+      expect(await storage.findLiveMailboxByTokenHash(dead.tokenHash, now())).toBeNull()
+      const found = await storage.findLiveMailboxesByAddresses(['alive@contract.test', 'dead@contract.test', 'x@y.test'], now())
+      expect(found.map((m) => m.address)).toEqual(['alive@contract.test'])
+    })
+
+    test('messages list newest first with a cursor, and read back in full', async () => {
+      const box = mailbox('lister', new Date(Date.now() + HOUR))
+      await storage.insertMailbox(box)
+      const base = Date.now() - 10_000
+      const batch = await Promise.all([0, 1, 2, 3, 4].map((i) => message(box.id, `Message ${i}`, new Date(base + i * 1000))))
+      await storage.insertMessages(batch)
+
+      const first = await storage.listMessages(box.id, { limit: 2 })
+      expect(first.items.map((m) => m.subject)).toEqual(['Message 4', 'Message 3'])
+      expect(first.nextCursor).not.toBeNull()
+      const second = await storage.listMessages(box.id, { limit: 2, before: first.nextCursor as string })
+      expect(second.items.map((m) => m.subject)).toEqual(['Message 2', 'Message 1'])
+      const last = await storage.listMessages(box.id, { limit: 2, before: second.nextCursor as string })
+      expect(last.items.map((m) => m.subject)).toEqual(['Message 0'])
+      expect(last.nextCursor).toBeNull()
+
+      const summary = first.items[0]
+      expect(summary?.from).toEqual({ address: 'sender@example.org', name: 'Sender Name' })
+      expect(summary?.seen).toBe(false)
+      expect(summary?.size).toBe((batch[4] as NewMessage).raw.byteLength)
+
+      const full = await storage.getMessage((batch[4] as NewMessage).id, now())
+      expect(full?.parsed?.text?.trim()).toBe('Body of Message 4')
+      expect(full?.envelope.helo).toBe('client.test')
+      const raw = await storage.getRawMessage((batch[4] as NewMessage).id, now())
+      expect(new TextDecoder().decode(raw?.raw)).toContain('Subject: Message 4')
+      expect(raw?.mailboxId).toBe(box.id)
+    })
+
+    test('insertMessages is all or nothing', async () => {
+      const box = mailbox('atomic', new Date(Date.now() + HOUR))
+      await storage.insertMailbox(box)
+      const good = await message(box.id, 'good')
+      const orphan = await message(crypto.randomUUID(), 'orphan') // no such mailbox: FK violation
+      await expect(storage.insertMessages([good, orphan])).rejects.toThrow()
+      expect((await storage.listMessages(box.id, { limit: 10 })).items).toHaveLength(0)
+    })
+
+    test('seen flag, delete one, clear all', async () => {
+      const box = mailbox('flags', new Date(Date.now() + HOUR))
+      await storage.insertMailbox(box)
+      const items = await Promise.all(['a', 'b', 'c'].map((s) => message(box.id, s)))
+      await storage.insertMessages(items)
+      const [a, b] = items as [NewMessage, NewMessage]
+      expect((await storage.setMessageSeen(a.id, true, now()))?.seen).toBe(true)
+      expect((await storage.getMessage(a.id, now()))?.seen).toBe(true)
+      expect(await storage.deleteMessage(b.id, now())).toBe(true)
+      expect(await storage.deleteMessage(b.id, now())).toBe(false)
+      expect(await storage.getMessage(b.id, now())).toBeNull()
+      expect(await storage.deleteMessagesOfMailbox(box.id)).toBe(2)
+      expect((await storage.listMessages(box.id, { limit: 10 })).items).toHaveLength(0)
+    })
+
+    test('rename keeps messages and refuses a taken address', async () => {
+      const box = mailbox('before', new Date(Date.now() + HOUR))
+      const other = mailbox('occupied', new Date(Date.now() + HOUR))
+      await storage.insertMailbox(box)
+      await storage.insertMailbox(other)
+      await storage.insertMessages([await message(box.id, 'kept')])
+      const change = { localPart: 'after', domain: 'contract.test', address: 'after@contract.test', expiresAt: box.expiresAt }
+      expect(await storage.updateMailbox(box.id, change)).toMatchObject({ id: box.id, address: 'after@contract.test' })
+      expect(await storage.findLiveMailboxByAddress('before@contract.test', now())).toBeNull()
+      expect((await storage.listMessages(box.id, { limit: 10 })).items[0]?.subject).toBe('kept')
+      expect(await storage.updateMailbox(box.id, { ...change, localPart: 'occupied', address: other.address })).toBe(
+        'address-taken',
+      )
+      expect(await storage.updateMailbox(crypto.randomUUID(), change)).toBeNull()
+    })
+
+    test('messages of an expired mailbox are invisible before the sweep and gone after it', async () => {
+      const box = mailbox('expiring', new Date(Date.now() + HOUR))
+      await storage.insertMailbox(box)
+      const msgs = await Promise.all(Array.from({ length: 7 }, (_, i) => message(box.id, `m${i}`)))
+      await storage.insertMessages(msgs)
+      const first = msgs[0] as NewMessage
+      const later = new Date(Date.now() + 2 * HOUR)
+      expect(await storage.getMessage(first.id, later)).toBeNull()
+      expect(await storage.getRawMessage(first.id, later)).toBeNull()
+      expect(await storage.deleteMessage(first.id, later)).toBe(false)
+
+      // Sweep in steps of 3: the steps come back full until the messages run out.
+      const steps = []
+      for (;;) {
+        const step = await storage.deleteExpired(later, 3)
+        steps.push(step)
+        if (step.messagesDeleted < 3 && step.mailboxIds.length < 3) break
+      }
+      const totalMessages = steps.reduce((sum, step) => sum + step.messagesDeleted, 0)
+      const deletedBoxes = steps.flatMap((step) => step.mailboxIds)
+      expect(totalMessages).toBeGreaterThanOrEqual(7)
+      expect(deletedBoxes).toContain(box.id)
+      expect(steps[0]?.messagesDeleted).toBe(3)
+      expect(await storage.getMessage(first.id, now())).toBeNull()
+      expect(await storage.findLiveMailboxByAddress(box.address, now())).toBeNull()
+    })
+
+    test('settings keep the first value written', async () => {
+      expect(await storage.getSetting('contract-key')).toBeNull()
+      expect(await storage.putSettingIfAbsent('contract-key', 'first')).toBe('first')
+      expect(await storage.putSettingIfAbsent('contract-key', 'second')).toBe('first')
+      expect(await storage.getSetting('contract-key')).toBe('first')
+    })
+  })
+}
+
+storageContract('pglite (in memory)', async () => ({ storage: createPgliteStorage(), dispose: async () => {} }))
+
+const hasPostgres = await postgresAvailable()
+if (hasPostgres) {
+  storageContract('postgres', async () => {
+    const database = await createTestDatabase()
+    return { storage: createPostgresStorage({ url: database.url, poolSize: 4 }), dispose: database.drop }
+  })
+}
