@@ -32,13 +32,22 @@ async function message(mailboxId: string, subject: string, receivedAt = new Date
     mailboxId,
     receivedAt,
     raw,
-    envelope: { mailFrom: 'sender@example.org', rcptTo: ['someone@contract.test'], remoteAddress: '127.0.0.1', helo: 'client.test', source: 'smtp' },
+    envelope: {
+      mailFrom: 'sender@example.org',
+      rcptTo: ['someone@contract.test'],
+      remoteAddress: '127.0.0.1',
+      helo: 'client.test',
+      source: 'smtp',
+    },
     parsed: await parseMail(raw),
     parseError: null,
   }
 }
 
-function storageContract(name: string, open: () => Promise<{ storage: Storage; dispose: () => Promise<void> }>) {
+function storageContract(
+  name: string,
+  open: () => Promise<{ storage: Storage; dispose: () => Promise<void> }>,
+) {
   describe(`storage contract: ${name}`, () => {
     let storage: Storage
     let dispose: () => Promise<void>
@@ -61,7 +70,9 @@ function storageContract(name: string, open: () => Promise<{ storage: Storage; d
     test('a mailbox address is unique and found only while live', async () => {
       const live = mailbox('alive', new Date(Date.now() + HOUR))
       expect(await storage.insertMailbox(live)).toBe('created')
-      expect(await storage.insertMailbox({ ...live, id: crypto.randomUUID(), tokenHash: 'other' })).toBe('address-taken')
+      expect(await storage.insertMailbox({ ...live, id: crypto.randomUUID(), tokenHash: 'other' })).toBe(
+        'address-taken',
+      )
       expect((await storage.findLiveMailboxByAddress('alive@contract.test', now()))?.id).toBe(live.id)
       expect((await storage.findLiveMailboxByTokenHash(live.tokenHash, now()))?.address).toBe(live.address)
 
@@ -69,7 +80,10 @@ function storageContract(name: string, open: () => Promise<{ storage: Storage; d
       await storage.insertMailbox(dead)
       expect(await storage.findLiveMailboxByAddress('dead@contract.test', now())).toBeNull()
       expect(await storage.findLiveMailboxByTokenHash(dead.tokenHash, now())).toBeNull()
-      const found = await storage.findLiveMailboxesByAddresses(['alive@contract.test', 'dead@contract.test', 'x@y.test'], now())
+      const found = await storage.findLiveMailboxesByAddresses(
+        ['alive@contract.test', 'dead@contract.test', 'x@y.test'],
+        now(),
+      )
       expect(found.map((m) => m.address)).toEqual(['alive@contract.test'])
     })
 
@@ -77,7 +91,9 @@ function storageContract(name: string, open: () => Promise<{ storage: Storage; d
       const box = mailbox('lister', new Date(Date.now() + HOUR))
       await storage.insertMailbox(box)
       const base = Date.now() - 10_000
-      const batch = await Promise.all([0, 1, 2, 3, 4].map((i) => message(box.id, `Message ${i}`, new Date(base + i * 1000))))
+      const batch = await Promise.all(
+        [0, 1, 2, 3, 4].map((i) => message(box.id, `Message ${i}`, new Date(base + i * 1000))),
+      )
       await storage.insertMessages(batch)
 
       const first = await storage.listMessages(box.id, { limit: 2 })
@@ -132,13 +148,21 @@ function storageContract(name: string, open: () => Promise<{ storage: Storage; d
       await storage.insertMailbox(box)
       await storage.insertMailbox(other)
       await storage.insertMessages([await message(box.id, 'kept')])
-      const change = { localPart: 'after', domain: 'contract.test', address: 'after@contract.test', expiresAt: box.expiresAt }
-      expect(await storage.updateMailbox(box.id, change)).toMatchObject({ id: box.id, address: 'after@contract.test' })
+      const change = {
+        localPart: 'after',
+        domain: 'contract.test',
+        address: 'after@contract.test',
+        expiresAt: box.expiresAt,
+      }
+      expect(await storage.updateMailbox(box.id, change)).toMatchObject({
+        id: box.id,
+        address: 'after@contract.test',
+      })
       expect(await storage.findLiveMailboxByAddress('before@contract.test', now())).toBeNull()
       expect((await storage.listMessages(box.id, { limit: 10 })).items[0]?.subject).toBe('kept')
-      expect(await storage.updateMailbox(box.id, { ...change, localPart: 'occupied', address: other.address })).toBe(
-        'address-taken',
-      )
+      expect(
+        await storage.updateMailbox(box.id, { ...change, localPart: 'occupied', address: other.address }),
+      ).toBe('address-taken')
       expect(await storage.updateMailbox(crypto.randomUUID(), change)).toBeNull()
     })
 
@@ -178,7 +202,10 @@ function storageContract(name: string, open: () => Promise<{ storage: Storage; d
   })
 }
 
-storageContract('pglite (in memory)', async () => ({ storage: createPgliteStorage(), dispose: async () => {} }))
+storageContract('pglite (in memory)', async () => ({
+  storage: createPgliteStorage(),
+  dispose: async () => {},
+}))
 
 const hasPostgres = await postgresAvailable()
 if (hasPostgres) {

@@ -4,7 +4,7 @@ import { and, desc, eq, gt, inArray, lt, lte, sql } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import type { MailboxChange, NewMailbox, NewMessage, Storage } from '../../src/contracts/storage.ts'
 import type { Mailbox, MessageSummary } from '../../src/lib/types.ts'
-import * as schema from './schema.ts'
+import type * as schema from './schema.ts'
 import { mailboxes, messages, settings } from './schema.ts'
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>
@@ -85,7 +85,10 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
   const liveMessage = (id: string, now: Date) =>
     and(
       eq(messages.id, id),
-      inArray(messages.mailboxId, db.select({ id: mailboxes.id }).from(mailboxes).where(gt(mailboxes.expiresAt, now))),
+      inArray(
+        messages.mailboxId,
+        db.select({ id: mailboxes.id }).from(mailboxes).where(gt(mailboxes.expiresAt, now)),
+      ),
     )
 
   return {
@@ -133,7 +136,11 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
 
     async updateMailbox(id, change: MailboxChange) {
       try {
-        const [row] = await db.update(mailboxes).set(change).where(eq(mailboxes.id, id)).returning(mailboxColumns)
+        const [row] = await db
+          .update(mailboxes)
+          .set(change)
+          .where(eq(mailboxes.id, id))
+          .returning(mailboxColumns)
         return (row as Mailbox | undefined) ?? null
       } catch (error) {
         if (isUniqueViolation(error)) return 'address-taken'
@@ -155,11 +162,23 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
       const rows = await db
         .select(summaryColumns)
         .from(messages)
-        .where(before ? and(eq(messages.mailboxId, mailboxId), lt(messages.id, before)) : eq(messages.mailboxId, mailboxId))
+        .where(
+          before
+            ? and(eq(messages.mailboxId, mailboxId), lt(messages.id, before))
+            : eq(messages.mailboxId, mailboxId),
+        )
         .orderBy(desc(messages.id))
         .limit(limit + 1)
       const items = rows.slice(0, limit).map(toSummary)
       return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null }
+    },
+
+    async findMessageOwner(id, now) {
+      const [row] = await db
+        .select({ mailboxId: messages.mailboxId })
+        .from(messages)
+        .where(liveMessage(id, now))
+      return row?.mailboxId ?? null
     },
 
     async getMessage(id, now) {
@@ -186,7 +205,11 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
     },
 
     async setMessageSeen(id, seen, now) {
-      const [row] = await db.update(messages).set({ seen }).where(liveMessage(id, now)).returning(summaryColumns)
+      const [row] = await db
+        .update(messages)
+        .set({ seen })
+        .where(liveMessage(id, now))
+        .returning(summaryColumns)
       return row ? toSummary(row) : null
     },
 
@@ -227,7 +250,11 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
         .where(
           inArray(
             mailboxes.id,
-            db.select({ id: mailboxes.id }).from(mailboxes).where(lte(mailboxes.expiresAt, now)).limit(batchSize),
+            db
+              .select({ id: mailboxes.id })
+              .from(mailboxes)
+              .where(lte(mailboxes.expiresAt, now))
+              .limit(batchSize),
           ),
         )
         .returning({ id: mailboxes.id })

@@ -58,8 +58,10 @@ export interface Storage {
   /** Writes all messages in one transaction: all are stored or none is. */
   insertMessages(messages: NewMessage[]): Promise<void>
   listMessages(mailboxId: string, options: { limit: number; before?: string }): Promise<MessagePage>
+  /** The mailbox a live message belongs to: a cheap ownership check before changing it. */
+  findMessageOwner(id: string, now: Date): Promise<string | null>
   getMessage(id: string, now: Date): Promise<StoredMessage | null>
-  getRawMessage(id: string, now: Date): Promise<{ mailboxId: string; raw: Uint8Array } | null>
+  getRawMessage(id: string, now: Date): Promise<{ mailboxId: string; raw: Uint8Array<ArrayBuffer> } | null>
   setMessageSeen(id: string, seen: boolean, now: Date): Promise<MessageSummary | null>
   deleteMessage(id: string, now: Date): Promise<boolean>
   deleteMessagesOfMailbox(mailboxId: string): Promise<number>

@@ -23,7 +23,7 @@ export function createGroupCommitter<I, O>(
       const batch = waiting.splice(0, maxBatchSize)
       try {
         const results = await commit(batch.map((entry) => entry.item))
-        batch.forEach((entry, i) => entry.resolve(results[i] as O))
+        for (const [i, entry] of batch.entries()) entry.resolve(results[i] as O)
       } catch (error) {
         for (const entry of batch) entry.reject(error)
       }

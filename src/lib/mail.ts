@@ -55,7 +55,8 @@ function flattenAddresses(addresses: Address[] | Address | undefined): MailAddre
   const list = Array.isArray(addresses) ? addresses : [addresses]
   const out: MailAddress[] = []
   for (const entry of list) {
-    if (entry.group) for (const member of entry.group) out.push({ name: member.name, address: member.address })
+    if (entry.group)
+      for (const member of entry.group) out.push({ name: member.name, address: member.address })
     else if (entry.address !== undefined) out.push({ name: entry.name, address: entry.address })
   }
   return out
@@ -97,7 +98,7 @@ export async function parseMail(raw: Uint8Array): Promise<ParsedMail> {
 export async function readAttachment(
   raw: Uint8Array,
   attachmentId: string,
-): Promise<{ info: AttachmentInfo; content: Uint8Array } | null> {
+): Promise<{ info: AttachmentInfo; content: Uint8Array<ArrayBuffer> } | null> {
   const email = await PostalMime.parse(raw, PARSE_OPTIONS)
   const index = Number(attachmentId) - 1
   const attachment = Number.isInteger(index) ? email.attachments[index] : undefined

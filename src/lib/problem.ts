@@ -12,6 +12,10 @@ export type ProblemSlug =
   | 'not-found'
   | 'method-not-allowed'
   | 'conflict'
+  | 'address-taken'
+  | 'unknown-domain'
+  | 'invalid-local-part'
+  | 'ttl-out-of-range'
   | 'payload-too-large'
   | 'unsupported-media-type'
   | 'service-unavailable'
@@ -28,6 +32,10 @@ const TITLES: Record<ProblemSlug, string> = {
   'not-found': 'Not found',
   'method-not-allowed': 'Method not allowed',
   conflict: 'Conflict',
+  'address-taken': 'Address already taken',
+  'unknown-domain': 'Unknown domain',
+  'invalid-local-part': 'Invalid local part',
+  'ttl-out-of-range': 'Lifetime out of range',
   'payload-too-large': 'Payload too large',
   'unsupported-media-type': 'Unsupported media type',
   'service-unavailable': 'Service unavailable',
@@ -87,4 +95,11 @@ export function problemResponse(body: Problem, headers: Record<string, string> =
     status: body.status,
     headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...headers },
   })
+}
+
+/** The challenge every 401 carries (RFC 6750): credentials are bearer tokens. */
+export const BEARER_CHALLENGE = 'Bearer realm="ephemail"'
+
+export function unauthorized(detail: string): ProblemError {
+  return new ProblemError(401, 'unauthorized', detail, { headers: { 'www-authenticate': BEARER_CHALLENGE } })
 }

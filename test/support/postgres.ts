@@ -2,7 +2,8 @@
 
 import postgres from 'postgres'
 
-export const TEST_POSTGRES_URL = process.env.EPHEMAIL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+export const TEST_POSTGRES_URL =
+  process.env.EPHEMAIL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
 /** True when the server answers; CI sets EPHEMAIL_REQUIRE_SERVICES=1 so absence fails instead of skipping. */
 export async function postgresAvailable(): Promise<boolean> {

@@ -1,0 +1,29 @@
+// Bearer auth: `Authorization: Bearer <key>` with either the admin key or a mailbox's own token.
+
+import type { AuthPlugin, Principal } from '../../../src/contracts/auth.ts'
+import { digestsEqual, sha256Hex } from '../../../src/lib/ids.ts'
+import { unauthorized } from '../../../src/lib/problem.ts'
+import type { Mailbox } from '../../../src/lib/types.ts'
+
+export interface BearerAuthOptions {
+  /** SHA-256 (hex) of the admin key. */
+  adminKeyHash: string
+  findMailboxByTokenHash(tokenHash: string): Promise<Mailbox | null>
+}
+
+export function createBearerAuth({ adminKeyHash, findMailboxByTokenHash }: BearerAuthOptions) {
+  return {
+    name: 'bearer',
+    async authenticate(request): Promise<Principal | null> {
+      const header = request.headers.get('authorization')
+      if (header === null) return null
+      const match = /^Bearer[ \t]+(\S+)\s*$/i.exec(header)
+      if (!match) throw unauthorized('The Authorization header must be "Bearer <admin key or mailbox token>"')
+      const tokenHash = await sha256Hex(match[1] as string)
+      if (digestsEqual(tokenHash, adminKeyHash)) return { kind: 'admin' }
+      const mailbox = await findMailboxByTokenHash(tokenHash)
+      if (mailbox) return { kind: 'mailbox', mailboxId: mailbox.id }
+      throw unauthorized('The bearer token is neither the admin key nor the token of a live mailbox')
+    },
+  } satisfies AuthPlugin
+}

@@ -1,0 +1,147 @@
+// SMTP ingest (smtp-server): accepts RCPT only for live mailboxes and says 250 only after the funnel has stored the message.
+
+import type { AddressInfo } from 'node:net'
+import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server'
+import type { IngestSource } from '../../../src/contracts/ingest.ts'
+import type { IngestFunnel, RecipientVerdict } from '../../../src/server/ingest-funnel.ts'
+
+export interface SmtpIngestOptions {
+  funnel: IngestFunnel
+  host: string
+  port: number
+  /** Name in the greeting and EHLO reply. */
+  hostname: string
+  maxMessageBytes: number
+  maxRecipients: number
+  maxClients: number
+  socketTimeoutMs: number
+  sessionTimeoutMs: number
+}
+
+/** An Error carrying the SMTP reply smtp-server should send. */
+function smtpError(code: number, message: string): Error & { responseCode: number } {
+  return Object.assign(new Error(message), { responseCode: code })
+}
+
+const RCPT_REPLIES: Record<Exclude<RecipientVerdict, { accepted: true }>['reason'], [number, string]> = {
+  'invalid-address': [553, '5.1.3 Recipient address is not a valid mailbox address'],
+  'unknown-domain': [550, '5.1.2 This server does not receive mail for that domain'],
+  'no-such-mailbox': [550, '5.1.1 No such mailbox here (it may have expired)'],
+}
+
+/** Reads the DATA stream; resolves with null when smtp-server flagged it as over the size limit. */
+async function readMessage(stream: SMTPServerDataStream): Promise<Uint8Array | null> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(chunk as Buffer)
+  if (stream.sizeExceeded) return null
+  return Buffer.concat(chunks)
+}
+
+export function createSmtpIngest(options: SmtpIngestOptions) {
+  const { funnel } = options
+  const deadlines = new Map<string, ReturnType<typeof setTimeout>>()
+
+  const server: SMTPServer = new SMTPServer({
+    name: options.hostname,
+    banner: 'Ephemail ESMTP ready',
+    size: options.maxMessageBytes,
+    rejectOversized: true,
+    maxRecipients: options.maxRecipients,
+    maxClients: options.maxClients,
+    socketTimeout: options.socketTimeoutMs,
+    closeTimeout: 5_000,
+    authOptional: true,
+    // No certificate is configured and no one logs in to deliver mail here.
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    hideSTARTTLS: true,
+    // There is no DNS on many hosts this runs on; a PTR lookup would only add latency.
+    disableReverseLookup: true,
+    logger: false,
+
+    onConnect(session, callback) {
+      // socketTimeout only catches idle clients; this deadline catches slow-drip ones too.
+      const timer = setTimeout(() => {
+        for (const connection of (server as unknown as { connections: Set<SmtpConnection> }).connections) {
+          if (connection.id !== session.id) continue
+          connection.send(421, '4.4.2 Session time limit exceeded, closing connection')
+          connection.close()
+        }
+      }, options.sessionTimeoutMs)
+      timer.unref?.()
+      deadlines.set(session.id, timer)
+      callback()
+    },
+
+    onClose(session) {
+      clearTimeout(deadlines.get(session.id))
+      deadlines.delete(session.id)
+    },
+
+    onRcptTo(address, _session, callback) {
+      funnel.checkRecipient(address.address).then(
+        (verdict) => {
+          if (verdict.accepted) return callback()
+          const [code, message] = RCPT_REPLIES[verdict.reason]
+          callback(smtpError(code, message))
+        },
+        () => callback(smtpError(451, '4.3.0 Temporary lookup failure, try again later')),
+      )
+    },
+
+    onData(stream, session, callback) {
+      readMessage(stream)
+        .then(async (raw) => {
+          if (raw === null) return callback(smtpError(552, '5.3.4 Message exceeds the size limit'))
+          const result = await funnel.ingestMessage({ raw, envelope: envelopeOf(session) })
+          if (result.stored.length === 0)
+            return callback(smtpError(550, '5.1.1 None of the recipients has a mailbox here any more'))
+          callback(null, `2.0.0 Stored as ${result.stored.map((stored) => stored.messageId).join(', ')}`)
+        })
+        .catch((error) => {
+          console.error('smtp: storing a message failed', error)
+          callback(smtpError(451, '4.3.0 Could not store the message, try again later'))
+        })
+    },
+  })
+
+  server.on('error', (error) => console.error('smtp server error', error))
+
+  return {
+    name: 'smtp',
+    start() {
+      return new Promise<void>((resolve, reject) => {
+        server.server.once('error', reject)
+        server.listen(options.port, options.host, () => {
+          server.server.off('error', reject)
+          resolve()
+        })
+      })
+    },
+    stop() {
+      for (const timer of deadlines.values()) clearTimeout(timer)
+      deadlines.clear()
+      return new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+    /** The port actually bound (useful when asked for port 0). */
+    port(): number {
+      return (server.server.address() as AddressInfo).port
+    },
+  } satisfies IngestSource & { port(): number }
+}
+
+interface SmtpConnection {
+  id: string
+  send(code: number, message: string): void
+  close(): void
+}
+
+function envelopeOf(session: SMTPServerSession) {
+  const mailFrom = session.envelope.mailFrom
+  return {
+    mailFrom: mailFrom ? mailFrom.address : null,
+    rcptTo: session.envelope.rcptTo.map((recipient) => recipient.address),
+    remoteAddress: session.remoteAddress ?? null,
+    helo: session.hostNameAppearsAs ?? null,
+    source: 'smtp',
+  }
+}

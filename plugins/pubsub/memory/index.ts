@@ -1,0 +1,26 @@
+// In-process pub/sub: the embedded default, where publisher and listeners share one process.
+
+import type { EventListener, PubSub } from '../../../src/contracts/pubsub.ts'
+
+export function createMemoryPubSub() {
+  const listeners = new Set<EventListener>()
+  return {
+    name: 'memory',
+    async publish(event) {
+      for (const listener of listeners) {
+        try {
+          listener(event)
+        } catch (error) {
+          console.error('event listener failed', error)
+        }
+      }
+    },
+    subscribe(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    async close() {
+      listeners.clear()
+    },
+  } satisfies PubSub
+}

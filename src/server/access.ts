@@ -1,0 +1,63 @@
+// Access rules: who may see which mailbox and message. Anything not visible is a 404, so addresses cannot be probed.
+
+import type { AuthPlugin, Principal } from '../contracts/auth.ts'
+import type { Storage } from '../contracts/storage.ts'
+import { isUuid } from '../lib/ids.ts'
+import { ProblemError, unauthorized } from '../lib/problem.ts'
+import type { Mailbox } from '../lib/types.ts'
+
+export interface Access {
+  /** The caller, or a 401 when no credential came with the request. */
+  requirePrincipal(request: Request): Promise<Principal>
+  /** The caller, or null when no credential came; a wrong credential is still a 401. */
+  optionalPrincipal(request: Request): Promise<Principal | null>
+  /** A live mailbox the caller may use, or a 404. */
+  mailbox(request: Request, address: string): Promise<Mailbox>
+  /** Loads a message with `load` and returns it if the caller may see it, else a 404. */
+  message<T extends { mailboxId: string }>(
+    request: Request,
+    id: string,
+    load: (id: string) => Promise<T | null>,
+  ): Promise<T>
+}
+
+export function createAccess({
+  auth,
+  storage,
+  now,
+}: {
+  auth: AuthPlugin
+  storage: Storage
+  now: () => Date
+}): Access {
+  async function requirePrincipal(request: Request): Promise<Principal> {
+    const principal = await auth.authenticate(request)
+    if (principal) return principal
+    throw unauthorized('Send "Authorization: Bearer <token>" with the admin key or the mailbox token')
+  }
+
+  const mayUse = (principal: Principal, mailboxId: string) =>
+    principal.kind === 'admin' || principal.mailboxId === mailboxId
+
+  return {
+    requirePrincipal,
+    optionalPrincipal: (request) => auth.authenticate(request),
+
+    async mailbox(request, address) {
+      const principal = await requirePrincipal(request)
+      const normalized = address.trim().toLowerCase()
+      const mailbox = await storage.findLiveMailboxByAddress(normalized, now())
+      if (!mailbox || !mayUse(principal, mailbox.id))
+        throw new ProblemError(404, 'not-found', `No mailbox ${normalized} (it may have expired)`)
+      return mailbox
+    },
+
+    async message(request, id, load) {
+      const principal = await requirePrincipal(request)
+      const found = isUuid(id) ? await load(id) : null
+      if (!found || !mayUse(principal, found.mailboxId))
+        throw new ProblemError(404, 'not-found', `No message ${id}`)
+      return found
+    },
+  }
+}

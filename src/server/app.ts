@@ -1,0 +1,79 @@
+// Builds the HTTP application from the chosen plugins: routes, body parsing, limits and the one error handler.
+
+import { type AnyElysia, Elysia } from 'elysia'
+import type { AuthPlugin } from '../contracts/auth.ts'
+import type { Storage } from '../contracts/storage.ts'
+import { ProblemError } from '../lib/problem.ts'
+import { createAccess } from './access.ts'
+import type { Config } from './config.ts'
+import { renderError, routeShapes } from './errors.ts'
+import { docsRoutes } from './routes/docs.ts'
+import { domainRoutes } from './routes/domains.ts'
+import { healthRoutes } from './routes/health.ts'
+import { mailboxRoutes } from './routes/mailboxes.ts'
+import { messageRoutes } from './routes/messages.ts'
+
+export interface AppDeps {
+  config: Pick<Config, 'domains' | 'ttl' | 'anonymous' | 'limits'>
+  storage: Storage
+  auth: AuthPlugin
+  version: string
+  now?: () => Date
+}
+
+const JSON_CONTENT_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
+
+function tooLarge(limit: number): ProblemError {
+  return new ProblemError(413, 'payload-too-large', `The request body exceeds the limit of ${limit} bytes`)
+}
+
+export function buildApp({ config, storage, auth, version, now = () => new Date() }: AppDeps) {
+  const access = createAccess({ auth, storage, now })
+  const maxBody = config.limits.httpMaxBodyBytes
+  let shapes: ReturnType<typeof routeShapes> | null = null
+  // The error handler and the docs need the finished route table, known only once built.
+  let finished: AnyElysia | null = null
+  const routeTable = () => (finished as AnyElysia).routes
+
+  // normalize: false makes unknown body fields an error instead of silently dropping them,
+  // so a typo such as `ttl` for `ttlSeconds` is reported, not ignored.
+  const app = new Elysia({ name: 'ephemail', normalize: false })
+    .onError(({ code, error, request }) =>
+      renderError({ code, error, request, shapes: () => (shapes ??= routeShapes(routeTable())) }),
+    )
+    .onRequest(({ request }) => {
+      const length = Number(request.headers.get('content-length') ?? 0)
+      if (length > maxBody) throw tooLarge(maxBody)
+    })
+    // Every request body of this API is JSON: one parser gives one set of precise errors,
+    // and an absent body reads as {} so optional bodies need no special case.
+    .onParse(async ({ request, contentType }) => {
+      const text = await request.text()
+      if (text.length > maxBody) throw tooLarge(maxBody)
+      if (text.trim() === '') return {}
+      if (!JSON_CONTENT_TYPE.test(contentType ?? ''))
+        throw new ProblemError(
+          415,
+          'unsupported-media-type',
+          `Send the body as application/json, not "${contentType || 'no content type'}"`,
+        )
+      try {
+        return JSON.parse(text)
+      } catch (error) {
+        throw new ProblemError(
+          400,
+          'malformed-json',
+          `The body is not valid JSON: ${(error as Error).message}`,
+        )
+      }
+    })
+    .use(healthRoutes(storage))
+    .use(domainRoutes(config.domains))
+    .use(mailboxRoutes({ config, storage, access, now }))
+    .use(messageRoutes({ storage, access, now }))
+    .use(docsRoutes(() => finished as AnyElysia, version))
+  finished = app
+  return app
+}
+
+export type App = ReturnType<typeof buildApp>

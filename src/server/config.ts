@@ -1,0 +1,158 @@
+// Configuration: environment variables parsed once into a typed, frozen object, with errors that name the variable.
+
+import { parseDomainList, type ReceivingDomain } from '../lib/address.ts'
+
+export type Role = 'api' | 'smtp' | 'worker'
+export const ROLES: readonly Role[] = ['api', 'smtp', 'worker']
+
+export interface Config {
+  readonly roles: readonly Role[]
+  readonly host: string
+  readonly httpPort: number
+  readonly smtpPort: number
+  readonly smtpHostname: string
+  readonly dataDir: string
+  readonly databaseUrl: string | null
+  readonly redisUrl: string | null
+  readonly domains: readonly ReceivingDomain[]
+  readonly adminKey: string | null
+  readonly anonymous: boolean
+  readonly ttl: { readonly defaultSeconds: number; readonly minSeconds: number; readonly maxSeconds: number }
+  readonly limits: {
+    /** Largest message accepted over SMTP (advertised with SIZE, 552 past it). */
+    readonly maxMessageBytes: number
+    /** RCPT TO commands per message: caps fan-out of one DATA into many stored copies. */
+    readonly maxRecipients: number
+    /** Concurrent SMTP connections: bounds sockets and buffers one host can hold. */
+    readonly smtpMaxClients: number
+    /** Idle time before an SMTP connection is closed. */
+    readonly smtpSocketTimeoutMs: number
+    /** Whole-session deadline: stops a client trickling one byte per idle period forever. */
+    readonly smtpSessionTimeoutMs: number
+    /** Largest HTTP request body: the API takes small JSON documents only. */
+    readonly httpMaxBodyBytes: number
+  }
+  readonly sweepIntervalMs: number
+  readonly databasePoolSize: number
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+type Env = Record<string, string | undefined>
+
+function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim()
+  if (raw === undefined || raw === '') return fallback
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name}="${raw}" is not a whole number`)
+  const value = Number(raw)
+  if (value < min || value > max) throw new ConfigError(`${name}=${value} is outside ${min}..${max}`)
+  return value
+}
+
+function readBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase()
+  if (raw === undefined || raw === '') return fallback
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false
+  throw new ConfigError(`${name}="${env[name]}" is not a boolean (use true or false)`)
+}
+
+function readUrl(env: Env, name: string, protocols: string[]): string | null {
+  const raw = env[name]?.trim()
+  if (!raw) return null
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError(`${name} is not a URL`)
+  }
+  if (!protocols.includes(url.protocol))
+    throw new ConfigError(`${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')}`)
+  return raw
+}
+
+function readRoles(env: Env, argv: readonly string[]): Role[] {
+  const flag = argv.findIndex((arg) => arg === '--role' || arg.startsWith('--role='))
+  const fromFlag =
+    flag === -1 ? undefined : argv[flag]?.includes('=') ? argv[flag]?.split('=')[1] : argv[flag + 1]
+  const raw = (fromFlag ?? env.EPHEMAIL_ROLES ?? ROLES.join(',')).trim()
+  const roles = raw
+    .split(',')
+    .map((role) => role.trim())
+    .filter(Boolean)
+  for (const role of roles)
+    if (!ROLES.includes(role as Role))
+      throw new ConfigError(
+        `role "${role}" (from ${fromFlag ? '--role' : 'EPHEMAIL_ROLES'}) is not one of ${ROLES.join(', ')}`,
+      )
+  if (roles.length === 0) throw new ConfigError('EPHEMAIL_ROLES names no role')
+  return [...new Set(roles)] as Role[]
+}
+
+const DAY = 86_400
+
+/** Reads every setting; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Env = process.env, argv: readonly string[] = process.argv.slice(2)): Config {
+  let domains: ReceivingDomain[]
+  try {
+    domains = parseDomainList(env.EPHEMAIL_DOMAINS ?? 'ephemail.test')
+  } catch (error) {
+    throw new ConfigError(`EPHEMAIL_DOMAINS ${(error as Error).message}`)
+  }
+  const minSeconds = readInteger(env, 'EPHEMAIL_TTL_MIN_SECONDS', 60, 1, 365 * DAY)
+  const maxSeconds = readInteger(env, 'EPHEMAIL_TTL_MAX_SECONDS', 7 * DAY, 1, 365 * DAY)
+  const defaultSeconds = readInteger(env, 'EPHEMAIL_TTL_DEFAULT_SECONDS', 600, 1, 365 * DAY)
+  if (minSeconds > maxSeconds)
+    throw new ConfigError(
+      `EPHEMAIL_TTL_MIN_SECONDS=${minSeconds} is above EPHEMAIL_TTL_MAX_SECONDS=${maxSeconds}`,
+    )
+  if (defaultSeconds < minSeconds || defaultSeconds > maxSeconds)
+    throw new ConfigError(
+      `EPHEMAIL_TTL_DEFAULT_SECONDS=${defaultSeconds} is outside ${minSeconds}..${maxSeconds}`,
+    )
+  const adminKey = env.EPHEMAIL_ADMIN_KEY?.trim() || null
+  if (adminKey !== null && adminKey.length < 16)
+    throw new ConfigError('EPHEMAIL_ADMIN_KEY must be at least 16 characters (it guards every mailbox)')
+
+  const config: Config = {
+    roles: readRoles(env, argv),
+    host: env.EPHEMAIL_HOST?.trim() || '0.0.0.0',
+    httpPort: readInteger(env, 'EPHEMAIL_HTTP_PORT', 3000, 0, 65535),
+    smtpPort: readInteger(env, 'EPHEMAIL_SMTP_PORT', 2525, 0, 65535),
+    smtpHostname: env.EPHEMAIL_SMTP_HOSTNAME?.trim() || (domains[0] as ReceivingDomain).name,
+    dataDir: env.EPHEMAIL_DATA_DIR?.trim() || './.data',
+    databaseUrl: readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    redisUrl: readUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    domains,
+    adminKey,
+    anonymous: readBoolean(env, 'EPHEMAIL_ANONYMOUS', true),
+    ttl: { defaultSeconds, minSeconds, maxSeconds },
+    limits: {
+      maxMessageBytes: readInteger(
+        env,
+        'EPHEMAIL_MAX_MESSAGE_BYTES',
+        10 * 1024 * 1024,
+        1024,
+        100 * 1024 * 1024,
+      ),
+      maxRecipients: readInteger(env, 'EPHEMAIL_MAX_RECIPIENTS', 50, 1, 1000),
+      smtpMaxClients: readInteger(env, 'EPHEMAIL_SMTP_MAX_CLIENTS', 1000, 1, 100_000),
+      smtpSocketTimeoutMs: readInteger(env, 'EPHEMAIL_SMTP_SOCKET_TIMEOUT_MS', 60_000, 100, 3_600_000),
+      smtpSessionTimeoutMs: readInteger(env, 'EPHEMAIL_SMTP_SESSION_TIMEOUT_MS', 300_000, 1000, 86_400_000),
+      httpMaxBodyBytes: readInteger(env, 'EPHEMAIL_HTTP_MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
+    },
+    sweepIntervalMs: readInteger(env, 'EPHEMAIL_SWEEP_INTERVAL_MS', 30_000, 100, 3_600_000),
+    databasePoolSize: readInteger(env, 'EPHEMAIL_DB_POOL_SIZE', 10, 1, 100),
+  }
+  return deepFreeze(config)
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner)
+    Object.freeze(value)
+  }
+  return value
+}

@@ -1,0 +1,110 @@
+// One error handler: every failure leaves the server as application/problem+json (RFC 9457), never a stack trace.
+
+import type { ValidationError } from 'elysia'
+import { type Problem, ProblemError, problem, problemResponse } from '../lib/problem.ts'
+
+interface RouteShape {
+  method: string
+  pattern: RegExp
+}
+
+/** Turns `/v1/messages/:id` into a matcher, so a 404 can tell "wrong method" (405) apart. */
+export function routeShapes(routes: readonly { method: string; path: string }[]): RouteShape[] {
+  return routes.map((route) => ({
+    method: route.method.toUpperCase(),
+    pattern: new RegExp(
+      `^${route.path
+        .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+        .replace(/:[^/]+/g, '[^/]+')
+        .replace(/\*/g, '.*')}$`,
+    ),
+  }))
+}
+
+export function allowedMethods(shapes: readonly RouteShape[], pathname: string): string[] {
+  const methods = new Set<string>()
+  for (const shape of shapes) if (shape.pattern.test(pathname)) methods.add(shape.method)
+  if (methods.has('GET')) methods.add('HEAD')
+  return [...methods].sort()
+}
+
+type SchemaLike = { type?: string; format?: string; anyOf?: SchemaLike[] }
+
+/** TypeBox says "Expected union value" for coercible numbers; name the types instead. */
+function issueMessage(message: string, schema: SchemaLike | undefined): string {
+  if (message !== 'Expected union value' || !schema?.anyOf) return message
+  const types = new Set(
+    schema.anyOf.map((option) =>
+      option.format === 'integer' ? 'integer' : option.format === 'numeric' ? 'number' : option.type,
+    ),
+  )
+  types.delete(undefined)
+  return `Expected ${[...types].join(' or ')}`
+}
+
+function validationProblem(error: ValidationError, instance: string): Problem {
+  const location = error.type === 'params' ? 'path' : error.type
+  const errors = error.all.map((issue) => {
+    const field =
+      'path' in issue && issue.path ? String(issue.path).replace(/^\//, '').replaceAll('/', '.') : ''
+    const message =
+      'message' in issue && issue.message
+        ? issueMessage(issue.message, (issue as { schema?: SchemaLike }).schema)
+        : 'summary' in issue && issue.summary
+          ? String(issue.summary)
+          : 'is invalid'
+    return { path: field ? `${location}.${field}` : location, message }
+  })
+  const first = errors[0]
+  const detail = first ? `${first.path}: ${first.message}` : `The request ${location} is invalid`
+  return problem(400, 'validation-failed', detail, { instance, errors })
+}
+
+export interface ErrorContext {
+  code: string | number
+  error: unknown
+  request: Request
+  /** Known routes, for telling 405 from 404. */
+  shapes: () => readonly RouteShape[]
+}
+
+export function renderError({ code, error, request, shapes }: ErrorContext): Response {
+  const instance = new URL(request.url).pathname
+  // A ProblemError thrown while parsing the body reaches us wrapped in Elysia's ParseError.
+  const cause = (error as { cause?: unknown } | null)?.cause
+  const own = error instanceof ProblemError ? error : cause instanceof ProblemError ? cause : null
+  if (own) return problemResponse(own.toProblem(instance), own.headers)
+  switch (code) {
+    case 'VALIDATION':
+      return problemResponse(validationProblem(error as ValidationError, instance))
+    case 'PARSE':
+      return problemResponse(
+        problem(400, 'malformed-json', 'The request body could not be parsed', { instance }),
+      )
+    case 'NOT_FOUND': {
+      const allowed = allowedMethods(shapes(), instance)
+      if (allowed.length > 0)
+        return problemResponse(
+          problem(
+            405,
+            'method-not-allowed',
+            `${request.method} is not supported on ${instance}; use ${allowed.join(', ')}`,
+            {
+              instance,
+            },
+          ),
+          { allow: allowed.join(', ') },
+        )
+      return problemResponse(
+        problem(404, 'not-found', `There is no route ${request.method} ${instance}`, { instance }),
+      )
+    }
+    default:
+      console.error(`unhandled error on ${request.method} ${instance}`, error)
+      return problemResponse(
+        problem(500, 'internal-error', 'The server failed to handle this request; it has been logged', {
+          instance,
+        }),
+      )
+  }
+}

@@ -1,0 +1,150 @@
+// The ingest funnel: every source (SMTP, inbound HTTP, IMAP) hands mail here; it is stored durably before anyone says 250/202.
+
+import type { PubSub } from '../contracts/pubsub.ts'
+import type { NewMessage, Storage } from '../contracts/storage.ts'
+import { normalizeRecipient, type ReceivingDomain } from '../lib/address.ts'
+import { createGroupCommitter } from '../lib/group-commit.ts'
+import { uuidv7 } from '../lib/ids.ts'
+import { type ParsedMail, parseMail } from '../lib/mail.ts'
+import type { Envelope, Mailbox } from '../lib/types.ts'
+
+/** Concurrent deliveries written in one transaction at most; bounds one commit's size and latency. */
+export const MAX_MESSAGES_PER_COMMIT = 256
+
+export type RecipientVerdict =
+  | { accepted: true; mailbox: Mailbox }
+  | { accepted: false; reason: 'invalid-address' | 'unknown-domain' | 'no-such-mailbox' }
+
+export interface IngestInput {
+  raw: Uint8Array
+  envelope: Envelope
+}
+
+export interface IngestResult {
+  stored: { messageId: string; mailboxId: string; address: string }[]
+  /** Recipients with no live mailbox at the time of storing. */
+  rejected: string[]
+}
+
+export interface IngestFunnel {
+  /** Asked at RCPT time: is there a live mailbox behind this address? */
+  checkRecipient(address: string): Promise<RecipientVerdict>
+  /** Stores one copy per live recipient mailbox; resolves only once they are committed. */
+  ingestMessage(input: IngestInput): Promise<IngestResult>
+}
+
+export class MessageTooLargeError extends Error {
+  override name = 'MessageTooLargeError'
+}
+
+export interface IngestFunnelDeps {
+  storage: Storage
+  pubsub: PubSub
+  domains: readonly ReceivingDomain[]
+  maxMessageBytes: number
+  now?: () => Date
+}
+
+export function createIngestFunnel({
+  storage,
+  pubsub,
+  domains,
+  maxMessageBytes,
+  now = () => new Date(),
+}: IngestFunnelDeps): IngestFunnel {
+  const servedDomains = new Set(domains.map((domain) => domain.name))
+
+  // A failed batch is retried one delivery at a time, so a single bad delivery (its mailbox
+  // deleted a moment ago) cannot make every other message of the batch fail.
+  const committer = createGroupCommitter<NewMessage[], Error | null>(async (deliveries) => {
+    try {
+      await storage.insertMessages(deliveries.flat())
+      return deliveries.map(() => null)
+    } catch (batchError) {
+      if (deliveries.length === 1) return [batchError as Error]
+      return Promise.all(
+        deliveries.map((rows) =>
+          storage.insertMessages(rows).then(
+            () => null,
+            (error: Error) => error,
+          ),
+        ),
+      )
+    }
+  }, MAX_MESSAGES_PER_COMMIT)
+
+  function addressOf(recipient: string): string | null {
+    const parts = normalizeRecipient(recipient)
+    return parts && servedDomains.has(parts.domain) ? `${parts.localPart}@${parts.domain}` : null
+  }
+
+  return {
+    async checkRecipient(recipient) {
+      const parts = normalizeRecipient(recipient)
+      if (!parts) return { accepted: false, reason: 'invalid-address' }
+      if (!servedDomains.has(parts.domain)) return { accepted: false, reason: 'unknown-domain' }
+      const mailbox = await storage.findLiveMailboxByAddress(`${parts.localPart}@${parts.domain}`, now())
+      return mailbox ? { accepted: true, mailbox } : { accepted: false, reason: 'no-such-mailbox' }
+    },
+
+    async ingestMessage({ raw, envelope }) {
+      if (raw.byteLength > maxMessageBytes)
+        throw new MessageTooLargeError(
+          `message of ${raw.byteLength} bytes exceeds the limit of ${maxMessageBytes}`,
+        )
+      const wanted = new Map<string, string>() // normalized address -> recipient as given
+      for (const recipient of envelope.rcptTo) {
+        const address = addressOf(recipient)
+        if (address && !wanted.has(address)) wanted.set(address, recipient)
+      }
+      const receivedAt = now()
+      const mailboxes = await storage.findLiveMailboxesByAddresses([...wanted.keys()], receivedAt)
+      const liveAddresses = new Set(mailboxes.map((mailbox) => mailbox.address))
+      const rejected = envelope.rcptTo.filter((recipient) => {
+        const address = addressOf(recipient)
+        return !address || !liveAddresses.has(address)
+      })
+      if (mailboxes.length === 0) return { stored: [], rejected }
+
+      let parsed: ParsedMail | null = null
+      let parseError: string | null = null
+      try {
+        parsed = await parseMail(raw)
+      } catch (error) {
+        // Unparseable mail is still stored: the raw source is kept and can be downloaded.
+        parseError = error instanceof Error ? error.message : String(error)
+      }
+      const rows: NewMessage[] = mailboxes.map((mailbox) => ({
+        id: uuidv7(receivedAt.getTime()),
+        mailboxId: mailbox.id,
+        receivedAt,
+        raw,
+        envelope,
+        parsed,
+        parseError,
+      }))
+      const failure = await committer.submit(rows)
+      if (failure) throw failure
+
+      for (const [index, row] of rows.entries()) {
+        void pubsub.publish({
+          type: 'message.stored',
+          mailboxId: row.mailboxId,
+          messageId: row.id,
+          address: (mailboxes[index] as Mailbox).address,
+          from: parsed?.from ?? null,
+          subject: parsed?.subject ?? null,
+          receivedAt: receivedAt.toISOString(),
+        })
+      }
+      return {
+        stored: rows.map((row, index) => ({
+          messageId: row.id,
+          mailboxId: row.mailboxId,
+          address: (mailboxes[index] as Mailbox).address,
+        })),
+        rejected,
+      }
+    },
+  }
+}

@@ -1,0 +1,129 @@
+// The API description: OpenAPI 3.1 generated from the routes (GET /openapi.json, /openapi.yaml) and Swagger UI at /docs.
+
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { toOpenAPISchema } from '@elysiajs/openapi'
+import { type AnyElysia, Elysia } from 'elysia'
+import { stringify } from 'yaml'
+import { PROBLEM_CONTENT_TYPE, ProblemError } from '../../lib/problem.ts'
+import { ProblemSchema } from '../schemas.ts'
+
+export const OPENAPI_VERSION = '3.1.1'
+const DOC_PATHS = ['/openapi.json', '/openapi.yaml', '/docs', '/docs/:asset']
+
+type Operation = { responses?: Record<string, { content?: Record<string, unknown> }> }
+
+/**
+ * Generates the document from the app's routes and mends what the generator cannot know:
+ * error bodies are served as application/problem+json (it labels every object
+ * application/json), and a 204 has no body (it emits an invalid `content` for void).
+ */
+export function buildOpenApiDocument(app: AnyElysia, version: string) {
+  const generated = toOpenAPISchema(app, { paths: DOC_PATHS }, undefined, undefined, OPENAPI_VERSION) as {
+    paths: Record<string, Record<string, Operation>>
+    components: { schemas: Record<string, unknown> }
+  }
+  for (const operations of Object.values(generated.paths)) {
+    for (const operation of Object.values(operations)) {
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
+        if (status === '204') delete response.content
+        else if (Number(status) >= 400 && response.content?.['application/json'])
+          response.content = { [PROBLEM_CONTENT_TYPE]: response.content['application/json'] }
+      }
+    }
+  }
+  return {
+    openapi: OPENAPI_VERSION,
+    info: {
+      title: 'Ephemail API',
+      version,
+      description:
+        'Disposable mailboxes as a service. Create a mailbox, send mail to it over SMTP, read it here. Errors are application/problem+json (RFC 9457).',
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    tags: [
+      { name: 'Mailboxes', description: 'Create, rename, extend and delete mailboxes' },
+      { name: 'Messages', description: 'Read and manage received mail' },
+      { name: 'Domains', description: 'Where mail can be received' },
+      { name: 'Health', description: 'Probes for orchestrators' },
+    ],
+    security: [{ bearer: [] }],
+    paths: generated.paths,
+    components: {
+      schemas: { ...generated.components.schemas, Problem: ProblemSchema },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'The admin key (EPHEMAIL_ADMIN_KEY) or the `token` returned when the mailbox was created',
+        },
+      },
+    },
+  }
+}
+
+export function openApiYaml(document: object): string {
+  return stringify(JSON.parse(JSON.stringify(document)), { lineWidth: 0 })
+}
+
+const swaggerUiDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'))
+const SWAGGER_ASSETS: Record<string, string> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+}
+
+const SWAGGER_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>Ephemail API</title>
+  <link rel="stylesheet" href="/docs/swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="/docs/swagger-ui-bundle.js"></script>
+  <script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', deepLinking: true })</script>
+</body>
+</html>`
+
+/** Serves the document; `app` is the finished application, read lazily so every route is in it. */
+export function docsRoutes(app: () => AnyElysia, version: string) {
+  let cached: { json: string; yaml: string } | null = null
+  const rendered = () => {
+    if (!cached) {
+      const document = buildOpenApiDocument(app(), version)
+      cached = { json: JSON.stringify(document), yaml: openApiYaml(document) }
+    }
+    return cached
+  }
+  const hidden = { detail: { hide: true } }
+  return new Elysia({ name: 'routes.docs' })
+    .get(
+      '/openapi.json',
+      () => new Response(rendered().json, { headers: { 'content-type': 'application/json' } }),
+      hidden,
+    )
+    .get(
+      '/openapi.yaml',
+      () => new Response(rendered().yaml, { headers: { 'content-type': 'application/yaml' } }),
+      hidden,
+    )
+    .get(
+      '/docs',
+      () => new Response(SWAGGER_PAGE, { headers: { 'content-type': 'text/html; charset=utf-8' } }),
+      hidden,
+    )
+    .get(
+      '/docs/:asset',
+      ({ params }) => {
+        const type = SWAGGER_ASSETS[params.asset]
+        if (!type) throw new ProblemError(404, 'not-found', `There is no documentation asset ${params.asset}`)
+        return new Response(Bun.file(join(swaggerUiDir, params.asset)), {
+          headers: { 'content-type': type, 'cache-control': 'public, max-age=86400' },
+        })
+      },
+      hidden,
+    )
+}

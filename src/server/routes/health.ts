@@ -1,0 +1,38 @@
+// GET /health (the process is up) and GET /ready (storage answers): for load balancers and orchestrators.
+
+import { Elysia } from 'elysia'
+import type { Storage } from '../../contracts/storage.ts'
+import { ProblemError } from '../../lib/problem.ts'
+import { HealthSchema, problemResponse, ReadySchema } from '../schemas.ts'
+
+export function healthRoutes(storage: Storage) {
+  return new Elysia({ name: 'routes.health' })
+    .get('/health', () => ({ status: 'ok' as const }), {
+      response: { 200: HealthSchema },
+      detail: { tags: ['Health'], operationId: 'health', summary: 'Liveness', security: [] },
+    })
+    .get(
+      '/ready',
+      async () => {
+        try {
+          await storage.ping()
+        } catch (error) {
+          throw new ProblemError(
+            503,
+            'service-unavailable',
+            `Storage (${storage.driver}) does not answer: ${(error as Error).message}`,
+          )
+        }
+        return { status: 'ready' as const, storage: storage.driver }
+      },
+      {
+        response: { 200: ReadySchema, 503: problemResponse('Storage is unreachable') },
+        detail: {
+          tags: ['Health'],
+          operationId: 'ready',
+          summary: 'Readiness: storage reachable',
+          security: [],
+        },
+      },
+    )
+}

@@ -1,0 +1,216 @@
+// Request and response schemas (TypeBox via Elysia's `t`): validation at the edge and the source of openapi.yaml.
+
+import { t } from 'elysia'
+import { MAX_LOCAL_PART_LENGTH } from '../lib/address.ts'
+
+const EXAMPLE_MAILBOX_ID = '0193a1f2-7c3e-7d21-9b4a-5e6f7a8b9c0d'
+const EXAMPLE_MESSAGE_ID = '0193a1f3-0a1b-7c2d-8e3f-405162738495'
+
+const Timestamp = (description: string) => t.String({ format: 'date-time', description })
+
+export const ProblemSchema = t.Object(
+  {
+    type: t.String({
+      description: 'Stable URI naming the kind of problem',
+      examples: ['https://ephemail.dev/problems/not-found'],
+    }),
+    title: t.String({ description: 'Short summary of the kind of problem', examples: ['Not found'] }),
+    status: t.Integer({ description: 'HTTP status code', examples: [404] }),
+    detail: t.String({
+      description: 'What went wrong with this request',
+      examples: ['No mailbox james47@ephemail.test'],
+    }),
+    instance: t.Optional(t.String({ description: 'The request path' })),
+    errors: t.Optional(
+      t.Array(t.Object({ path: t.String(), message: t.String() }), {
+        description: 'Per-field validation errors',
+      }),
+    ),
+  },
+  { description: 'RFC 9457 problem details' },
+)
+
+export const DomainSchema = t.Object({
+  name: t.String({ description: 'Domain that receives mail', examples: ['ephemail.test'] }),
+  type: t.Union([t.Literal('public'), t.Literal('custom'), t.Literal('premium')], {
+    description: 'Who may use the domain',
+  }),
+})
+
+export const DomainListSchema = t.Object(
+  { domains: t.Array(DomainSchema) },
+  {
+    description: 'The receiving domains',
+    examples: [{ domains: [{ name: 'ephemail.test', type: 'public' }] }],
+  },
+)
+
+export const MailboxSchema = t.Object(
+  {
+    id: t.String({ format: 'uuid', examples: [EXAMPLE_MAILBOX_ID] }),
+    address: t.String({ description: 'Full address', examples: ['james47@ephemail.test'] }),
+    localPart: t.String({ examples: ['james47'] }),
+    domain: t.String({ examples: ['ephemail.test'] }),
+    createdAt: Timestamp('When the mailbox was created'),
+    expiresAt: Timestamp('When the mailbox and all its mail are deleted'),
+  },
+  { description: 'A mailbox' },
+)
+
+export const CreatedMailboxSchema = t.Object(
+  {
+    ...MailboxSchema.properties,
+    token: t.String({
+      description: 'Bearer token that reads and manages this mailbox only. Shown once; keep it.',
+      examples: ['mbt_3q2-7wQ8v1Jk2m9XnP0aLr5sT6uV7wX8yZ9aB0cD1eF'],
+    }),
+  },
+  { description: 'The new mailbox with its token' },
+)
+
+const LocalPart = t.String({
+  minLength: 1,
+  maxLength: MAX_LOCAL_PART_LENGTH,
+  description: 'a-z, 0-9, ".", "_", "-"; starts and ends with a letter or digit. Case is folded.',
+  examples: ['signup-test'],
+})
+const DomainName = t.String({
+  minLength: 1,
+  maxLength: 253,
+  description: 'One of GET /v1/domains',
+  examples: ['ephemail.test'],
+})
+const TtlSeconds = t.Integer({
+  minimum: 1,
+  description:
+    'Lifetime from now, in seconds, within the configured bounds (EPHEMAIL_TTL_MIN_SECONDS..EPHEMAIL_TTL_MAX_SECONDS)',
+  examples: [600],
+})
+
+export const CreateMailboxBody = t.Object(
+  { localPart: t.Optional(LocalPart), domain: t.Optional(DomainName), ttlSeconds: t.Optional(TtlSeconds) },
+  {
+    additionalProperties: false,
+    description:
+      'All fields optional: a random readable local part and a random domain are chosen when absent',
+    examples: [{}, { localPart: 'signup-test', domain: 'ephemail.test', ttlSeconds: 3600 }],
+  },
+)
+
+export const UpdateMailboxBody = t.Object(
+  { localPart: t.Optional(LocalPart), domain: t.Optional(DomainName), ttlSeconds: t.Optional(TtlSeconds) },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    description: 'Rename the mailbox, move it to another domain, or give it a new lifetime counted from now',
+    examples: [{ localPart: 'renamed', domain: 'ephemail.test' }],
+  },
+)
+
+const MailAddressSchema = t.Object({
+  address: t.String({ examples: ['no-reply@example.com'] }),
+  name: t.String({ description: 'Display name, empty when none', examples: ['Example'] }),
+})
+
+const messageSummaryProperties = {
+  id: t.String({ format: 'uuid', examples: [EXAMPLE_MESSAGE_ID] }),
+  mailboxId: t.String({ format: 'uuid', examples: [EXAMPLE_MAILBOX_ID] }),
+  from: t.Union([MailAddressSchema, t.Null()], {
+    description: 'The From header, null when absent or unparseable',
+  }),
+  subject: t.Union([t.String(), t.Null()], { examples: ['Your verification code'] }),
+  receivedAt: Timestamp('When the message was stored'),
+  seen: t.Boolean({ description: 'Set with PATCH /v1/messages/{id}' }),
+  size: t.Integer({ description: 'Size of the raw message in bytes', examples: [4211] }),
+  hasAttachments: t.Boolean(),
+}
+
+export const MessageSummarySchema = t.Object(messageSummaryProperties, { description: 'A message in a list' })
+
+export const MessagePageSchema = t.Object(
+  {
+    items: t.Array(MessageSummarySchema, { description: 'Newest first' }),
+    nextCursor: t.Union([t.String(), t.Null()], {
+      description: 'Pass as `cursor` for the next (older) page; null on the last page',
+    }),
+  },
+  { description: 'One page of messages, newest first' },
+)
+
+export const MessageSchema = t.Object(
+  {
+    ...messageSummaryProperties,
+    to: t.Array(MailAddressSchema),
+    cc: t.Array(MailAddressSchema),
+    replyTo: t.Array(MailAddressSchema),
+    date: t.Union([t.String(), t.Null()], { description: 'The Date header (ISO 8601 when it parses)' }),
+    messageId: t.Union([t.String(), t.Null()], { description: 'The Message-ID header' }),
+    headers: t.Array(t.Object({ name: t.String(), value: t.String() }), {
+      description: 'All headers in order',
+    }),
+    text: t.Union([t.String(), t.Null()], { description: 'Plain-text body' }),
+    html: t.Union([t.String(), t.Null()], { description: 'HTML body as received (not sanitised)' }),
+    attachments: t.Array(
+      t.Object({
+        id: t.String({
+          description: 'Use with GET /v1/messages/{id}/attachments/{attachmentId}',
+          examples: ['1'],
+        }),
+        filename: t.Union([t.String(), t.Null()], { examples: ['invoice.pdf'] }),
+        contentType: t.String({ examples: ['application/pdf'] }),
+        size: t.Integer({ description: 'Decoded size in bytes' }),
+        disposition: t.Union([t.String(), t.Null()], { examples: ['attachment'] }),
+        contentId: t.Union([t.String(), t.Null()]),
+      }),
+    ),
+    envelope: t.Object(
+      {
+        mailFrom: t.Union([t.String(), t.Null()], { description: 'SMTP MAIL FROM' }),
+        rcptTo: t.Array(t.String(), { description: 'SMTP RCPT TO, as given' }),
+        remoteAddress: t.Union([t.String(), t.Null()], {
+          description: 'IP address of the delivering client',
+        }),
+        helo: t.Union([t.String(), t.Null()], { description: 'HELO/EHLO name the client gave' }),
+        source: t.String({ description: 'Ingest source', examples: ['smtp'] }),
+      },
+      { description: 'What the delivering session said' },
+    ),
+    parseError: t.Union([t.String(), t.Null()], {
+      description: 'Why the message could not be parsed (the raw source is still available); null normally',
+    }),
+  },
+  { description: 'A message in full' },
+)
+
+export const UpdateMessageBody = t.Object(
+  { seen: t.Boolean({ description: 'Mark as seen or unseen' }) },
+  { additionalProperties: false, examples: [{ seen: true }] },
+)
+
+export const AddressParams = t.Object({
+  address: t.String({
+    description: 'The mailbox address, e.g. james47@ephemail.test',
+    examples: ['james47@ephemail.test'],
+  }),
+})
+export const MessageParams = t.Object({
+  id: t.String({ description: 'Message id', examples: [EXAMPLE_MESSAGE_ID] }),
+})
+export const AttachmentParams = t.Object({
+  id: t.String({ description: 'Message id', examples: [EXAMPLE_MESSAGE_ID] }),
+  attachmentId: t.String({ description: 'Attachment id from the message', examples: ['1'] }),
+})
+
+export const ListMessagesQuery = t.Object({
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Page size (1..100)' })),
+  cursor: t.Optional(t.String({ format: 'uuid', description: 'nextCursor of the previous page' })),
+})
+
+export const HealthSchema = t.Object({ status: t.Literal('ok') }, { description: 'The process is up' })
+export const ReadySchema = t.Object(
+  { status: t.Literal('ready'), storage: t.String({ examples: ['pglite'] }) },
+  { description: 'Storage answers' },
+)
+
+/** A problem+json response for one status, described for that status (the spec shows each). */
+export const problemResponse = (description: string) => t.Object(ProblemSchema.properties, { description })
