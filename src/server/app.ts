@@ -36,8 +36,10 @@ export function buildApp({ config, storage, auth, version, now = () => new Date(
   const routeTable = () => (finished as AnyElysia).routes
 
   // normalize: false makes unknown body fields an error instead of silently dropping them,
-  // so a typo such as `ttl` for `ttlSeconds` is reported, not ignored.
-  const app = new Elysia({ name: 'ephemail', normalize: false })
+  // so a typo such as `ttl` for `ttlSeconds` is reported, not ignored. precompile builds
+  // every validator now: building one finalises its schema (additionalProperties), so the
+  // OpenAPI document must not depend on which routes happen to have been called.
+  const app = new Elysia({ name: 'ephemail', normalize: false, precompile: true })
     .onError(({ code, error, request }) =>
       renderError({ code, error, request, shapes: () => (shapes ??= routeShapes(routeTable())) }),
     )

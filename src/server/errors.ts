@@ -43,6 +43,11 @@ function issueMessage(message: string, schema: SchemaLike | undefined): string {
 }
 
 function validationProblem(error: ValidationError, instance: string): Problem {
+  // A schema's own `error` text ("query.limit: must be ...") wins: it names the field.
+  if (typeof error.customError === 'string') {
+    const [path = 'request', message = error.customError] = error.customError.split(': ')
+    return problem(400, 'validation-failed', error.customError, { instance, errors: [{ path, message }] })
+  }
   const location = error.type === 'params' ? 'path' : error.type
   const errors = error.all.map((issue) => {
     const field =

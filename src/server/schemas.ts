@@ -202,7 +202,16 @@ export const AttachmentParams = t.Object({
 })
 
 export const ListMessagesQuery = t.Object({
-  limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Page size (1..100)' })),
+  limit: t.Optional(
+    t.Integer({
+      minimum: 1,
+      maximum: 100,
+      default: 20,
+      description: 'Page size (1..100)',
+      // Elysia checks coerced query numbers on their own, without the field name: say it here.
+      error: 'query.limit: must be a whole number from 1 to 100',
+    }),
+  ),
   cursor: t.Optional(t.String({ format: 'uuid', description: 'nextCursor of the previous page' })),
 })
 

@@ -11,12 +11,16 @@ import { ProblemSchema } from '../schemas.ts'
 export const OPENAPI_VERSION = '3.1.1'
 const DOC_PATHS = ['/openapi.json', '/openapi.yaml', '/docs', '/docs/:asset']
 
-type Operation = { responses?: Record<string, { content?: Record<string, unknown> }> }
+type Operation = {
+  requestBody?: { required?: boolean; content?: Record<string, { schema?: { required?: string[] } }> }
+  responses?: Record<string, { content?: Record<string, unknown> }>
+}
 
 /**
  * Generates the document from the app's routes and mends what the generator cannot know:
  * error bodies are served as application/problem+json (it labels every object
- * application/json), and a 204 has no body (it emits an invalid `content` for void).
+ * application/json), a 204 has no body (it emits an invalid `content` for void), and a
+ * body whose fields are all optional may be left out (it marks every body required).
  */
 export function buildOpenApiDocument(app: AnyElysia, version: string) {
   const generated = toOpenAPISchema(app, { paths: DOC_PATHS }, undefined, undefined, OPENAPI_VERSION) as {
@@ -25,6 +29,9 @@ export function buildOpenApiDocument(app: AnyElysia, version: string) {
   }
   for (const operations of Object.values(generated.paths)) {
     for (const operation of Object.values(operations)) {
+      const bodySchema = operation.requestBody?.content?.['application/json']?.schema
+      if (operation.requestBody && bodySchema && !bodySchema.required?.length)
+        operation.requestBody.required = false
       for (const [status, response] of Object.entries(operation.responses ?? {})) {
         if (status === '204') delete response.content
         else if (Number(status) >= 400 && response.content?.['application/json'])
@@ -39,7 +46,6 @@ export function buildOpenApiDocument(app: AnyElysia, version: string) {
       version,
       description:
         'Disposable mailboxes as a service. Create a mailbox, send mail to it over SMTP, read it here. Errors are application/problem+json (RFC 9457).',
-      license: { name: 'MIT', identifier: 'MIT' },
     },
     tags: [
       { name: 'Mailboxes', description: 'Create, rename, extend and delete mailboxes' },

@@ -57,7 +57,7 @@ export function mailboxRoutes({ config, storage, access, now }: MailboxRouteDeps
     return normalized
   }
 
-  function expiryFrom(ttlSeconds: number | undefined): Date {
+  function expiryFrom(ttlSeconds: number | undefined, start: Date): Date {
     const seconds = ttlSeconds ?? config.ttl.defaultSeconds
     const { minSeconds, maxSeconds } = config.ttl
     if (seconds < minSeconds || seconds > maxSeconds)
@@ -66,7 +66,7 @@ export function mailboxRoutes({ config, storage, access, now }: MailboxRouteDeps
         'ttl-out-of-range',
         `ttlSeconds must be between ${minSeconds} and ${maxSeconds}; got ${seconds}`,
       )
-    return new Date(now().getTime() + seconds * 1000)
+    return new Date(start.getTime() + seconds * 1000)
   }
 
   function addressTaken(address: string): ProblemError {
@@ -76,7 +76,8 @@ export function mailboxRoutes({ config, storage, access, now }: MailboxRouteDeps
   async function createMailbox(body: { localPart?: string; domain?: string; ttlSeconds?: number }) {
     const domain = body.domain === undefined ? pickRandom(randomDomainPool).name : checkDomain(body.domain)
     const chosenLocalPart = body.localPart === undefined ? null : checkLocalPart(body.localPart)
-    const expiresAt = expiryFrom(body.ttlSeconds)
+    const createdAt = now()
+    const expiresAt = expiryFrom(body.ttlSeconds, createdAt)
     const token = randomToken('mbt_')
     const tokenHash = await sha256Hex(token)
     const attempts = chosenLocalPart === null ? RANDOM_LOCAL_PART_ATTEMPTS : 1
@@ -87,7 +88,7 @@ export function mailboxRoutes({ config, storage, access, now }: MailboxRouteDeps
         localPart,
         domain,
         address: `${localPart}@${domain}`,
-        createdAt: now(),
+        createdAt,
         expiresAt,
       }
       if ((await storage.insertMailbox({ ...mailbox, tokenHash })) === 'created')
@@ -152,7 +153,8 @@ export function mailboxRoutes({ config, storage, access, now }: MailboxRouteDeps
         const mailbox = await access.mailbox(request, params.address)
         const localPart = body.localPart === undefined ? mailbox.localPart : checkLocalPart(body.localPart)
         const domain = body.domain === undefined ? mailbox.domain : checkDomain(body.domain)
-        const expiresAt = body.ttlSeconds === undefined ? mailbox.expiresAt : expiryFrom(body.ttlSeconds)
+        const expiresAt =
+          body.ttlSeconds === undefined ? mailbox.expiresAt : expiryFrom(body.ttlSeconds, now())
         const address = `${localPart}@${domain}`
         const updated = await storage.updateMailbox(mailbox.id, { localPart, domain, address, expiresAt })
         if (updated === 'address-taken') throw addressTaken(address)

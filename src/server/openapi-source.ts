@@ -1,0 +1,24 @@
+// The committed openapi.yaml is generated here: the app built with default config, rendered to YAML.
+
+import packageJson from '../../package.json' with { type: 'json' }
+import { createBearerAuth } from '../../plugins/auth/bearer/index.ts'
+import { createPgliteStorage } from '../../plugins/storage/pglite/index.ts'
+import { buildApp } from './app.ts'
+import { loadConfig } from './config.ts'
+import { buildOpenApiDocument, openApiYaml } from './routes/docs.ts'
+
+/** Routes are only registered, never called, so the storage is an unused in-memory one. */
+export async function generateOpenApiYaml(): Promise<string> {
+  const storage = createPgliteStorage()
+  try {
+    const app = buildApp({
+      config: loadConfig({}, []),
+      storage,
+      auth: createBearerAuth({ adminKeyHash: '', findMailboxByTokenHash: async () => null }),
+      version: packageJson.version,
+    })
+    return openApiYaml(buildOpenApiDocument(app, packageJson.version))
+  } finally {
+    await storage.close()
+  }
+}

@@ -1,0 +1,111 @@
+// The OpenAPI document: valid, complete, served by the app, and identical to the committed openapi.yaml.
+
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import SwaggerParser from '@apidevtools/swagger-parser'
+import { parse } from 'yaml'
+import { generateOpenApiYaml } from '../src/server/openapi-source.ts'
+import { createApiHarness } from './support/api-harness.ts'
+
+const committedYaml = readFileSync(join(import.meta.dir, '..', 'openapi.yaml'), 'utf8')
+const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options']
+
+type Operation = {
+  operationId?: string
+  summary?: string
+  parameters?: { name: string; in: string; schema?: unknown }[]
+  requestBody?: { required?: boolean; content: Record<string, unknown> }
+  responses: Record<string, { description?: string; content?: Record<string, unknown> }>
+}
+
+function operations(document: { paths: Record<string, Record<string, Operation>> }) {
+  return Object.entries(document.paths).flatMap(([path, item]) =>
+    Object.entries(item)
+      .filter(([method]) => HTTP_METHODS.includes(method))
+      .map(([method, operation]) => ({ path, method, operation })),
+  )
+}
+
+describe('OpenAPI document', () => {
+  let h: Awaited<ReturnType<typeof createApiHarness>>
+  beforeAll(async () => {
+    h = await createApiHarness()
+  })
+  afterAll(() => h.close())
+
+  test('the committed openapi.yaml is what the routes generate (run `npm run openapi` after changing routes)', async () => {
+    expect(await generateOpenApiYaml()).toBe(committedYaml)
+  })
+
+  test('it is a valid OpenAPI 3.1 document', async () => {
+    const document = parse(committedYaml)
+    expect(document.openapi).toStartWith('3.1')
+    await SwaggerParser.validate(structuredClone(document))
+  })
+
+  test('every API route is documented with an id, a summary and described responses', () => {
+    const document = parse(committedYaml)
+    const documented = new Set(
+      operations(document).map(({ path, method }) => `${method.toUpperCase()} ${path}`),
+    )
+    const expected = [
+      'GET /health',
+      'GET /ready',
+      'GET /v1/domains',
+      'POST /v1/mailboxes',
+      'GET /v1/mailboxes/{address}',
+      'PATCH /v1/mailboxes/{address}',
+      'DELETE /v1/mailboxes/{address}',
+      'GET /v1/mailboxes/{address}/messages',
+      'DELETE /v1/mailboxes/{address}/messages',
+      'GET /v1/messages/{id}',
+      'PATCH /v1/messages/{id}',
+      'DELETE /v1/messages/{id}',
+      'GET /v1/messages/{id}/raw',
+      'GET /v1/messages/{id}/attachments/{attachmentId}',
+    ]
+    expect([...documented].sort()).toEqual(expected.sort())
+    const ids = new Set<string>()
+    for (const { path, method, operation } of operations(document)) {
+      const where = `${method.toUpperCase()} ${path}`
+      expect(operation.operationId, where).toBeString()
+      expect(ids.has(operation.operationId as string), `${where} repeats an operationId`).toBe(false)
+      ids.add(operation.operationId as string)
+      expect(operation.summary, where).toBeString()
+      for (const [status, response] of Object.entries(operation.responses)) {
+        expect(response.description, `${where} ${status}`).toBeString()
+        if (Number(status) >= 400)
+          expect(Object.keys(response.content ?? {}), `${where} ${status}`).toEqual([
+            'application/problem+json',
+          ])
+        if (status === '204') expect(response.content, `${where} 204`).toBeUndefined()
+      }
+      for (const parameter of operation.parameters ?? [])
+        if (parameter.in === 'path') expect(path).toContain(`{${parameter.name}}`)
+      if (operation.requestBody)
+        expect(Object.keys(operation.requestBody.content), where).toEqual(['application/json'])
+    }
+    const create = document.paths['/v1/mailboxes'].post as Operation
+    expect(create.requestBody?.required).toBe(false) // every field optional: the body may be left out
+    expect(Object.keys(create.responses).sort()).toEqual(['201', '400', '401', '403', '409', '415', '422'])
+  })
+
+  test('the app serves the same document as JSON and YAML, and Swagger UI from local assets', async () => {
+    const json = await h.call('GET', '/openapi.json', { token: null })
+    expect(json.status).toBe(200)
+    expect(json.json).toEqual(parse(committedYaml))
+    const yaml = await h.call('GET', '/openapi.yaml', { token: null })
+    expect(yaml.headers.get('content-type')).toBe('application/yaml')
+    expect(yaml.text).toBe(committedYaml)
+    const page = await h.call('GET', '/docs', { token: null })
+    expect(page.headers.get('content-type')).toStartWith('text/html')
+    expect(page.text).toContain("url: '/openapi.json'")
+    const bundle = await h.app.handle(new Request('http://localhost/docs/swagger-ui-bundle.js'))
+    expect(bundle.status).toBe(200)
+    expect((await bundle.text()).length).toBeGreaterThan(100_000)
+    const missing = await h.call('GET', '/docs/secret.txt', { token: null })
+    expect(missing.status).toBe(404)
+    expect(missing.headers.get('content-type')).toBe('application/problem+json')
+  })
+})

@@ -1,0 +1,78 @@
+// Test harness: the HTTP app on in-memory PGlite with a fixed admin key and a funnel to deliver fixtures, no ports opened.
+
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import packageJson from '../../package.json' with { type: 'json' }
+import { createBearerAuth } from '../../plugins/auth/bearer/index.ts'
+import { createMemoryPubSub } from '../../plugins/pubsub/memory/index.ts'
+import { createPgliteStorage } from '../../plugins/storage/pglite/index.ts'
+import type { EphemailEvent } from '../../src/lib/events.ts'
+import { sha256Hex } from '../../src/lib/ids.ts'
+import { buildApp } from '../../src/server/app.ts'
+import { loadConfig } from '../../src/server/config.ts'
+import { createIngestFunnel } from '../../src/server/ingest-funnel.ts'
+
+export const ADMIN_KEY = 'test-admin-key-0123456789abcdef'
+export const FIXTURES = join(import.meta.dir, '..', 'fixtures')
+
+export function fixture(name: string): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(readFileSync(join(FIXTURES, name)))
+}
+
+export async function createApiHarness(env: Record<string, string> = {}) {
+  const config = loadConfig({ EPHEMAIL_DOMAINS: 'ephemail.test,vip.test:premium', ...env }, [])
+  const storage = createPgliteStorage()
+  await storage.migrate()
+  const pubsub = createMemoryPubSub()
+  const events: EphemailEvent[] = []
+  pubsub.subscribe((event) => events.push(event))
+  const auth = createBearerAuth({
+    adminKeyHash: await sha256Hex(ADMIN_KEY),
+    findMailboxByTokenHash: (hash) => storage.findLiveMailboxByTokenHash(hash, new Date()),
+  })
+  const app = buildApp({ config, storage, auth, version: packageJson.version })
+  const funnel = createIngestFunnel({
+    storage,
+    pubsub,
+    domains: config.domains,
+    maxMessageBytes: config.limits.maxMessageBytes,
+  })
+
+  async function call(
+    method: string,
+    path: string,
+    options: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {},
+  ) {
+    const headers: Record<string, string> = { ...options.headers }
+    const token = options.token === undefined ? ADMIN_KEY : options.token
+    if (token) headers.authorization = `Bearer ${token}`
+    let body: string | undefined
+    if (options.body !== undefined) {
+      body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body)
+      headers['content-type'] ??= 'application/json'
+    }
+    const response = await app.handle(new Request(`http://localhost${path}`, { method, headers, body }))
+    const text = await response.text()
+    let json: unknown = null
+    try {
+      json = text ? JSON.parse(text) : null
+    } catch {}
+    // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON shapes
+    return { status: response.status, headers: response.headers, text, json: json as any }
+  }
+
+  async function deliver(raw: Uint8Array, rcptTo: string[]) {
+    return funnel.ingestMessage({
+      raw,
+      envelope: {
+        mailFrom: 'sender@example.org',
+        rcptTo,
+        remoteAddress: '192.0.2.10',
+        helo: 'mail.example.org',
+        source: 'smtp',
+      },
+    })
+  }
+
+  return { app, storage, events, call, deliver, close: () => storage.close() }
+}
