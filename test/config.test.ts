@@ -1,0 +1,54 @@
+// Configuration: defaults, and errors that name the offending variable.
+
+import { describe, expect, test } from 'bun:test'
+import { ConfigError, loadConfig } from '../src/server/config.ts'
+
+describe('config', () => {
+  test('defaults match the README and the object is frozen', () => {
+    const config = loadConfig({}, [])
+    expect(config).toMatchObject({
+      roles: ['api', 'smtp', 'worker'],
+      httpPort: 3000,
+      smtpPort: 2525,
+      dataDir: './.data',
+      databaseUrl: null,
+      redisUrl: null,
+      domains: [{ name: 'ephemail.test', type: 'public' }],
+      adminKey: null,
+      anonymous: true,
+      ttl: { defaultSeconds: 600, minSeconds: 60, maxSeconds: 604800 },
+    })
+    expect(config.limits.maxMessageBytes).toBe(10 * 1024 * 1024)
+    expect(Object.isFrozen(config)).toBe(true)
+    expect(Object.isFrozen(config.limits)).toBe(true)
+    expect(Object.isFrozen(config.domains[0])).toBe(true)
+  })
+
+  test('--role and EPHEMAIL_ROLES pick the roles', () => {
+    expect(loadConfig({}, ['--role', 'smtp']).roles).toEqual(['smtp'])
+    expect(loadConfig({}, ['--role=api,worker']).roles).toEqual(['api', 'worker'])
+    expect(loadConfig({ EPHEMAIL_ROLES: 'worker' }, []).roles).toEqual(['worker'])
+  })
+
+  const bad: [Record<string, string>, string][] = [
+    [{ EPHEMAIL_HTTP_PORT: 'eighty' }, 'EPHEMAIL_HTTP_PORT="eighty" is not a whole number'],
+    [{ EPHEMAIL_SMTP_PORT: '70000' }, 'EPHEMAIL_SMTP_PORT=70000 is outside 0..65535'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL must start with postgres:// or postgresql://'],
+    [{ REDIS_URL: 'not a url' }, 'REDIS_URL is not a URL'],
+    [{ EPHEMAIL_ANONYMOUS: 'maybe' }, 'EPHEMAIL_ANONYMOUS="maybe" is not a boolean'],
+    [{ EPHEMAIL_DOMAINS: 'ok.test,bad_domain' }, 'EPHEMAIL_DOMAINS "bad_domain" is not a domain name'],
+    [{ EPHEMAIL_ADMIN_KEY: 'short' }, 'EPHEMAIL_ADMIN_KEY must be at least 16 characters'],
+    [
+      { EPHEMAIL_TTL_MIN_SECONDS: '900', EPHEMAIL_TTL_MAX_SECONDS: '600' },
+      'EPHEMAIL_TTL_MIN_SECONDS=900 is above EPHEMAIL_TTL_MAX_SECONDS=600',
+    ],
+    [{ EPHEMAIL_TTL_DEFAULT_SECONDS: '30' }, 'EPHEMAIL_TTL_DEFAULT_SECONDS=30 is outside 60..604800'],
+    [{ EPHEMAIL_ROLES: 'api,mailer' }, 'role "mailer" (from EPHEMAIL_ROLES) is not one of api, smtp, worker'],
+  ]
+  for (const [env, message] of bad) {
+    test(`rejects ${Object.keys(env).join(', ')}`, () => {
+      expect(() => loadConfig(env, [])).toThrow(ConfigError)
+      expect(() => loadConfig(env, [])).toThrow(message)
+    })
+  }
+})
