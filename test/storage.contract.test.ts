@@ -216,11 +216,15 @@ if (hasPostgres) {
 
   test('postgres: processes starting together on a fresh database migrate it once, without clashing', async () => {
     const database = await createTestDatabase()
-    const starters = Array.from({ length: 4 }, () => createPostgresStorage({ url: database.url, poolSize: 2 }))
+    const starters = Array.from({ length: 4 }, () =>
+      createPostgresStorage({ url: database.url, poolSize: 2 }),
+    )
     try {
       await Promise.all(starters.map((storage) => storage.migrate()))
       const created = await Promise.all(
-        starters.map((storage, i) => storage.insertMailbox(mailbox(`starter${i}`, new Date(Date.now() + HOUR)))),
+        starters.map((storage, i) =>
+          storage.insertMailbox(mailbox(`starter${i}`, new Date(Date.now() + HOUR))),
+        ),
       )
       expect(created).toEqual(['created', 'created', 'created', 'created'])
     } finally {

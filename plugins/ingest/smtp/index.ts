@@ -29,12 +29,21 @@ const RCPT_REPLIES: Record<Exclude<RecipientVerdict, { accepted: true }>['reason
   'no-such-mailbox': [550, '5.1.1 No such mailbox here (it may have expired)'],
 }
 
-/** Reads the DATA stream; resolves with null when smtp-server flagged it as over the size limit. */
-async function readMessage(stream: SMTPServerDataStream): Promise<Uint8Array | null> {
+/**
+ * Reads the DATA stream; resolves with null when the message went over `maxBytes`.
+ * Past the limit the rest is read and dropped, not kept: smtp-server passes the data on
+ * until the final dot, and holding it would let one client pin any amount of memory.
+ */
+async function readMessage(stream: SMTPServerDataStream, maxBytes: number): Promise<Uint8Array | null> {
   const chunks: Buffer[] = []
-  for await (const chunk of stream) chunks.push(chunk as Buffer)
-  if (stream.sizeExceeded) return null
-  return Buffer.concat(chunks)
+  let size = 0
+  for await (const chunk of stream) {
+    size += (chunk as Buffer).length
+    if (size <= maxBytes) chunks.push(chunk as Buffer)
+    else chunks.length = 0
+  }
+  if (size > maxBytes || stream.sizeExceeded) return null
+  return Buffer.concat(chunks, size)
 }
 
 export function createSmtpIngest(options: SmtpIngestOptions) {
@@ -43,7 +52,7 @@ export function createSmtpIngest(options: SmtpIngestOptions) {
 
   const server: SMTPServer = new SMTPServer({
     name: options.hostname,
-    banner: 'Ephemail ESMTP ready',
+    banner: 'Ephemail ready',
     size: options.maxMessageBytes,
     rejectOversized: true,
     maxRecipients: options.maxRecipients,
@@ -89,18 +98,23 @@ export function createSmtpIngest(options: SmtpIngestOptions) {
     },
 
     onData(stream, session, callback) {
-      readMessage(stream)
-        .then(async (raw) => {
+      readMessage(stream, options.maxMessageBytes).then(
+        async (raw) => {
           if (raw === null) return callback(smtpError(552, '5.3.4 Message exceeds the size limit'))
-          const result = await funnel.ingestMessage({ raw, envelope: envelopeOf(session) })
-          if (result.stored.length === 0)
-            return callback(smtpError(550, '5.1.1 None of the recipients has a mailbox here any more'))
-          callback(null, `2.0.0 Stored as ${result.stored.map((stored) => stored.messageId).join(', ')}`)
-        })
-        .catch((error) => {
-          console.error('smtp: storing a message failed', error)
-          callback(smtpError(451, '4.3.0 Could not store the message, try again later'))
-        })
+          try {
+            const result = await funnel.ingestMessage({ raw, envelope: envelopeOf(session) })
+            if (result.stored.length === 0)
+              return callback(smtpError(550, '5.1.1 None of the recipients has a mailbox here any more'))
+            callback(null, `2.0.0 Stored as ${result.stored.map((stored) => stored.messageId).join(', ')}`)
+          } catch (error) {
+            console.error('smtp: storing a message failed', error)
+            callback(smtpError(451, '4.3.0 Could not store the message, try again later'))
+          }
+        },
+        // The client went away mid-DATA: nothing was acknowledged, so nothing is lost.
+        (error) =>
+          callback(smtpError(451, `4.4.2 Message not received in full: ${(error as Error).message}`)),
+      )
     },
   })
 
