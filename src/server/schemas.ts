@@ -223,3 +223,10 @@ export const ReadySchema = t.Object(
 
 /** A problem+json response for one status, described for that status (the spec shows each). */
 export const problemResponse = (description: string) => t.Object(ProblemSchema.properties, { description })
+
+/** The problems any route with a JSON body can answer, from the one body parser in app.ts. */
+export const jsonBodyProblems = {
+  400: problemResponse('The body is not valid JSON or does not match the schema (see `errors`)'),
+  413: problemResponse('The body is larger than EPHEMAIL_HTTP_MAX_BODY_BYTES'),
+  415: problemResponse('The body is not application/json'),
+}

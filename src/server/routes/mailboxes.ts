@@ -12,6 +12,7 @@ import {
   AddressParams,
   CreatedMailboxSchema,
   CreateMailboxBody,
+  jsonBodyProblems,
   ListMessagesQuery,
   MailboxSchema,
   MessagePageSchema,
@@ -120,11 +121,10 @@ export function mailboxRoutes({ config, storage, access, now }: MailboxRouteDeps
         body: CreateMailboxBody,
         response: {
           201: CreatedMailboxSchema,
-          400: problemResponse('The body is not valid JSON or does not match the schema'),
+          ...jsonBodyProblems,
           401: problemResponse('Anonymous creation is off and no credential (or a wrong one) was sent'),
           403: problemResponse('Anonymous creation is off and the credential is not the admin key'),
           409: problemResponse('The requested address is taken'),
-          415: problemResponse('The body is not application/json'),
           422: problemResponse(
             'Unknown domain, invalid local part, or ttlSeconds outside the configured bounds',
           ),
@@ -168,11 +168,10 @@ export function mailboxRoutes({ config, storage, access, now }: MailboxRouteDeps
         body: UpdateMailboxBody,
         response: {
           200: MailboxSchema,
-          400: problemResponse('The body is not valid JSON or does not match the schema'),
+          ...jsonBodyProblems,
           401: unauthorizedResponse,
           404: notFoundResponse,
           409: problemResponse('The new address is taken'),
-          415: problemResponse('The body is not application/json'),
           422: problemResponse(
             'Unknown domain, invalid local part, or ttlSeconds outside the configured bounds',
           ),

@@ -7,6 +7,7 @@ import { ProblemError } from '../../lib/problem.ts'
 import type { Access } from '../access.ts'
 import {
   AttachmentParams,
+  jsonBodyProblems,
   MessageParams,
   MessageSchema,
   MessageSummarySchema,
@@ -141,10 +142,9 @@ export function messageRoutes({ storage, access, now }: MessageRouteDeps) {
         body: UpdateMessageBody,
         response: {
           200: MessageSummarySchema,
-          400: problemResponse('The body is not valid JSON or does not match the schema'),
+          ...jsonBodyProblems,
           401: unauthorizedResponse,
           404: notFoundResponse,
-          415: problemResponse('The body is not application/json'),
         },
         detail: {
           tags: ['Messages'],
