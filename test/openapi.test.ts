@@ -88,7 +88,16 @@ describe('OpenAPI document', () => {
     }
     const create = document.paths['/v1/mailboxes'].post as Operation
     expect(create.requestBody?.required).toBe(false) // every field optional: the body may be left out
-    expect(Object.keys(create.responses).sort()).toEqual(['201', '400', '401', '403', '409', '413', '415', '422'])
+    expect(Object.keys(create.responses).sort()).toEqual([
+      '201',
+      '400',
+      '401',
+      '403',
+      '409',
+      '413',
+      '415',
+      '422',
+    ])
   })
 
   test('the app serves the same document as JSON and YAML, and Swagger UI from local assets', async () => {

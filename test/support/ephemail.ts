@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { AttachmentInfo } from '../../src/lib/mail.ts'
 import { loadConfig } from '../../src/server/config.ts'
 import { type RunningEphemail, startEphemail } from '../../src/server/runtime.ts'
 
@@ -24,14 +25,7 @@ export interface MessageDetail extends MessageSummary {
   to: { address: string; name: string }[]
   text: string | null
   html: string | null
-  attachments: {
-    id: string
-    filename: string | null
-    contentType: string
-    size: number
-    disposition: string | null
-    contentId: string | null
-  }[]
+  attachments: AttachmentInfo[]
   envelope: {
     mailFrom: string | null
     rcptTo: string[]
