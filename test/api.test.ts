@@ -1,6 +1,6 @@
 // The REST API through app.handle: mailboxes, messages, access rules and problem+json errors, on in-memory PGlite.
 
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, spyOn, test } from 'bun:test'
 import { createApiHarness, fixture } from './support/api-harness.ts'
 
 type Harness = Awaited<ReturnType<typeof createApiHarness>>
@@ -511,6 +511,27 @@ describe('REST API', () => {
         status: 'ready',
         storage: 'pglite',
       })
+    })
+
+    test('an unexpected failure is a 500 problem that hides the cause from the client and logs it', async () => {
+      const broken = await createApiHarness()
+      const box = (await broken.call('POST', '/v1/mailboxes', { token: null })).json
+      await broken.close()
+      const logged = spyOn(console, 'error').mockImplementation(() => {})
+      try {
+        const response = await broken.call('GET', `/v1/mailboxes/${box.address}`)
+        expectProblem(response, 500, 'internal-error', 'has been logged')
+        expect(response.text).not.toMatch(/pglite|drizzle|closed/i)
+        expect(String(logged.mock.calls[0]?.[0])).toContain(`GET /v1/mailboxes/${box.address}`)
+      } finally {
+        logged.mockRestore()
+      }
+    })
+
+    test('HEAD answers like GET without a body', async () => {
+      const response = await h.app.handle(new Request('http://localhost/v1/domains', { method: 'HEAD' }))
+      expect(response.status).toBe(200)
+      expect(await response.text()).toBe('')
     })
 
     test('/ready is a 503 problem when storage is gone', async () => {
