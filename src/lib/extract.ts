@@ -1,0 +1,466 @@
+// One-time code and verification link extraction: ranked candidates with reasons, web standards only.
+
+/** Bodies are cut to this many characters before scanning: codes sit near the top, and it bounds the regex work. */
+export const MAX_SCAN_CHARS = 100_000
+/** A candidate below this confidence is listed but not reported: a wrong code is worse than none. */
+export const MIN_CONFIDENCE = 0.5
+
+export interface ExtractInput {
+  subject: string | null
+  text: string | null
+  html: string | null
+}
+
+export interface Candidate {
+  value: string
+  confidence: number
+  reasons: string[]
+}
+
+export interface Extraction {
+  otp: string | null
+  link: string | null
+  otpCandidates: Candidate[]
+  linkCandidates: Candidate[]
+}
+
+// Words that announce a one-time code, in the languages we read. Lower case; matched as substrings.
+const CODE_WORDS = [
+  'code',
+  'otp',
+  'passcode',
+  'pin',
+  'one-time',
+  'one time',
+  'verification',
+  'security code',
+  'token',
+  'bestätigungscode',
+  'sicherheitscode',
+  'einmalcode',
+  'kennwort',
+  'código',
+  'codigo',
+  'codice',
+  'verificatiecode',
+  'код',
+  'kod',
+  'doğrulama',
+  'dogrulama',
+  '验证码',
+  '驗證碼',
+  '校验码',
+  '动态码',
+  '確認コード',
+  '認証コード',
+  'コード',
+  '인증 코드',
+  '인증코드',
+  '인증번호',
+  '코드',
+  'ワンタイム',
+  'パスコード',
+  'mã',
+]
+
+// Context that marks a number as something other than a one-time code.
+const NOT_CODE_WORDS = [
+  'order',
+  'invoice',
+  'tracking',
+  'track',
+  'ticket',
+  'booking',
+  'reference',
+  'ref.',
+  'ref:',
+  'phone',
+  'tel',
+  'fax',
+  'call',
+  'zip',
+  'postal',
+  'postcode',
+  'account no',
+  'account number',
+  'customer no',
+  'customer number',
+  'iban',
+  'flight',
+  'seat',
+  'gate',
+  'room',
+  'case',
+  'bestellung',
+  'rechnung',
+  'sendung',
+  'commande',
+  'facture',
+  'pedido',
+  'factura',
+  'ordine',
+  'fattura',
+  'bestelling',
+  'factuur',
+  'заказ',
+  'sipariş',
+  'siparis',
+  '订单',
+  '注文',
+  '주문',
+  'discount',
+  'coupon',
+  'promo',
+  'voucher',
+  'rabatt',
+  'gutschein',
+  'réduction',
+  'descuento',
+  'cupón',
+  'sconto',
+  'korting',
+  'скидк',
+  'indirim',
+  '折扣',
+  '優惠',
+  '割引',
+  '할인',
+  'off',
+  'sale',
+  'save',
+  'gift card',
+]
+
+const findCodeWord = wordMatcher(CODE_WORDS)
+const findNotCodeWord = wordMatcher(NOT_CODE_WORDS)
+
+const LINK_GOOD_WORDS = [
+  'verify',
+  'verif',
+  'confirm',
+  'activate',
+  'activation',
+  'validate',
+  'magic',
+  'sign in',
+  'sign-in',
+  'signin',
+  'log in',
+  'login',
+  'reset',
+  'password',
+  'passwort',
+  'bestätig',
+  'bestaetig',
+  'aktivier',
+  'anmelden',
+  'vérifi',
+  'confirmer',
+  'réinitialiser',
+  'connexion',
+  'confirmar',
+  'verificar',
+  'restablecer',
+  'iniciar sesión',
+  'redefinir',
+  'confermare',
+  'conferma',
+  'verifica',
+  'accedi',
+  'bevestig',
+  'inloggen',
+  'подтверд',
+  'войти',
+  'сброс',
+  'doğrula',
+  'onayla',
+  'giriş',
+  '验证',
+  '確認',
+  '认证',
+  '登录',
+  '登入',
+  '重置',
+  '認証',
+  'ログイン',
+  '인증',
+  '확인',
+  '로그인',
+  'token',
+]
+const LINK_BAD_WORDS = [
+  'unsubscribe',
+  'abmelden',
+  'désinscri',
+  'desuscrib',
+  'cancelar suscripción',
+  'annulla iscrizione',
+  'afmelden',
+  'отписат',
+  'privacy',
+  'datenschutz',
+  'terms',
+  'legal',
+  'help',
+  'support',
+  'faq',
+  'preferences',
+  'settings',
+  'view in browser',
+  'view online',
+  'im browser',
+  'contact',
+  'impressum',
+  'facebook',
+  'twitter',
+  'x.com',
+  'linkedin',
+  'instagram',
+  'youtube',
+  'tiktok',
+  'app store',
+  'google play',
+  'blog',
+  'careers',
+]
+
+const NUMBER_CANDIDATE =
+  /(?<![\p{L}\p{N}$€£¥#./:,-])(\d{2,4}(?:[ -]\d{2,4}){1,3}|\d{4,8})(?![\p{N}%]|[.,:/-]\d|\s?(?:%|€|\$|£|¥|usd|eur))/giu
+const ALNUM_CANDIDATE =
+  /(?<![\p{L}\p{N}-])([A-Z0-9]{3,4}-[A-Z0-9]{3,4}|[A-Z0-9]{6,8})(?![\p{L}\p{N}]|-[A-Z0-9])/gu
+const YEAR = /^(19|20)\d{2}$/
+const URL_IN_TEXT = /https?:\/\/[^\s<>"')\]]+/gi
+
+const ENTITIES: Record<string, string> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: ' ',
+  '#39': "'",
+}
+
+function decodeEntities(value: string): string {
+  return value.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+\d*);/gi, (whole, name: string) => {
+    const lower = name.toLowerCase()
+    if (lower.startsWith('#x')) return String.fromCodePoint(Number.parseInt(lower.slice(2), 16))
+    if (lower.startsWith('#')) return String.fromCodePoint(Number(lower.slice(1)))
+    return ENTITIES[lower] ?? whole
+  })
+}
+
+/**
+ * HTML to scannable text. Cells and inline elements holding one character each (a code drawn
+ * one digit per <td> or <span>) are joined, block elements become line breaks.
+ */
+export function htmlToText(html: string): string {
+  let out = html.slice(0, MAX_SCAN_CHARS)
+  out = out.replace(/<(script|style|head|title)[\s\S]*?<\/\1>/gi, ' ')
+  out = out.replace(/<!--[\s\S]*?-->/g, ' ')
+  // One character per cell/span, adjacent: glue them so "4 8 2 9 1 3" in a table reads 482913.
+  out = out.replace(
+    /((?:<(?:td|span|div|b|strong)\b[^>]*>\s*[A-Z0-9]\s*<\/(?:td|span|div|b|strong)>\s*){4,8})/gi,
+    (run) => ` ${run.replace(/<[^>]+>|\s+/g, '')} `,
+  )
+  out = out.replace(/<br\s*\/?>|<\/(p|div|tr|li|h[1-6]|table|td|th)>/gi, '\n')
+  out = out.replace(/<[^>]+>/g, ' ')
+  return decodeEntities(out).replace(/[ \t\u00a0]+/g, ' ')
+}
+
+function normalizeCode(raw: string): string {
+  return /[A-Z]/.test(raw) ? raw : raw.replace(/[ -]/g, '')
+}
+
+function includesAny(haystack: string, words: readonly string[]): string | null {
+  for (const word of words) if (haystack.includes(word)) return word
+  return null
+}
+
+function escapeRegExp(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+/**
+ * A matcher for whole words: Latin-script words must stand alone (so "pin" does not fire in
+ * "shipping", nor "tel" in "hotel"); stems in other scripts match inside longer words.
+ */
+function wordMatcher(words: readonly string[]): (text: string) => string | null {
+  const pattern = new RegExp(
+    words
+      .map((word) =>
+        /^[a-z][a-z .:-]*$/.test(word)
+          ? `(?<!\\p{L})${escapeRegExp(word)}(?:s|es)?(?!\\p{L})`
+          : escapeRegExp(word),
+      )
+      .join('|'),
+    'iu',
+  )
+  return (text) => pattern.exec(text)?.[0] ?? null
+}
+
+/** The word-ish text right before a position, on the same line (and the line above). */
+function contextBefore(text: string, index: number, span: number): string {
+  return text.slice(Math.max(0, index - span), index).toLowerCase()
+}
+
+function scoreCode(text: string, index: number, raw: string, inSubject: boolean): Candidate | null {
+  const value = normalizeCode(raw)
+  const digits = value.replace(/\D/g, '').length
+  const isNumeric = /^\d+$/.test(value)
+  if (isNumeric && (value.length < 4 || value.length > 8)) return null
+  if (!isNumeric && (digits === 0 || !/[A-Z]/.test(value))) return null
+  const before = contextBefore(text, index, 60)
+  const near = contextBefore(text, index, 25)
+  const after = text.slice(index + raw.length, index + raw.length + 25).toLowerCase()
+  const reasons: string[] = []
+  let score = 0.2
+  const keyword = findCodeWord(before)
+  if (keyword) {
+    score += 0.45
+    reasons.push(`after "${keyword}"`)
+    if (findCodeWord(near)) score += 0.15
+  } else {
+    const following = findCodeWord(text.slice(index + raw.length, index + raw.length + 60).toLowerCase())
+    if (following) {
+      score += 0.3
+      reasons.push(`before "${following}"`)
+    } else if (inSubject) score += 0.1
+  }
+  const lineStart = text.lastIndexOf('\n', index - 1) + 1
+  const lineEnd = text.indexOf('\n', index)
+  const line = text.slice(lineStart, lineEnd === -1 ? undefined : lineEnd).trim()
+  if (line === raw.trim()) {
+    score += 0.2
+    reasons.push('alone on its line')
+  }
+  const unit =
+    /^\s?(minute|min\b|minuten|minutos|minuti|minuut|минут|dakika|分钟|分間|分|분|hour|stunde|heure|hora|ora|uur|час|saat|小时|時間|시간|day|tag|jour|día|dia|giorn|dag|дн|gün|天|日|일|second|sekunde|seconde|segundo|secondi|секунд|saniye|秒|초)/
+  const bad = findNotCodeWord(near) ?? findNotCodeWord(after) ?? (unit.test(after) ? 'a time unit' : null)
+  if (bad) {
+    score -= 0.6
+    reasons.push(`near "${bad}"`)
+  }
+  if (isNumeric && YEAR.test(value) && !findCodeWord(near)) {
+    score -= 0.5
+    reasons.push('looks like a year')
+  }
+  if (!isNumeric && !/\d.*[A-Z]|[A-Z].*\d/.test(value)) score -= 0.3
+  if (!isNumeric && /^[A-Z]+\d{1,2}$/.test(value)) {
+    score -= 0.5 // SAVE20, SPRING25: word plus a number is a promotion, not a code
+    reasons.push('word plus number')
+  }
+  if (inSubject) reasons.push('in the subject')
+  return { value, confidence: Math.max(0, Math.min(1, Number(score.toFixed(2)))), reasons }
+}
+
+function codeCandidates(text: string, inSubject: boolean): Candidate[] {
+  const found: Candidate[] = []
+  for (const pattern of [NUMBER_CANDIDATE, ALNUM_CANDIDATE]) {
+    for (const match of text.matchAll(pattern)) {
+      const candidate = scoreCode(text, match.index ?? 0, match[1] as string, inSubject)
+      if (candidate) found.push(candidate)
+    }
+  }
+  return found
+}
+
+interface RawLink {
+  url: string
+  label: string
+}
+
+function linksOf(input: ExtractInput): RawLink[] {
+  const links: RawLink[] = []
+  if (input.html) {
+    const html = input.html.slice(0, MAX_SCAN_CHARS)
+    for (const match of html.matchAll(/<a\b[^>]*?\bhref\s*=\s*(["'])(.*?)\1[^>]*>([\s\S]*?)<\/a>/gi)) {
+      const url = decodeEntities((match[2] as string).trim())
+      const inner = match[3] as string
+      const alt = /\balt\s*=\s*["']([^"']*)/i.exec(inner)?.[1] ?? ''
+      links.push({ url, label: `${htmlToText(inner)} ${alt}`.trim() })
+    }
+  }
+  if (input.text) {
+    const text = input.text.slice(0, MAX_SCAN_CHARS)
+    for (const match of text.matchAll(URL_IN_TEXT)) {
+      const index = match.index ?? 0
+      const lineStart = text.lastIndexOf('\n', Math.max(0, index - 2)) + 1
+      links.push({
+        url: decodeEntities(match[0]).replace(/[.,;:!?]+$/, ''),
+        label: text.slice(Math.max(lineStart - 120, 0), index),
+      })
+    }
+  }
+  return links.filter((link) => /^https?:\/\//i.test(link.url))
+}
+
+function scoreLink(link: RawLink): Candidate {
+  let decodedUrl = link.url
+  try {
+    decodedUrl = decodeURIComponent(link.url)
+  } catch {}
+  const url = decodedUrl.toLowerCase()
+  const label = link.label.toLowerCase()
+  const reasons: string[] = []
+  let score = 0.1
+  const inUrl = includesAny(url, LINK_GOOD_WORDS)
+  const inLabel = includesAny(label, LINK_GOOD_WORDS)
+  if (inUrl) {
+    score += 0.4
+    reasons.push(`URL has "${inUrl}"`)
+  }
+  if (inLabel) {
+    score += 0.45
+    reasons.push(`text says "${inLabel}"`)
+  }
+  if (
+    /[?&](token|code|key|t|sig|signature|otp|hash)=[^&]{8,}/i.test(link.url) ||
+    /\/[A-Za-z0-9_-]{24,}/.test(link.url)
+  ) {
+    score += 0.15
+    reasons.push('carries a token')
+  }
+  const badUrl = includesAny(url, LINK_BAD_WORDS)
+  const badLabel = includesAny(label.slice(-60), LINK_BAD_WORDS)
+  if (badUrl) {
+    score -= 0.6
+    reasons.push(`URL has "${badUrl}"`)
+  }
+  if (badLabel && !inLabel) {
+    score -= 0.4
+    reasons.push(`text says "${badLabel}"`)
+  }
+  if (/\.(png|jpe?g|gif|svg|webp)(\?|$)/i.test(link.url)) {
+    score -= 0.6
+    reasons.push('an image')
+  }
+  return { value: link.url, confidence: Math.max(0, Math.min(1, Number(score.toFixed(2)))), reasons }
+}
+
+function rank(candidates: Candidate[]): Candidate[] {
+  const best = new Map<string, Candidate>()
+  for (const candidate of candidates) {
+    const seen = best.get(candidate.value)
+    if (!seen || candidate.confidence > seen.confidence) best.set(candidate.value, candidate)
+  }
+  return [...best.values()].sort((a, b) => b.confidence - a.confidence)
+}
+
+/** Finds the one-time code and the verification link of a message, with the ranked candidates. */
+export function extractOtpAndLink(input: ExtractInput): Extraction {
+  const bodyText = [
+    input.text?.slice(0, MAX_SCAN_CHARS) ?? '',
+    input.html ? htmlToText(input.html) : '',
+  ].join('\n')
+  const otpCandidates = rank([
+    ...codeCandidates(input.subject ?? '', true),
+    ...codeCandidates(bodyText, false),
+  ])
+  const linkCandidates = rank(linksOf(input).map(scoreLink))
+  const top = (list: Candidate[]) => {
+    const first = list[0]
+    return first && first.confidence >= MIN_CONFIDENCE ? first.value : null
+  }
+  return { otp: top(otpCandidates), link: top(linkCandidates), otpCandidates, linkCandidates }
+}
