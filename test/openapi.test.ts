@@ -58,6 +58,7 @@ describe('OpenAPI document', () => {
       'PATCH /v1/mailboxes/{address}',
       'DELETE /v1/mailboxes/{address}',
       'GET /v1/mailboxes/{address}/messages',
+      'GET /v1/mailboxes/{address}/otp',
       'DELETE /v1/mailboxes/{address}/messages',
       'GET /v1/messages/{id}',
       'PATCH /v1/messages/{id}',

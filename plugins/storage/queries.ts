@@ -1,9 +1,9 @@
 // The storage operations written once against drizzle's pg-core API; each driver hands in its own database handle.
 
-import { and, desc, eq, gt, inArray, lt, lte, sql } from 'drizzle-orm'
+import { and, desc, eq, gt, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import type { MailboxChange, NewMailbox, NewMessage, Storage } from '../../src/contracts/storage.ts'
-import type { Mailbox, MessageSummary } from '../../src/lib/types.ts'
+import type { Mailbox, MessageSummary, ProcessingState } from '../../src/lib/types.ts'
 import type * as schema from './schema.ts'
 import { mailboxes, messages, settings } from './schema.ts'
 
@@ -45,6 +45,10 @@ const summaryColumns = {
   seen: messages.seen,
   size: messages.size,
   hasAttachments: messages.hasAttachments,
+  otp: messages.otp,
+  link: messages.link,
+  processedAt: messages.processedAt,
+  processingError: messages.processingError,
 }
 
 type SummaryRow = {
@@ -57,10 +61,30 @@ type SummaryRow = {
   seen: boolean
   size: number
   hasAttachments: boolean
+  otp: string | null
+  link: string | null
+  processedAt: Date | null
+  processingError: string | null
 }
 
-function toSummary({ fromAddress, fromName, ...row }: SummaryRow): MessageSummary {
-  return { ...row, from: fromAddress === null ? null : { address: fromAddress, name: fromName ?? '' } }
+function processingState(processedAt: Date | null, processingError: string | null): ProcessingState {
+  if (processedAt) return { state: 'processed', at: processedAt }
+  if (processingError !== null) return { state: 'failed', error: processingError }
+  return { state: 'pending' }
+}
+
+function toSummary({
+  fromAddress,
+  fromName,
+  processedAt,
+  processingError,
+  ...row
+}: SummaryRow): MessageSummary {
+  return {
+    ...row,
+    from: fromAddress === null ? null : { address: fromAddress, name: fromName ?? '' },
+    processing: processingState(processedAt, processingError),
+  }
 }
 
 function toRow(message: NewMessage): typeof messages.$inferInsert {
@@ -188,12 +212,15 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
           envelope: messages.envelope,
           parsed: messages.parsed,
           parseError: messages.parseError,
+          extraction: messages.extraction,
+          authentication: messages.authentication,
+          safeHtml: messages.safeHtml,
         })
         .from(messages)
         .where(liveMessage(id, now))
       if (!row) return null
-      const { envelope, parsed, parseError, ...summary } = row
-      return { ...toSummary(summary), envelope, parsed, parseError }
+      const { envelope, parsed, parseError, extraction, authentication, safeHtml, ...summary } = row
+      return { ...toSummary(summary), envelope, parsed, parseError, extraction, authentication, safeHtml }
     },
 
     async getRawMessage(id, now) {
@@ -259,6 +286,86 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
         )
         .returning({ id: mailboxes.id })
       return { mailboxIds: gone.map((row) => row.id), messagesDeleted: chunk.length }
+    },
+
+    async loadForProcessing(id) {
+      const [row] = await db
+        .select({
+          id: messages.id,
+          mailboxId: messages.mailboxId,
+          raw: messages.raw,
+          envelope: messages.envelope,
+          parsed: messages.parsed,
+          processedAt: messages.processedAt,
+        })
+        .from(messages)
+        .where(eq(messages.id, id))
+      if (!row) return null
+      const { processedAt, raw, ...rest } = row
+      return { ...rest, raw: new Uint8Array(raw), processed: processedAt !== null }
+    },
+
+    async saveProcessingResult(id, result, processedAt) {
+      await db
+        .update(messages)
+        .set({
+          otp: result.otp,
+          link: result.link,
+          extraction: result.extraction,
+          authentication: result.authentication,
+          safeHtml: result.safeHtml,
+          processedAt,
+          processingError: null,
+        })
+        .where(eq(messages.id, id))
+    },
+
+    async markProcessingFailed(id, error) {
+      await db
+        .update(messages)
+        .set({ processingError: error })
+        .where(and(eq(messages.id, id), isNull(messages.processedAt)))
+    },
+
+    async findUnprocessed(storedBefore, limit) {
+      const rows = await db
+        .select({ id: messages.id })
+        .from(messages)
+        .where(
+          and(
+            isNull(messages.processedAt),
+            isNull(messages.processingError),
+            lt(messages.receivedAt, storedBefore),
+          ),
+        )
+        .orderBy(messages.id)
+        .limit(limit)
+      return rows.map((row) => row.id)
+    },
+
+    async findLatestOtp(mailboxId, since) {
+      const conditions = [
+        eq(messages.mailboxId, mailboxId),
+        or(isNotNull(messages.otp), isNotNull(messages.link)),
+      ]
+      if (since) conditions.push(gt(messages.receivedAt, since))
+      const [row] = await db
+        .select({
+          messageId: messages.id,
+          otp: messages.otp,
+          link: messages.link,
+          fromAddress: messages.fromAddress,
+          fromName: messages.fromName,
+          subject: messages.subject,
+          receivedAt: messages.receivedAt,
+        })
+        .from(messages)
+        .where(and(...conditions))
+        .orderBy(desc(messages.id))
+        .limit(1)
+      if (!row) return null
+      const { fromAddress, fromName, ...rest } = row
+      return { ...rest, from: fromAddress === null ? null : { address: fromAddress, name: fromName ?? '' } }
     },
 
     async getSetting(key) {

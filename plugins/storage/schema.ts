@@ -14,7 +14,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core'
 import type { ParsedMail } from '../../src/lib/mail.ts'
-import type { Envelope } from '../../src/lib/types.ts'
+import type { AuthenticationResult, Envelope, MessageExtraction } from '../../src/lib/types.ts'
 
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
   dataType: () => 'bytea',
@@ -56,9 +56,23 @@ export const messages = pgTable(
     parsed: jsonb('parsed').$type<ParsedMail>(),
     parseError: text('parse_error'),
     raw: bytea('raw').notNull(),
+    // Filled in by the process-message job; null until it has run.
+    processedAt: timestamp('processed_at', { withTimezone: true, mode: 'date' }),
+    processingError: text('processing_error'),
+    otp: text('otp'),
+    link: text('link'),
+    extraction: jsonb('extraction').$type<MessageExtraction>(),
+    authentication: jsonb('authentication').$type<AuthenticationResult>(),
+    safeHtml: text('safe_html'),
   },
-  // Ids are UUIDv7, so (mailbox_id, id DESC) is "newest first" and doubles as the cursor.
-  (table) => [index('messages_mailbox_id_id_idx').on(table.mailboxId, sql`${table.id} DESC`)],
+  (table) => [
+    // Ids are UUIDv7, so (mailbox_id, id DESC) is "newest first" and doubles as the cursor.
+    index('messages_mailbox_id_id_idx').on(table.mailboxId, sql`${table.id} DESC`),
+    // The worker's recovery scan: stored but never processed (e.g. the process died after the 250).
+    index('messages_unprocessed_idx')
+      .on(table.id)
+      .where(sql`${table.processedAt} is null and ${table.processingError} is null`),
+  ],
 )
 
 export const settings = pgTable('settings', {

@@ -1,7 +1,7 @@
 // Storage contract: every driver (PostgreSQL, PGlite) offers exactly these operations.
 
 import type { ParsedMail } from '../lib/mail.ts'
-import type { Envelope, Mailbox, MessageSummary, StoredMessage } from '../lib/types.ts'
+import type { Envelope, Mailbox, MessageSummary, ProcessingResult, StoredMessage } from '../lib/types.ts'
 
 export interface NewMailbox extends Mailbox {
   /** SHA-256 of the mailbox's bearer token; the token itself is never stored. */
@@ -16,6 +16,24 @@ export interface NewMessage {
   envelope: Envelope
   parsed: ParsedMail | null
   parseError: string | null
+}
+
+export interface ProcessingInput {
+  id: string
+  mailboxId: string
+  raw: Uint8Array<ArrayBuffer>
+  envelope: Envelope
+  parsed: ParsedMail | null
+  processed: boolean
+}
+
+export interface LatestOtp {
+  messageId: string
+  otp: string | null
+  link: string | null
+  from: MessageSummary['from']
+  subject: string | null
+  receivedAt: Date
 }
 
 export interface MailboxChange {
@@ -70,6 +88,15 @@ export interface Storage {
    * those are gone) up to `batchSize` expired mailboxes. Call again while a step comes back full.
    */
   deleteExpired(now: Date, batchSize: number): Promise<ExpiredBatch>
+
+  /** What the process-message job needs; null when the message (or its mailbox) is gone. */
+  loadForProcessing(id: string): Promise<ProcessingInput | null>
+  saveProcessingResult(id: string, result: ProcessingResult, processedAt: Date): Promise<void>
+  markProcessingFailed(id: string, error: string): Promise<void>
+  /** Messages stored before `storedBefore` whose job never finished: the worker re-enqueues them at start. */
+  findUnprocessed(storedBefore: Date, limit: number): Promise<string[]>
+  /** The newest processed message with a code or a link, received after `since`. */
+  findLatestOtp(mailboxId: string, since: Date | null): Promise<LatestOtp | null>
 
   getSetting(key: string): Promise<string | null>
   /** Stores the value unless the key exists; returns whichever value is stored afterwards. */

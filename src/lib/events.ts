@@ -12,9 +12,20 @@ export interface MessageStoredEvent {
   receivedAt: string
 }
 
+export interface MessageProcessedEvent {
+  type: 'message.processed'
+  mailboxId: string
+  messageId: string
+  from: MailAddress | null
+  subject: string | null
+  otp: string | null
+  link: string | null
+  processedAt: string
+}
+
 export interface MailboxExpiredEvent {
   type: 'mailbox.expired'
   mailboxId: string
 }
 
-export type EphemailEvent = MessageStoredEvent | MailboxExpiredEvent
+export type EphemailEvent = MessageStoredEvent | MessageProcessedEvent | MailboxExpiredEvent

@@ -26,6 +26,9 @@ export interface Extraction {
 
 // Words that announce a one-time code, in the languages we read. Lower case; matched as substrings.
 const CODE_WORDS = [
+  // Turkish adds its suffixes to the word itself: kodunuz (your code), kodu.
+  'kodunuz',
+  'kodu',
   'code',
   'otp',
   'passcode',
@@ -34,7 +37,6 @@ const CODE_WORDS = [
   'one time',
   'verification',
   'security code',
-  'token',
   'bestätigungscode',
   'sicherheitscode',
   'einmalcode',
@@ -90,7 +92,6 @@ const NOT_CODE_WORDS = [
   'seat',
   'gate',
   'room',
-  'case',
   'bestellung',
   'rechnung',
   'sendung',
@@ -129,9 +130,44 @@ const NOT_CODE_WORDS = [
   'sale',
   'save',
   'gift card',
+  'postbus',
+  'p.o. box',
+  'po box',
+  'postal code',
+  'zip code',
+  'code postal',
+  'postleitzahl',
+  'plz',
+  'código postal',
+  'codice postale',
+  'cap',
+  'promo code',
+  'code promo',
+  'discount code',
+  'coupon code',
+  'codice sconto',
+  'código promocional',
+  'authorization code',
+  'auth code',
+  'approval code',
+  'booking code',
+  'codice prenotazione',
+  'codice di prenotazione',
+  'pnr',
+  'código de reserva',
+  'code de réservation',
+  'buchungscode',
+  'meeting id',
+  'request id',
+  'индекс',
+  'почтовый',
+  'posta kodu',
+  '邮编',
+  '郵便番号',
+  '우편번호',
 ]
 
-const findCodeWord = wordMatcher(CODE_WORDS)
+const findCodeWord = wordMatcher(CODE_WORDS, ['code', 'kod'])
 const findNotCodeWord = wordMatcher(NOT_CODE_WORDS)
 
 const LINK_GOOD_WORDS = [
@@ -142,51 +178,73 @@ const LINK_GOOD_WORDS = [
   'activation',
   'validate',
   'magic',
+  'reset',
+  'bestätig',
+  'bestaetig',
+  'aktivier',
+  'zurücksetzen',
+  'vérifi',
+  'confirmer',
+  'réinitialiser',
+  'reinitialis',
+  'confirmar',
+  'verificar',
+  'restablecer',
+  'redefinir',
+  'confermare',
+  'conferma',
+  'verifica',
+  'reimposta',
+  'bevestig',
+  'herstel',
+  'подтверд',
+  'сброс',
+  'восстанов',
+  'doğrula',
+  'dogrula',
+  'onayla',
+  'sifirla',
+  'sıfırla',
+  '验证',
+  '確認',
+  '认证',
+  '重置',
+  '認証',
+  '인증',
+  '확인',
+  '재설정',
+  'token',
+]
+// Words that fit a sign-in or password link but also a settings page: they count for less.
+const LINK_WEAK_WORDS = [
   'sign in',
   'sign-in',
   'signin',
   'log in',
   'login',
-  'reset',
   'password',
   'passwort',
-  'bestätig',
-  'bestaetig',
-  'aktivier',
   'anmelden',
-  'vérifi',
-  'confirmer',
-  'réinitialiser',
   'connexion',
-  'confirmar',
-  'verificar',
-  'restablecer',
+  'mot-de-passe',
+  'mot de passe',
   'iniciar sesión',
-  'redefinir',
-  'confermare',
-  'conferma',
-  'verifica',
+  'contraseña',
+  'contrasena',
+  'senha',
   'accedi',
-  'bevestig',
   'inloggen',
-  'подтверд',
+  'wachtwoord',
   'войти',
-  'сброс',
-  'doğrula',
-  'onayla',
+  'пароль',
   'giriş',
-  '验证',
-  '確認',
-  '认证',
+  'şifre',
+  'sifre',
   '登录',
   '登入',
-  '重置',
-  '認証',
   'ログイン',
-  '인증',
-  '확인',
   '로그인',
-  'token',
+  '비밀번호',
 ]
 const LINK_BAD_WORDS = [
   'unsubscribe',
@@ -225,10 +283,13 @@ const LINK_BAD_WORDS = [
 ]
 
 const NUMBER_CANDIDATE =
-  /(?<![\p{L}\p{N}$€£¥#./:,-])(\d{2,4}(?:[ -]\d{2,4}){1,3}|\d{4,8})(?![\p{N}%]|[.,:/-]\d|\s?(?:%|€|\$|£|¥|usd|eur))/giu
+  /(?<![\p{L}\p{N}$€£¥#./:,=&?_@%+-])(\d{2,4}(?:[ -]\d{2,4}){1,3}|\d{4,8})(?![\p{N}%]|[.,:/-]\d|\s?(?:%|€|\$|£|¥|usd|eur))/giu
 const ALNUM_CANDIDATE =
   /(?<![\p{L}\p{N}-])([A-Z0-9]{3,4}-[A-Z0-9]{3,4}|[A-Z0-9]{6,8})(?![\p{L}\p{N}]|-[A-Z0-9])/gu
 const YEAR = /^(19|20)\d{2}$/
+/** YYYYMMDD or DDMMYYYY: eight digits that are a date, not a code. */
+const DATE_8 =
+  /^(?:(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])|(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])(?:19|20)\d{2})$/
 const URL_IN_TEXT = /https?:\/\/[^\s<>"')\]]+/gi
 
 const ENTITIES: Record<string, string> = {
@@ -258,6 +319,8 @@ export function htmlToText(html: string): string {
   let out = html.slice(0, MAX_SCAN_CHARS)
   out = out.replace(/<(script|style|head|title)[\s\S]*?<\/\1>/gi, ' ')
   out = out.replace(/<!--[\s\S]*?-->/g, ' ')
+  // Spacer cells between the digit cells of a code are empty: drop them first.
+  out = out.replace(/<(td|span|div)\b[^>]*>(?:\s|&nbsp;)*<\/\1>/gi, '')
   // One character per cell/span, adjacent: glue them so "4 8 2 9 1 3" in a table reads 482913.
   out = out.replace(
     /((?:<(?:td|span|div|b|strong)\b[^>]*>\s*[A-Z0-9]\s*<\/(?:td|span|div|b|strong)>\s*){4,8})/gi,
@@ -285,23 +348,22 @@ function escapeRegExp(value: string): string {
  * A matcher for whole words: Latin-script words must stand alone (so "pin" does not fire in
  * "shipping", nor "tel" in "hotel"); stems in other scripts match inside longer words.
  */
-function wordMatcher(words: readonly string[]): (text: string) => string | null {
+function wordMatcher(
+  words: readonly string[],
+  compoundHeads: readonly string[] = [],
+): (text: string) => string | null {
   const pattern = new RegExp(
     words
-      .map((word) =>
-        /^[a-z][a-z .:-]*$/.test(word)
-          ? `(?<!\\p{L})${escapeRegExp(word)}(?:s|es)?(?!\\p{L})`
-          : escapeRegExp(word),
-      )
+      .map((word) => {
+        if (!/^[a-z][a-z .:-]*$/.test(word)) return escapeRegExp(word)
+        // German and Dutch build compounds (Anmeldecode, inlogcode): these may end a longer word.
+        const start = compoundHeads.includes(word) ? '' : '(?<!\\p{L})'
+        return `${start}${escapeRegExp(word)}(?:s|es)?(?!\\p{L})`
+      })
       .join('|'),
     'iu',
   )
   return (text) => pattern.exec(text)?.[0] ?? null
-}
-
-/** The word-ish text right before a position, on the same line (and the line above). */
-function contextBefore(text: string, index: number, span: number): string {
-  return text.slice(Math.max(0, index - span), index).toLowerCase()
 }
 
 function scoreCode(text: string, index: number, raw: string, inSubject: boolean): Candidate | null {
@@ -310,9 +372,28 @@ function scoreCode(text: string, index: number, raw: string, inSubject: boolean)
   const isNumeric = /^\d+$/.test(value)
   if (isNumeric && (value.length < 4 || value.length > 8)) return null
   if (!isNumeric && (digits === 0 || !/[A-Z]/.test(value))) return null
-  const before = contextBefore(text, index, 60)
-  const near = contextBefore(text, index, 25)
-  const after = text.slice(index + raw.length, index + raw.length + 25).toLowerCase()
+  // Context is read within the candidate's own line; a code standing alone on its line (or
+  // ending one) takes the lines around it too, as in "Your code:\n\n482913".
+  const lineStart = text.lastIndexOf('\n', index - 1) + 1
+  const lineEndIndex = text.indexOf('\n', index + raw.length)
+  const lineEnd = lineEndIndex === -1 ? text.length : lineEndIndex
+  const prefix = text.slice(lineStart, index)
+  const suffix = text.slice(index + raw.length, lineEnd)
+  const alone = prefix.trim() === '' && suffix.trim().replace(/[.!。]$/, '') === ''
+  const previousLine =
+    text
+      .slice(0, Math.max(0, lineStart - 1))
+      .trimEnd()
+      .split('\n')
+      .at(-1) ?? ''
+  const nextLine =
+    text
+      .slice(lineEnd + 1)
+      .trimStart()
+      .split('\n')[0] ?? ''
+  const before = (prefix.trim() === '' ? `${previousLine} ${prefix}` : prefix).slice(-80).toLowerCase()
+  const near = prefix.slice(-25).toLowerCase()
+  const after = suffix.slice(0, 25).toLowerCase()
   const reasons: string[] = []
   let score = 0.2
   const keyword = findCodeWord(before)
@@ -321,16 +402,13 @@ function scoreCode(text: string, index: number, raw: string, inSubject: boolean)
     reasons.push(`after "${keyword}"`)
     if (findCodeWord(near)) score += 0.15
   } else {
-    const following = findCodeWord(text.slice(index + raw.length, index + raw.length + 60).toLowerCase())
+    const following = findCodeWord((alone ? `${suffix} ${nextLine}` : suffix).slice(0, 80).toLowerCase())
     if (following) {
       score += 0.3
       reasons.push(`before "${following}"`)
     } else if (inSubject) score += 0.1
   }
-  const lineStart = text.lastIndexOf('\n', index - 1) + 1
-  const lineEnd = text.indexOf('\n', index)
-  const line = text.slice(lineStart, lineEnd === -1 ? undefined : lineEnd).trim()
-  if (line === raw.trim()) {
+  if (alone) {
     score += 0.2
     reasons.push('alone on its line')
   }
@@ -341,13 +419,17 @@ function scoreCode(text: string, index: number, raw: string, inSubject: boolean)
     score -= 0.6
     reasons.push(`near "${bad}"`)
   }
+  if (isNumeric && value.length === 8 && DATE_8.test(value)) {
+    score -= 0.6
+    reasons.push('looks like a date')
+  }
   if (isNumeric && YEAR.test(value) && !findCodeWord(near)) {
     score -= 0.5
     reasons.push('looks like a year')
   }
   if (!isNumeric && !/\d.*[A-Z]|[A-Z].*\d/.test(value)) score -= 0.3
   if (!isNumeric && /^[A-Z]+\d{1,2}$/.test(value)) {
-    score -= 0.5 // SAVE20, SPRING25: word plus a number is a promotion, not a code
+    score -= 0.6 // SAVE20, SPRING25: word plus a number is a promotion, not a code
     reasons.push('word plus number')
   }
   if (inSubject) reasons.push('in the subject')
@@ -406,13 +488,21 @@ function scoreLink(link: RawLink): Candidate {
   let score = 0.1
   const inUrl = includesAny(url, LINK_GOOD_WORDS)
   const inLabel = includesAny(label, LINK_GOOD_WORDS)
+  const weakInUrl = inUrl ? null : includesAny(url, LINK_WEAK_WORDS)
+  const weakInLabel = inLabel ? null : includesAny(label, LINK_WEAK_WORDS)
   if (inUrl) {
     score += 0.4
     reasons.push(`URL has "${inUrl}"`)
+  } else if (weakInUrl) {
+    score += 0.2
+    reasons.push(`URL has "${weakInUrl}"`)
   }
   if (inLabel) {
     score += 0.45
     reasons.push(`text says "${inLabel}"`)
+  } else if (weakInLabel) {
+    score += 0.2
+    reasons.push(`text says "${weakInLabel}"`)
   }
   if (
     /[?&](token|code|key|t|sig|signature|otp|hash)=[^&]{8,}/i.test(link.url) ||

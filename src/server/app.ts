@@ -2,6 +2,7 @@
 
 import { type AnyElysia, Elysia } from 'elysia'
 import type { AuthPlugin } from '../contracts/auth.ts'
+import type { PubSub } from '../contracts/pubsub.ts'
 import type { Storage } from '../contracts/storage.ts'
 import { ProblemError } from '../lib/problem.ts'
 import { createAccess } from './access.ts'
@@ -12,10 +13,12 @@ import { domainRoutes } from './routes/domains.ts'
 import { healthRoutes } from './routes/health.ts'
 import { mailboxRoutes } from './routes/mailboxes.ts'
 import { messageRoutes } from './routes/messages.ts'
+import { otpRoutes } from './routes/otp.ts'
 
 export interface AppDeps {
   config: Pick<Config, 'domains' | 'ttl' | 'anonymous' | 'limits'>
   storage: Storage
+  pubsub: PubSub
   auth: AuthPlugin
   version: string
   now?: () => Date
@@ -27,7 +30,7 @@ function tooLarge(limit: number): ProblemError {
   return new ProblemError(413, 'payload-too-large', `The request body exceeds the limit of ${limit} bytes`)
 }
 
-export function buildApp({ config, storage, auth, version, now = () => new Date() }: AppDeps) {
+export function buildApp({ config, storage, pubsub, auth, version, now = () => new Date() }: AppDeps) {
   const access = createAccess({ auth, storage, now })
   const maxBody = config.limits.httpMaxBodyBytes
   let shapes: ReturnType<typeof routeShapes> | null = null
@@ -73,6 +76,7 @@ export function buildApp({ config, storage, auth, version, now = () => new Date(
     .use(domainRoutes(config.domains))
     .use(mailboxRoutes({ config, storage, access, now }))
     .use(messageRoutes({ storage, access, now }))
+    .use(otpRoutes({ storage, pubsub, access }))
     .use(docsRoutes(() => finished as AnyElysia, version))
   finished = app
   return app

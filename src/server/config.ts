@@ -1,5 +1,6 @@
 // Configuration: environment variables parsed once into a typed, frozen object, with errors that name the variable.
 
+import { parseExtractionRules } from '../../plugins/extractor/builtin/index.ts'
 import { parseDomainList, type ReceivingDomain } from '../lib/address.ts'
 
 export type Role = 'api' | 'smtp' | 'worker'
@@ -34,6 +35,16 @@ export interface Config {
   }
   readonly sweepIntervalMs: number
   readonly databasePoolSize: number
+  readonly worker: {
+    /** process-message jobs run at once per worker process. */
+    readonly concurrency: number
+    /** Tries per job before the message is marked failed (it stays readable). */
+    readonly attempts: number
+    /** Deadline for each DNS lookup of sender authentication. */
+    readonly dnsTimeoutMs: number
+    /** Operator rules: sender domain + regex for the code, as JSON. */
+    readonly extractRules: string
+  }
 }
 
 export class ConfigError extends Error {
@@ -91,6 +102,16 @@ function readRoles(env: Env, argv: readonly string[]): Role[] {
   return [...new Set(roles)] as Role[]
 }
 
+function readExtractRules(env: Env): string {
+  const raw = env.EPHEMAIL_EXTRACT_RULES?.trim() || '[]'
+  try {
+    parseExtractionRules(raw)
+  } catch (error) {
+    throw new ConfigError(`EPHEMAIL_EXTRACT_RULES ${(error as Error).message}`)
+  }
+  return raw
+}
+
 const DAY = 86_400
 
 /** Reads every setting; throws ConfigError naming the first bad variable. */
@@ -145,6 +166,12 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     },
     sweepIntervalMs: readInteger(env, 'EPHEMAIL_SWEEP_INTERVAL_MS', 30_000, 100, 3_600_000),
     databasePoolSize: readInteger(env, 'EPHEMAIL_DB_POOL_SIZE', 10, 1, 100),
+    worker: {
+      concurrency: readInteger(env, 'EPHEMAIL_WORKER_CONCURRENCY', 8, 1, 256),
+      attempts: readInteger(env, 'EPHEMAIL_JOB_ATTEMPTS', 5, 1, 50),
+      dnsTimeoutMs: readInteger(env, 'EPHEMAIL_DNS_TIMEOUT_MS', 3000, 50, 60_000),
+      extractRules: readExtractRules(env),
+    },
   }
   return deepFreeze(config)
 }

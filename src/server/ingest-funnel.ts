@@ -1,6 +1,7 @@
 // The ingest funnel: every source (SMTP, inbound HTTP, IMAP) hands mail here; it is stored durably before anyone says 250/202.
 
 import type { PubSub } from '../contracts/pubsub.ts'
+import type { JobQueue } from '../contracts/queue.ts'
 import type { NewMessage, Storage } from '../contracts/storage.ts'
 import { normalizeRecipient, type ReceivingDomain } from '../lib/address.ts'
 import { createGroupCommitter } from '../lib/group-commit.ts'
@@ -40,6 +41,8 @@ export class MessageTooLargeError extends Error {
 export interface IngestFunnelDeps {
   storage: Storage
   pubsub: PubSub
+  /** Where process-message jobs go once a message is stored. */
+  queue: JobQueue
   domains: readonly ReceivingDomain[]
   maxMessageBytes: number
   now?: () => Date
@@ -48,6 +51,7 @@ export interface IngestFunnelDeps {
 export function createIngestFunnel({
   storage,
   pubsub,
+  queue,
   domains,
   maxMessageBytes,
   now = () => new Date(),
@@ -125,6 +129,12 @@ export function createIngestFunnel({
       }))
       const failure = await committer.submit(rows)
       if (failure) throw failure
+
+      // Not awaited: the message is stored, so the 250 need not wait for the queue. A lost
+      // enqueue is repaired by the worker's recovery scan of unprocessed messages.
+      queue.enqueue(rows.map((row) => ({ messageId: row.id }))).catch((error) => {
+        console.error('enqueueing process-message jobs failed; recovery will pick them up', error)
+      })
 
       for (const [index, row] of rows.entries()) {
         void pubsub.publish({

@@ -2,6 +2,7 @@
 
 import packageJson from '../../package.json' with { type: 'json' }
 import { createBearerAuth } from '../../plugins/auth/bearer/index.ts'
+import { createMemoryPubSub } from '../../plugins/pubsub/memory/index.ts'
 import { createPgliteStorage } from '../../plugins/storage/pglite/index.ts'
 import { buildApp } from './app.ts'
 import { loadConfig } from './config.ts'
@@ -14,6 +15,7 @@ export async function generateOpenApiYaml(): Promise<string> {
     const app = buildApp({
       config: loadConfig({}, []),
       storage,
+      pubsub: createMemoryPubSub(),
       auth: createBearerAuth({ adminKeyHash: '', findMailboxByTokenHash: async () => null }),
       version: packageJson.version,
     })

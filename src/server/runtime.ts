@@ -4,16 +4,22 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import packageJson from '../../package.json' with { type: 'json' }
 import { createBearerAuth } from '../../plugins/auth/bearer/index.ts'
+import { createBuiltinExtractor, parseExtractionRules } from '../../plugins/extractor/builtin/index.ts'
 import { createSmtpIngest } from '../../plugins/ingest/smtp/index.ts'
 import { createMemoryPubSub } from '../../plugins/pubsub/memory/index.ts'
+import { createBullmqQueue } from '../../plugins/queue/bullmq/index.ts'
+import { createInlineQueue } from '../../plugins/queue/inline/index.ts'
 import { createPgliteStorage } from '../../plugins/storage/pglite/index.ts'
 import { createPostgresStorage } from '../../plugins/storage/postgres/index.ts'
+import type { JobQueue } from '../contracts/queue.ts'
 import type { Storage } from '../contracts/storage.ts'
 import { resolveAdminKeyHash } from './admin-key.ts'
 import { buildApp } from './app.ts'
 import type { Config } from './config.ts'
 import { createExpirySweeper } from './expiry-sweeper.ts'
 import { createIngestFunnel } from './ingest-funnel.ts'
+import { createMessageProcessor } from './message-processor.ts'
+import { createSenderAuthenticator, systemResolver, withTimeout } from './sender-auth.ts'
 
 export interface RunningEphemail {
   storage: Storage
@@ -44,7 +50,19 @@ export async function startEphemail(
     adminKeyHash,
     findMailboxByTokenHash: (tokenHash) => storage.findLiveMailboxByTokenHash(tokenHash, new Date()),
   })
-  const stops: (() => Promise<void> | void)[] = []
+  const queue: JobQueue = config.redisUrl
+    ? createBullmqQueue({ url: config.redisUrl, attempts: config.worker.attempts })
+    : createInlineQueue({ attempts: config.worker.attempts })
+  const processor = createMessageProcessor({
+    storage,
+    pubsub,
+    extractor: createBuiltinExtractor(parseExtractionRules(config.worker.extractRules)),
+    authenticateSender: createSenderAuthenticator({
+      resolver: withTimeout(systemResolver, config.worker.dnsTimeoutMs),
+      mta: config.smtpHostname,
+    }),
+  })
+  const stops: (() => Promise<void> | void)[] = [() => queue.close()]
   let httpPort: number | null = null
   let smtpPort: number | null = null
 
@@ -52,11 +70,18 @@ export async function startEphemail(
     const sweeper = createExpirySweeper({ storage, pubsub, intervalMs: config.sweepIntervalMs })
     sweeper.start()
     stops.push(() => sweeper.stop())
+    processor.start(queue, config.worker.concurrency)
+    await processor.recover(queue)
+    const recovery = setInterval(() => {
+      processor.recover(queue).catch((error) => console.error('recovery scan failed', error))
+    }, config.sweepIntervalMs)
+    stops.push(() => clearInterval(recovery))
   }
   if (config.roles.includes('smtp')) {
     const funnel = createIngestFunnel({
       storage,
       pubsub,
+      queue,
       domains: config.domains,
       maxMessageBytes: config.limits.maxMessageBytes,
     })
@@ -76,16 +101,18 @@ export async function startEphemail(
     stops.push(() => smtp.stop())
   }
   if (config.roles.includes('api')) {
-    const app = buildApp({ config, storage, auth, version: packageJson.version })
-    const server = Bun.serve({
+    const app = buildApp({ config, storage, pubsub, auth, version: packageJson.version })
+    // Elysia's own listen, so handlers see the Bun server (long-polls lift its idle timeout).
+    app.listen({
       hostname: config.host,
       port: config.httpPort,
       // A little above the API limit so the app, not Bun, answers (with problem+json).
       maxRequestBodySize: config.limits.httpMaxBodyBytes + 1024,
-      fetch: (request) => app.handle(request),
     })
-    httpPort = server.port ?? null
-    stops.push(() => server.stop())
+    httpPort = app.server?.port ?? null
+    stops.push(async () => {
+      await app.stop()
+    })
   }
 
   return {

@@ -123,7 +123,29 @@ const messageSummaryProperties = {
   seen: t.Boolean({ description: 'Set with PATCH /v1/messages/{id}' }),
   size: t.Integer({ description: 'Size of the raw message in bytes', examples: [4211] }),
   hasAttachments: t.Boolean(),
+  otp: t.Union([t.String(), t.Null()], {
+    description: 'The one-time code found in the message; null when none (or not processed yet)',
+    examples: ['482913'],
+  }),
+  link: t.Union([t.String(), t.Null()], {
+    description: 'The verification, sign-in or password-reset link found in the message',
+    examples: ['https://accounts.example.com/verify?token=9f8e7d6c5b4a'],
+  }),
+  processing: t.Union(
+    [
+      t.Object({ state: t.Literal('pending') }),
+      t.Object({ state: t.Literal('processed'), at: Timestamp('When processing finished') }),
+      t.Object({ state: t.Literal('failed'), error: t.String({ description: 'Why the job gave up' }) }),
+    ],
+    { description: 'Whether the background job (parse, authenticate, extract) has run' },
+  ),
 }
+
+const CandidateSchema = t.Object({
+  value: t.String(),
+  confidence: t.Number({ minimum: 0, maximum: 1 }),
+  reasons: t.Array(t.String(), { description: 'Why the candidate scored as it did' }),
+})
 
 export const MessageSummarySchema = t.Object(messageSummaryProperties, { description: 'A message in a list' })
 
@@ -178,6 +200,27 @@ export const MessageSchema = t.Object(
     parseError: t.Union([t.String(), t.Null()], {
       description: 'Why the message could not be parsed (the raw source is still available); null normally',
     }),
+    safeHtml: t.Union([t.String(), t.Null()], {
+      description:
+        'The HTML body sanitised for display: no scripts, event handlers, forms, frames or javascript: URLs; remote images carry data-remote-image',
+    }),
+    authentication: t.Union(
+      [
+        t.Object({
+          spf: t.String({ examples: ['pass'] }),
+          dkim: t.String({ examples: ['pass'] }),
+          dmarc: t.String({ examples: ['pass'] }),
+          arc: t.String({ examples: ['none'] }),
+          header: t.Union([t.String(), t.Null()], { description: 'The Authentication-Results header' }),
+        }),
+        t.Null(),
+      ],
+      { description: 'SPF, DKIM, DMARC and ARC verdicts; null until processed' },
+    ),
+    candidates: t.Object(
+      { otpCandidates: t.Array(CandidateSchema), linkCandidates: t.Array(CandidateSchema) },
+      { description: 'The ranked candidates behind otp and link, best first' },
+    ),
   },
   { description: 'A message in full' },
 )

@@ -23,6 +23,12 @@ export function messageSummaryJson(message: MessageSummary) {
     seen: message.seen,
     size: message.size,
     hasAttachments: message.hasAttachments,
+    otp: message.otp,
+    link: message.link,
+    processing:
+      message.processing.state === 'processed'
+        ? { state: 'processed' as const, at: message.processing.at.toISOString() }
+        : message.processing,
   }
 }
 
@@ -41,5 +47,8 @@ export function messageJson(message: StoredMessage) {
     attachments: parsed?.attachments ?? [],
     envelope: message.envelope,
     parseError: message.parseError,
+    safeHtml: message.safeHtml,
+    authentication: message.authentication,
+    candidates: message.extraction ?? { otpCandidates: [], linkCandidates: [] },
   }
 }

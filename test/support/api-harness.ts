@@ -4,15 +4,23 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import packageJson from '../../package.json' with { type: 'json' }
 import { createBearerAuth } from '../../plugins/auth/bearer/index.ts'
+import { createBuiltinExtractor } from '../../plugins/extractor/builtin/index.ts'
 import { createMemoryPubSub } from '../../plugins/pubsub/memory/index.ts'
+import { createInlineQueue } from '../../plugins/queue/inline/index.ts'
 import { createPgliteStorage } from '../../plugins/storage/pglite/index.ts'
 import type { EphemailEvent } from '../../src/lib/events.ts'
 import { sha256Hex } from '../../src/lib/ids.ts'
 import { buildApp } from '../../src/server/app.ts'
 import { loadConfig } from '../../src/server/config.ts'
 import { createIngestFunnel } from '../../src/server/ingest-funnel.ts'
+import { createMessageProcessor } from '../../src/server/message-processor.ts'
+import { createSenderAuthenticator, type DnsResolver } from '../../src/server/sender-auth.ts'
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef'
+
+export const offlineResolver: DnsResolver = async (name) => {
+  throw Object.assign(new Error(`no DNS in tests: ${name}`), { code: 'ENOTFOUND' })
+}
 export const FIXTURES = join(import.meta.dir, '..', 'fixtures')
 
 export function fixture(name: string): Uint8Array<ArrayBuffer> {
@@ -30,10 +38,20 @@ export async function createApiHarness(env: Record<string, string> = {}) {
     adminKeyHash: await sha256Hex(ADMIN_KEY),
     findMailboxByTokenHash: (hash) => storage.findLiveMailboxByTokenHash(hash, new Date()),
   })
-  const app = buildApp({ config, storage, auth, version: packageJson.version })
+  const app = buildApp({ config, storage, pubsub, auth, version: packageJson.version })
+  const queue = createInlineQueue({ attempts: 2, backoffMs: 10 })
+  const processor = createMessageProcessor({
+    storage,
+    pubsub,
+    extractor: createBuiltinExtractor(),
+    // No DNS here: every lookup fails at once, as on an offline host.
+    authenticateSender: createSenderAuthenticator({ resolver: offlineResolver, mta: 'mx.ephemail.test' }),
+  })
+  processor.start(queue, 4)
   const funnel = createIngestFunnel({
     storage,
     pubsub,
+    queue,
     domains: config.domains,
     maxMessageBytes: config.limits.maxMessageBytes,
   })
@@ -74,5 +92,17 @@ export async function createApiHarness(env: Record<string, string> = {}) {
     })
   }
 
-  return { app, storage, events, call, deliver, close: () => storage.close() }
+  return {
+    app,
+    storage,
+    events,
+    call,
+    deliver,
+    /** Waits until every process-message job has finished. */
+    processed: () => queue.drained(),
+    close: async () => {
+      await queue.close()
+      await storage.close()
+    },
+  }
 }

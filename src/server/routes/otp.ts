@@ -1,0 +1,106 @@
+// GET /v1/mailboxes/{address}/otp: the latest one-time code and link, optionally waiting (long-poll) for one to arrive.
+
+import { Elysia, t } from 'elysia'
+import type { PubSub } from '../../contracts/pubsub.ts'
+import type { LatestOtp, Storage } from '../../contracts/storage.ts'
+import type { Access } from '../access.ts'
+import { AddressParams, problemResponse } from '../schemas.ts'
+
+/** Longest long-poll: long enough for a slow sender, short enough that proxies keep the request. */
+export const MAX_WAIT_SECONDS = 300
+
+const OtpSchema = t.Object(
+  {
+    otp: t.Union([t.String(), t.Null()], { examples: ['482913'] }),
+    link: t.Union([t.String(), t.Null()], {
+      examples: ['https://accounts.example.com/verify?token=9f8e7d6c5b4a'],
+    }),
+    messageId: t.Union([t.String({ format: 'uuid' }), t.Null()]),
+    from: t.Union([t.Object({ address: t.String(), name: t.String() }), t.Null()]),
+    subject: t.Union([t.String(), t.Null()]),
+    receivedAt: t.Union([t.String({ format: 'date-time' }), t.Null()]),
+  },
+  { description: 'The newest code and link, or nulls when none arrived (in time)' },
+)
+
+const NOTHING = { otp: null, link: null, messageId: null, from: null, subject: null, receivedAt: null }
+
+function otpJson(found: LatestOtp | null) {
+  if (!found) return NOTHING
+  return { ...found, receivedAt: found.receivedAt.toISOString() }
+}
+
+export function otpRoutes({ storage, pubsub, access }: { storage: Storage; pubsub: PubSub; access: Access }) {
+  return new Elysia({ name: 'routes.otp' }).get(
+    '/v1/mailboxes/:address/otp',
+    async ({ params, query, request, server }) => {
+      const mailbox = await access.mailbox(request, params.address)
+      const since = query.since ? new Date(query.since) : null
+      const waitSeconds = query.wait ?? 0
+      // Listen before looking, so a code processed in between is not missed.
+      let wake: () => void = () => {}
+      const woken = new Promise<void>((resolve) => {
+        wake = resolve
+      })
+      const unsubscribe = pubsub.subscribe((event) => {
+        if (event.mailboxId !== mailbox.id) return
+        if (
+          event.type === 'mailbox.expired' ||
+          (event.type === 'message.processed' && (event.otp || event.link))
+        )
+          wake()
+      })
+      try {
+        const found = await storage.findLatestOtp(mailbox.id, since)
+        if (found || waitSeconds === 0) return otpJson(found)
+        server?.timeout(request, 0) // a long-poll is quiet by design; Bun would cut it after 10 s
+        let timer: ReturnType<typeof setTimeout> | undefined
+        await Promise.race([
+          woken,
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, waitSeconds * 1000)
+          }),
+          new Promise<void>((resolve) =>
+            request.signal.addEventListener('abort', () => resolve(), { once: true }),
+          ),
+        ])
+        clearTimeout(timer)
+        return otpJson(await storage.findLatestOtp(mailbox.id, since))
+      } finally {
+        unsubscribe()
+      }
+    },
+    {
+      params: AddressParams,
+      query: t.Object({
+        wait: t.Optional(
+          t.Integer({
+            minimum: 0,
+            maximum: MAX_WAIT_SECONDS,
+            description: `Seconds to hold the request until a code or link arrives (0..${MAX_WAIT_SECONDS}); on time-out the answer has nulls, not an error`,
+            error: `query.wait: must be a whole number of seconds from 0 to ${MAX_WAIT_SECONDS}`,
+          }),
+        ),
+        since: t.Optional(
+          t.String({
+            format: 'date-time',
+            description: 'Ignore messages received at or before this time (ISO 8601)',
+          }),
+        ),
+      }),
+      response: {
+        200: OtpSchema,
+        400: problemResponse('wait or since is invalid'),
+        401: problemResponse('No credential, or one that is not valid'),
+        404: problemResponse('No such live mailbox visible to this credential'),
+      },
+      detail: {
+        tags: ['Messages'],
+        operationId: 'getLatestOtp',
+        summary: 'Latest one-time code and link (long-poll with ?wait=)',
+        description:
+          'The code and link of the newest processed message that has either. With `wait`, the request is held until one arrives (woken by the message.processed event, not a timer) or the time runs out.',
+      },
+    },
+  )
+}

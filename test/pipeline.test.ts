@@ -1,0 +1,229 @@
+// The processing pipeline on the embedded queue: extraction saved on the message, the otp route with long-poll,
+// failures kept readable, a slow DNS resolver, the extraction corpus, and the command line.
+
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createBuiltinExtractor } from '../plugins/extractor/builtin/index.ts'
+import { createMemoryPubSub } from '../plugins/pubsub/memory/index.ts'
+import { createInlineQueue } from '../plugins/queue/inline/index.ts'
+import { createPgliteStorage } from '../plugins/storage/pglite/index.ts'
+import { parseMail } from '../src/lib/mail.ts'
+import { sanitizeHtml } from '../src/lib/sanitize.ts'
+import { loadConfig } from '../src/server/config.ts'
+import { createIngestFunnel } from '../src/server/ingest-funnel.ts'
+import { createMessageProcessor, extractFromMail } from '../src/server/message-processor.ts'
+import { createSenderAuthenticator, withTimeout } from '../src/server/sender-auth.ts'
+import { createApiHarness, fixture } from './support/api-harness.ts'
+
+const CORPUS = join(import.meta.dir, 'fixtures', 'extraction')
+
+describe('processing through the API', () => {
+  let h: Awaited<ReturnType<typeof createApiHarness>>
+  beforeAll(async () => {
+    h = await createApiHarness()
+  })
+  afterAll(() => h.close())
+
+  test('a stored message is processed: link, candidates, safe HTML and sender authentication saved', async () => {
+    const box = (await h.call('POST', '/v1/mailboxes', { token: null })).json
+    const { stored } = await h.deliver(fixture('confirm-de-qp.eml'), [box.address])
+    await h.processed()
+    const message = (await h.call('GET', `/v1/messages/${stored[0]?.messageId}`, { token: box.token })).json
+    expect(message.processing.state).toBe('processed')
+    expect(message.otp).toBeNull()
+    expect(message.link).toBe('https://accounts.example-shop.de/confirm?token=9f8e7d6c5b4a&lang=de')
+    expect(message.candidates.linkCandidates[0].value).toBe(message.link)
+    expect(message.candidates.linkCandidates[0].reasons.length).toBeGreaterThan(0)
+    expect(message.safeHtml).toContain(
+      'href="https://accounts.example-shop.de/confirm?token=9f8e7d6c5b4a&amp;lang=de"',
+    )
+    expect(message.safeHtml).toContain('rel="noopener noreferrer"')
+    // Offline: no DNS answers, so SPF cannot pass; DKIM has a signature that cannot be checked.
+    expect(message.authentication.spf).not.toBe('pass')
+    expect(message.authentication.dkim).not.toBe('pass')
+    const list = (await h.call('GET', `/v1/mailboxes/${box.address}/messages`, { token: box.token })).json
+    expect(list.items[0]).toMatchObject({ link: message.link, otp: null, processing: { state: 'processed' } })
+  })
+
+  test('GET /otp answers the latest code at once, waits for one with ?wait=, and honours ?since=', async () => {
+    const box = (await h.call('POST', '/v1/mailboxes', { token: null })).json
+    const empty = await h.call('GET', `/v1/mailboxes/${box.address}/otp`, { token: box.token })
+    expect(empty.json).toEqual({
+      otp: null,
+      link: null,
+      messageId: null,
+      from: null,
+      subject: null,
+      receivedAt: null,
+    })
+
+    const waiting = h.call('GET', `/v1/mailboxes/${box.address}/otp?wait=20`, { token: box.token })
+    await Bun.sleep(50)
+    const { stored } = await h.deliver(fixture('login-ja-base64.eml'), [box.address])
+    const woken = await waiting
+    expect(woken.status).toBe(200)
+    expect(woken.json).toMatchObject({
+      otp: '482913',
+      messageId: stored[0]?.messageId,
+      subject: 'ログイン確認コード',
+    })
+
+    const later = await h.call(
+      'GET',
+      `/v1/mailboxes/${box.address}/otp?since=${encodeURIComponent(woken.json.receivedAt)}&wait=1`,
+      {
+        token: box.token,
+      },
+    )
+    expect(later.json.otp).toBeNull() // nothing newer arrived: nulls after the wait, not an error
+
+    const bad = await h.call('GET', `/v1/mailboxes/${box.address}/otp?wait=301`, { token: box.token })
+    expect(bad.status).toBe(400)
+    expect(bad.json.detail).toContain('query.wait')
+  })
+})
+
+describe('failures and slow dependencies', () => {
+  test('a message whose job fails for good is marked failed with the reason and stays readable', async () => {
+    const storage = createPgliteStorage()
+    await storage.migrate()
+    const pubsub = createMemoryPubSub()
+    const queue = createInlineQueue({ attempts: 3, backoffMs: 5 })
+    let calls = 0
+    const processor = createMessageProcessor({
+      storage,
+      pubsub,
+      extractor: {
+        name: 'poison',
+        extract() {
+          calls++
+          throw new Error('extractor exploded')
+        },
+      },
+      authenticateSender: async () => ({
+        spf: 'none',
+        dkim: 'none',
+        dmarc: 'none',
+        arc: 'none',
+        header: null,
+      }),
+    })
+    processor.start(queue, 2)
+    const config = loadConfig({}, [])
+    const funnel = createIngestFunnel({
+      storage,
+      pubsub,
+      queue,
+      domains: config.domains,
+      maxMessageBytes: 1_000_000,
+    })
+    const id = crypto.randomUUID()
+    await storage.insertMailbox({
+      id,
+      localPart: 'poison',
+      domain: 'ephemail.test',
+      address: 'poison@ephemail.test',
+      tokenHash: 'x',
+      createdAt: new Date(),
+      expiresAt: new Date(Date.now() + 60_000),
+    })
+    const { stored } = await funnel.ingestMessage({
+      raw: fixture('login-ja-base64.eml'),
+      envelope: {
+        mailFrom: null,
+        rcptTo: ['poison@ephemail.test'],
+        remoteAddress: null,
+        helo: null,
+        source: 'smtp',
+      },
+    })
+    await queue.drained()
+    expect(calls).toBe(3)
+    const message = await storage.getMessage(stored[0]?.messageId as string, new Date())
+    expect(message?.processing).toEqual({ state: 'failed', error: 'extractor exploded' })
+    expect(message?.parsed?.subject).toBe('ログイン確認コード')
+    // Failed messages are not picked up again by the recovery scan.
+    expect(await storage.findUnprocessed(new Date(Date.now() + 3_600_000), 10)).toEqual([])
+    await queue.close()
+    await storage.close()
+  })
+
+  test('a resolver that never answers is cut off by the deadline; the check reports a temporary error', async () => {
+    const never = () => new Promise<never>(() => {})
+    const authenticate = createSenderAuthenticator({
+      resolver: withTimeout(never, 100),
+      mta: 'mx.ephemail.test',
+    })
+    const result = await authenticate(fixture('confirm-de-qp.eml'), {
+      mailFrom: 'noreply@accounts.example-shop.de',
+      rcptTo: ['lena.schmidt@ephemail.test'],
+      remoteAddress: '192.0.2.25',
+      helo: 'mail-out.example-shop.de',
+      source: 'smtp',
+    })
+    expect(result.spf).toBe('temperror')
+    expect(result.header).toContain('Authentication-Results')
+  })
+})
+
+describe('sanitised HTML', () => {
+  test('scripts, handlers, forms, frames and javascript: URLs go; layout and remote images stay, marked', () => {
+    const html = sanitizeHtml(
+      '<table bgcolor="#fff" onload="x()"><tr><td style="color:red">Hi<script>alert(1)</script></td></tr></table>' +
+        '<a href="javascript:alert(1)">a</a><a href=" java\tscript:alert(1)">b</a><a href="https://ok.example/?a=1&amp;b=2">c</a>' +
+        '<img src="https://t.example/p.gif" onerror="x()"><iframe src="https://x.example"></iframe>' +
+        '<form action="https://x.example"><input name="q"></form><svg><script>1</script></svg>',
+    )
+    expect(html).not.toMatch(/script|onload|onerror|iframe|<form|<input|<svg|javascript/i)
+    expect(html).toContain('<td style="color:red">Hi</td>')
+    expect(html).toContain(
+      '<a href="https://ok.example/?a=1&amp;b=2" rel="noopener noreferrer" target="_blank">c</a>',
+    )
+    expect(html).toContain('<img src="https://t.example/p.gif" data-remote-image>')
+  })
+})
+
+describe('extraction corpus', () => {
+  const labels: { file: string; otp: string | null; link: string | null; kind: string }[] = JSON.parse(
+    readFileSync(join(CORPUS, 'labels.json'), 'utf8'),
+  )
+
+  test('at least 98% exact codes and links, and no false positive on any negative', async () => {
+    const extractor = createBuiltinExtractor()
+    let otpRight = 0
+    let linkRight = 0
+    const falsePositives: string[] = []
+    for (const label of labels) {
+      const found = extractFromMail(
+        extractor,
+        await parseMail(new Uint8Array(readFileSync(join(CORPUS, label.file)))),
+      )
+      if (found.otp === label.otp) otpRight++
+      if (found.link === label.link) linkRight++
+      if (label.kind === 'negative' && (found.otp !== null || found.link !== null))
+        falsePositives.push(label.file)
+    }
+    expect(labels.length).toBeGreaterThanOrEqual(100)
+    expect(labels.filter((label) => label.kind === 'negative').length).toBeGreaterThanOrEqual(30)
+    expect(otpRight / labels.length).toBeGreaterThanOrEqual(0.98)
+    expect(linkRight / labels.length).toBeGreaterThanOrEqual(0.98)
+    expect(falsePositives).toEqual([])
+  })
+
+  test('`npx ephemail extract` prints one JSON line per file, in order, from the same code path', () => {
+    const files = labels.slice(0, 5).map((label) => join(CORPUS, label.file))
+    const run = Bun.spawnSync([join(import.meta.dir, '..', 'bin', 'ephemail.mjs'), 'extract', ...files])
+    expect(run.exitCode).toBe(0)
+    const lines = run.stdout
+      .toString()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+    expect(lines.map((line) => line.file)).toEqual(files)
+    for (const [i, line] of lines.entries()) {
+      expect(line.otp).toBe(labels[i]?.otp ?? null)
+      expect(line.link).toBe(labels[i]?.link ?? null)
+    }
+  })
+})

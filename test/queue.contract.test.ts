@@ -1,0 +1,327 @@
+// One contract suite, run against every JobQueue: the in-process queue and BullMQ on the real Redis.
+
+import { afterAll, afterEach, describe, expect, test } from 'bun:test'
+import { join } from 'node:path'
+import { Queue } from 'bullmq'
+import { Redis } from 'ioredis'
+import { createBullmqQueue } from '../plugins/queue/bullmq/index.ts'
+import { createInlineQueue } from '../plugins/queue/inline/index.ts'
+import type { JobQueue, ProcessMessageJob } from '../src/contracts/queue.ts'
+
+const REDIS_URL = process.env.EPHEMAIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+const ATTEMPTS = 3
+const BACKOFF_MS = 50
+const TEST_TIMEOUT_MS = 10_000
+/** Unique per run, so parallel runs and leftovers of an aborted run never share a queue. */
+const RUN_PREFIX = `ephemail-test-${Date.now()}-${Math.floor(Math.random() * 1e6)}`
+
+interface QueueSettings {
+  attempts: number
+  backoffMs: number
+}
+type OpenQueue = (settings: QueueSettings) => Promise<{ queue: JobQueue; dispose: () => Promise<void> }>
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 8_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await Bun.sleep(10)
+  }
+}
+
+function jobs(count: number, tag: string): ProcessMessageJob[] {
+  return Array.from({ length: count }, (_, index) => ({
+    messageId: `${tag}-${index}-${crypto.randomUUID()}`,
+  }))
+}
+
+/** onFinalFailure that records, so a test can assert there was none (or exactly one). */
+function failureLog() {
+  const failures: { job: ProcessMessageJob; error: Error }[] = []
+  return {
+    failures,
+    async onFinalFailure(job: ProcessMessageJob, error: Error) {
+      failures.push({ job, error })
+    },
+  }
+}
+
+function queueContract(name: string, open: OpenQueue) {
+  describe(`queue contract: ${name}`, () => {
+    const disposers: (() => Promise<void>)[] = []
+    afterEach(async () => {
+      for (const dispose of disposers.splice(0)) await dispose()
+    })
+    async function openQueue(): Promise<JobQueue> {
+      const opened = await open({ attempts: ATTEMPTS, backoffMs: BACKOFF_MS })
+      disposers.push(opened.dispose)
+      return opened.queue
+    }
+
+    test(
+      'handles every job, enqueued before and after work() starts',
+      async () => {
+        const queue = await openQueue()
+        const handled: string[] = []
+        const { failures, onFinalFailure } = failureLog()
+        const early = jobs(4, 'early')
+        const late = jobs(4, 'late')
+        await queue.enqueue(early)
+        queue.work(
+          async (job) => {
+            handled.push(job.messageId)
+          },
+          { concurrency: 2, onFinalFailure },
+        )
+        await queue.enqueue(late)
+        await waitFor(() => handled.length >= 8, 'all jobs to be handled')
+        expect(handled.toSorted()).toEqual([...early, ...late].map((job) => job.messageId).toSorted())
+        expect(failures).toEqual([])
+      },
+      TEST_TIMEOUT_MS,
+    )
+
+    test(
+      'a duplicate enqueue of a waiting job runs it once',
+      async () => {
+        const queue = await openQueue()
+        const [job, last] = jobs(2, 'dup') as [ProcessMessageJob, ProcessMessageJob]
+        const handled: string[] = []
+        await queue.enqueue([job])
+        await queue.enqueue([job]) // again while it waits
+        await queue.enqueue([{ ...job }, { ...job }]) // twice in one batch
+        await queue.enqueue([last])
+        queue.work(
+          async (next) => {
+            handled.push(next.messageId)
+          },
+          { concurrency: 1, ...failureLog() },
+        )
+        // One at a time in order: once the last job ran, any copy queued before it would have run too.
+        await waitFor(() => handled.includes(last.messageId), 'the last job')
+        expect(handled).toEqual([job.messageId, last.messageId])
+      },
+      TEST_TIMEOUT_MS,
+    )
+
+    test(
+      'a handler that throws twice is retried with backoff and succeeds on the third attempt',
+      async () => {
+        const queue = await openQueue()
+        const [job] = jobs(1, 'flaky') as [ProcessMessageJob]
+        const startedAt: number[] = []
+        let succeeded = false
+        const { failures, onFinalFailure } = failureLog()
+        queue.work(
+          async () => {
+            startedAt.push(performance.now())
+            if (startedAt.length <= 2) throw new Error(`transient failure ${startedAt.length}`)
+            succeeded = true
+          },
+          { concurrency: 1, onFinalFailure },
+        )
+        await queue.enqueue([job])
+        await waitFor(() => succeeded, 'the third attempt to succeed')
+        expect(startedAt).toHaveLength(3)
+        // Exponential backoff: the retries wait at least backoffMs, then twice that (a little timer slack).
+        const [first, second, third] = startedAt as [number, number, number]
+        expect(second - first).toBeGreaterThanOrEqual(BACKOFF_MS * 0.9)
+        expect(third - second).toBeGreaterThanOrEqual(2 * BACKOFF_MS * 0.9)
+        expect(failures).toEqual([])
+      },
+      TEST_TIMEOUT_MS,
+    )
+
+    test(
+      'a poison job ends in onFinalFailure exactly once, with its error, after `attempts` tries',
+      async () => {
+        const queue = await openQueue()
+        const [job] = jobs(1, 'poison') as [ProcessMessageJob]
+        let tries = 0
+        const { failures, onFinalFailure } = failureLog()
+        queue.work(
+          async () => {
+            tries++
+            throw new Error(`poison ${tries}`)
+          },
+          { concurrency: 1, onFinalFailure },
+        )
+        await queue.enqueue([job])
+        await waitFor(() => failures.length > 0, 'the final failure')
+        // Longer than another backoff would be: nothing may run or be reported after the last attempt.
+        await Bun.sleep(BACKOFF_MS * 2 ** ATTEMPTS)
+        expect(tries).toBe(ATTEMPTS)
+        expect(failures).toHaveLength(1)
+        expect(failures[0]?.job).toEqual(job)
+        expect(failures[0]?.error).toBeInstanceOf(Error)
+        expect(failures[0]?.error.message).toBe(`poison ${ATTEMPTS}`)
+      },
+      TEST_TIMEOUT_MS,
+    )
+
+    test(
+      'never runs more handlers at once than the concurrency',
+      async () => {
+        const queue = await openQueue()
+        const concurrency = 3
+        let active = 0
+        let maxActive = 0
+        let done = 0
+        await queue.enqueue(jobs(12, 'parallel'))
+        queue.work(
+          async () => {
+            active++
+            maxActive = Math.max(maxActive, active)
+            await Bun.sleep(40)
+            active--
+            done++
+          },
+          { concurrency, ...failureLog() },
+        )
+        await waitFor(() => done === 12, 'all jobs to finish')
+        expect(maxActive).toBeLessThanOrEqual(concurrency)
+        expect(maxActive).toBeGreaterThan(1) // the limit is a limit, not serial execution
+      },
+      TEST_TIMEOUT_MS,
+    )
+  })
+}
+
+/** True when Redis answers; CI sets EPHEMAIL_REQUIRE_SERVICES=1 so absence fails instead of skipping. */
+async function redisAvailable(): Promise<boolean> {
+  const probe = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: 2_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  })
+  probe.on('error', () => {}) // the failure is reported below, once
+  try {
+    await probe.connect()
+    await probe.ping()
+    return true
+  } catch (error) {
+    if (process.env.EPHEMAIL_REQUIRE_SERVICES === '1')
+      throw new Error(`Redis is required but not reachable at ${REDIS_URL}: ${error}`)
+    console.warn(`Redis not reachable at ${REDIS_URL}: its queue tests are skipped`)
+    return false
+  } finally {
+    probe.disconnect()
+  }
+}
+
+queueContract('inline', async ({ attempts, backoffMs }) => {
+  const queue = createInlineQueue({ attempts, backoffMs })
+  return { queue, dispose: () => queue.close() }
+})
+
+if (await redisAvailable()) {
+  let queueCount = 0
+  const nextQueueName = () => `${RUN_PREFIX}-${++queueCount}`
+  const used: string[] = []
+
+  /** Removes every key of the queue from Redis, whatever state its jobs are in. */
+  async function obliterate(queueName: string): Promise<void> {
+    const connection = new Redis(REDIS_URL)
+    const admin = new Queue(queueName, { connection })
+    try {
+      await admin.obliterate({ force: true })
+    } finally {
+      await admin.close()
+      connection.disconnect()
+    }
+  }
+
+  afterAll(async () => {
+    for (const queueName of used) await obliterate(queueName)
+  })
+
+  queueContract('bullmq (real Redis)', async ({ attempts, backoffMs }) => {
+    const queueName = nextQueueName()
+    used.push(queueName)
+    const queue = createBullmqQueue({ url: REDIS_URL, queueName, attempts, backoffMs })
+    return { queue, dispose: () => queue.close() }
+  })
+
+  describe('bullmq: crash recovery', () => {
+    // A child Bun process takes the job and hangs in its handler until it is killed, so its lock is
+    // never released properly: only lock expiry plus the stalled check can bring the job back.
+    const childSource = `
+      import { createBullmqQueue } from ${JSON.stringify(join(import.meta.dir, '../plugins/queue/bullmq/index.ts'))}
+      const queue = createBullmqQueue(JSON.parse(process.env.QUEUE_SETTINGS))
+      queue.work(
+        async (job) => {
+          console.log('started ' + job.messageId)
+          await new Promise(() => {})
+        },
+        { concurrency: 1, onFinalFailure: async () => {} },
+      )
+    `
+
+    async function waitForLine(stream: ReadableStream<Uint8Array>, line: string, timeoutMs: number) {
+      const reader = stream.getReader()
+      const decoder = new TextDecoder()
+      let output = ''
+      const timer = setTimeout(() => reader.cancel(), timeoutMs)
+      try {
+        while (!output.split('\n').includes(line)) {
+          const { value, done } = await reader.read()
+          if (done) throw new Error(`child did not print "${line}"; its output: ${output}`)
+          output += decoder.decode(value, { stream: true })
+        }
+      } finally {
+        clearTimeout(timer)
+        reader.releaseLock()
+      }
+    }
+
+    test('a job whose worker is killed mid-job is run again by a new worker after the stall interval', async () => {
+      const queueName = nextQueueName()
+      used.push(queueName)
+      const settings = { url: REDIS_URL, queueName, lockDurationMs: 1_000, stalledIntervalMs: 500 }
+      const [job] = jobs(1, 'crash') as [ProcessMessageJob]
+      const queue = createBullmqQueue(settings)
+      const child = Bun.spawn([process.execPath, '-e', childSource], {
+        env: { ...process.env, QUEUE_SETTINGS: JSON.stringify(settings) },
+        stdout: 'pipe',
+        stderr: 'inherit',
+      })
+      try {
+        await queue.enqueue([job])
+        await waitForLine(child.stdout, `started ${job.messageId}`, 8_000)
+        child.kill('SIGKILL')
+        await child.exited
+
+        const handled: string[] = []
+        queue.work(
+          async (next) => {
+            handled.push(next.messageId)
+          },
+          { concurrency: 1, ...failureLog() },
+        )
+        await waitFor(() => handled.length > 0, 'the stalled job to run again')
+        expect(handled).toEqual([job.messageId])
+
+        const connection = new Redis(REDIS_URL)
+        const admin = new Queue(queueName, { connection })
+        try {
+          // The completion is written just after the handler returns.
+          let state = await admin.getJobState(job.messageId)
+          for (let poll = 0; state !== 'completed' && poll < 200; poll++) {
+            await Bun.sleep(10)
+            state = await admin.getJobState(job.messageId)
+          }
+          expect(state).toBe('completed')
+          const stored = await admin.getJob(job.messageId)
+          expect(stored?.attemptsStarted).toBe(2) // the same job, started once per worker
+        } finally {
+          await admin.close()
+          connection.disconnect()
+        }
+      } finally {
+        child.kill('SIGKILL')
+        await queue.close()
+      }
+    }, 20_000)
+  })
+}
