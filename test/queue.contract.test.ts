@@ -7,8 +7,9 @@ import { Redis } from 'ioredis'
 import { createBullmqQueue } from '../plugins/queue/bullmq/index.ts'
 import { createInlineQueue } from '../plugins/queue/inline/index.ts'
 import type { JobQueue, ProcessMessageJob } from '../src/contracts/queue.ts'
+import { redisAvailable, TEST_REDIS_URL } from './support/redis.ts'
 
-const REDIS_URL = process.env.EPHEMAIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+const REDIS_URL = TEST_REDIS_URL
 const ATTEMPTS = 3
 const BACKOFF_MS = 50
 const TEST_TIMEOUT_MS = 10_000
@@ -185,29 +186,6 @@ function queueContract(name: string, open: OpenQueue) {
       TEST_TIMEOUT_MS,
     )
   })
-}
-
-/** True when Redis answers; CI sets EPHEMAIL_REQUIRE_SERVICES=1 so absence fails instead of skipping. */
-async function redisAvailable(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    connectTimeout: 2_000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  })
-  probe.on('error', () => {}) // the failure is reported below, once
-  try {
-    await probe.connect()
-    await probe.ping()
-    return true
-  } catch (error) {
-    if (process.env.EPHEMAIL_REQUIRE_SERVICES === '1')
-      throw new Error(`Redis is required but not reachable at ${REDIS_URL}: ${error}`)
-    console.warn(`Redis not reachable at ${REDIS_URL}: its queue tests are skipped`)
-    return false
-  } finally {
-    probe.disconnect()
-  }
 }
 
 queueContract('inline', async ({ attempts, backoffMs }) => {

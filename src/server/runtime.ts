@@ -7,10 +7,12 @@ import { createBearerAuth } from '../../plugins/auth/bearer/index.ts'
 import { createBuiltinExtractor, parseExtractionRules } from '../../plugins/extractor/builtin/index.ts'
 import { createSmtpIngest } from '../../plugins/ingest/smtp/index.ts'
 import { createMemoryPubSub } from '../../plugins/pubsub/memory/index.ts'
+import { createRedisPubSub } from '../../plugins/pubsub/redis/index.ts'
 import { createBullmqQueue } from '../../plugins/queue/bullmq/index.ts'
 import { createInlineQueue } from '../../plugins/queue/inline/index.ts'
 import { createPgliteStorage } from '../../plugins/storage/pglite/index.ts'
 import { createPostgresStorage } from '../../plugins/storage/postgres/index.ts'
+import type { PubSub } from '../contracts/pubsub.ts'
 import type { JobQueue } from '../contracts/queue.ts'
 import type { Storage } from '../contracts/storage.ts'
 import { resolveAdminKeyHash } from './admin-key.ts'
@@ -44,7 +46,7 @@ export async function startEphemail(
 ): Promise<RunningEphemail> {
   const storage = openStorage(config)
   await storage.migrate()
-  const pubsub = createMemoryPubSub()
+  const pubsub: PubSub = config.redisUrl ? createRedisPubSub({ url: config.redisUrl }) : createMemoryPubSub()
   const adminKeyHash = await resolveAdminKeyHash(storage, config.adminKey, announceAdminKey)
   const auth = createBearerAuth({
     adminKeyHash,
