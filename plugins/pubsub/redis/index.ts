@@ -26,7 +26,8 @@ export function createRedisPubSub({ url, channel = 'ephemail:events' }: { url: s
       }
     }
   })
-  for (const connection of [publisher, subscriber]) connection.on('error', (error) => console.error('redis pubsub', error.message))
+  for (const connection of [publisher, subscriber])
+    connection.on('error', (error) => console.error('redis pubsub', error.message))
 
   return {
     name: 'redis',
