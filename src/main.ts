@@ -14,9 +14,9 @@ try {
   throw error
 }
 
-if (config.redisUrl)
+if (!config.redisUrl && config.roles.includes('smtp') && !config.roles.includes('worker'))
   console.warn(
-    'ephemail: REDIS_URL is set, but this version keeps jobs and events in-process; it is not used yet',
+    'ephemail: without REDIS_URL jobs stay in this process; an smtp role without a worker role leaves mail unprocessed',
   )
 
 const running = await startEphemail(config)

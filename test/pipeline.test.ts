@@ -13,7 +13,7 @@ import { sanitizeHtml } from '../src/lib/sanitize.ts'
 import { loadConfig } from '../src/server/config.ts'
 import { createIngestFunnel } from '../src/server/ingest-funnel.ts'
 import { createMessageProcessor, extractFromMail } from '../src/server/message-processor.ts'
-import { createSenderAuthenticator, withTimeout } from '../src/server/sender-auth.ts'
+import { createSenderAuthenticator, withCache, withTimeout } from '../src/server/sender-auth.ts'
 import { createApiHarness, fixture } from './support/api-harness.ts'
 
 const CORPUS = join(import.meta.dir, 'fixtures', 'extraction')
@@ -225,5 +225,25 @@ describe('extraction corpus', () => {
       expect(line.otp).toBe(labels[i]?.otp ?? null)
       expect(line.link).toBe(labels[i]?.link ?? null)
     }
+  })
+})
+
+describe('DNS cache for sender authentication', () => {
+  test('repeats of a lookup, failures included, are answered from the cache until they expire', async () => {
+    const asked: string[] = []
+    const upstream = async (name: string, type: string) => {
+      asked.push(`${type} ${name}`)
+      if (name.startsWith('_dmarc')) throw Object.assign(new Error('nx'), { code: 'ENOTFOUND' })
+      return [['v=spf1 -all']]
+    }
+    const cached = withCache(upstream, 50, 2)
+    expect(await cached('acme.example', 'TXT')).toEqual([['v=spf1 -all']])
+    expect(await cached('ACME.example', 'TXT')).toEqual([['v=spf1 -all']])
+    await expect(cached('_dmarc.acme.example', 'TXT')).rejects.toThrow('nx')
+    await expect(cached('_dmarc.acme.example', 'TXT')).rejects.toThrow('nx')
+    expect(asked).toEqual(['TXT acme.example', 'TXT _dmarc.acme.example'])
+    await Bun.sleep(60)
+    await cached('acme.example', 'TXT')
+    expect(asked).toHaveLength(3) // expired, asked again
   })
 })

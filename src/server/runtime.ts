@@ -21,7 +21,7 @@ import type { Config } from './config.ts'
 import { createExpirySweeper } from './expiry-sweeper.ts'
 import { createIngestFunnel } from './ingest-funnel.ts'
 import { createMessageProcessor } from './message-processor.ts'
-import { createSenderAuthenticator, systemResolver, withTimeout } from './sender-auth.ts'
+import { createSenderAuthenticator, systemResolver, withCache, withTimeout } from './sender-auth.ts'
 
 export interface RunningEphemail {
   storage: Storage
@@ -60,7 +60,7 @@ export async function startEphemail(
     pubsub,
     extractor: createBuiltinExtractor(parseExtractionRules(config.worker.extractRules)),
     authenticateSender: createSenderAuthenticator({
-      resolver: withTimeout(systemResolver, config.worker.dnsTimeoutMs),
+      resolver: withCache(withTimeout(systemResolver, config.worker.dnsTimeoutMs)),
       mta: config.smtpHostname,
     }),
   })

@@ -29,6 +29,31 @@ export function withTimeout(resolver: DnsResolver, timeoutMs: number): DnsResolv
     })
 }
 
+/** Answers (and failures) kept this long: senders repeat, and a DNS round trip can cost a second. */
+export const DNS_CACHE_MS = 60_000
+/** Entries at most: bounds memory when mail comes from many domains. */
+export const DNS_CACHE_ENTRIES = 10_000
+
+/** Remembers each lookup's outcome, failures included (negative caching), for `ttlMs`. */
+export function withCache(
+  resolver: DnsResolver,
+  ttlMs = DNS_CACHE_MS,
+  maxEntries = DNS_CACHE_ENTRIES,
+): DnsResolver {
+  const entries = new Map<string, { expires: number; answer: Promise<string[] | string[][]> }>()
+  return (name, type) => {
+    const key = `${type} ${name.toLowerCase()}`
+    const now = Date.now()
+    const hit = entries.get(key)
+    if (hit && hit.expires > now) return hit.answer
+    if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string)
+    const answer = resolver(name, type)
+    answer.catch(() => {}) // the caller sees the rejection; the cache must not raise it twice
+    entries.set(key, { expires: now + ttlMs, answer })
+    return answer
+  }
+}
+
 export const systemResolver: DnsResolver = (name, type) => dns.resolve(name, type as 'TXT')
 
 type Verdict = { status?: { result?: string } }
