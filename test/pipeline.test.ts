@@ -4,8 +4,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createBuiltinExtractor } from '../plugins/extractor/builtin/index.ts'
+import { createBuiltinExtractor, parseExtractionRules } from '../plugins/extractor/builtin/index.ts'
 import { createMemoryPubSub } from '../plugins/pubsub/memory/index.ts'
+import { createBullmqQueue } from '../plugins/queue/bullmq/index.ts'
 import { createInlineQueue } from '../plugins/queue/inline/index.ts'
 import { createPgliteStorage } from '../plugins/storage/pglite/index.ts'
 import { parseMail } from '../src/lib/mail.ts'
@@ -15,6 +16,7 @@ import { createIngestFunnel } from '../src/server/ingest-funnel.ts'
 import { createMessageProcessor, extractFromMail } from '../src/server/message-processor.ts'
 import { createSenderAuthenticator, withCache, withTimeout } from '../src/server/sender-auth.ts'
 import { createApiHarness, fixture } from './support/api-harness.ts'
+import { redisAvailable, TEST_REDIS_URL } from './support/redis.ts'
 
 const CORPUS = join(import.meta.dir, 'fixtures', 'extraction')
 
@@ -245,5 +247,129 @@ describe('DNS cache for sender authentication', () => {
     await Bun.sleep(60)
     await cached('acme.example', 'TXT')
     expect(asked).toHaveLength(3) // expired, asked again
+  })
+})
+
+describe.skipIf(!(await redisAvailable()))('the pipeline on BullMQ and the real Redis', () => {
+  async function setup(
+    authenticateSender: Parameters<typeof createMessageProcessor>[0]['authenticateSender'],
+    extractorThrows = false,
+  ) {
+    const storage = createPgliteStorage()
+    await storage.migrate()
+    const pubsub = createMemoryPubSub()
+    const queue = createBullmqQueue({
+      url: TEST_REDIS_URL,
+      queueName: `pipeline-test-${crypto.randomUUID()}`,
+      attempts: 2,
+      backoffMs: 20,
+    })
+    const base = createBuiltinExtractor()
+    const processor = createMessageProcessor({
+      storage,
+      pubsub,
+      extractor: extractorThrows
+        ? {
+            name: 'poison',
+            extract() {
+              throw new Error('poison message')
+            },
+          }
+        : base,
+      authenticateSender,
+    })
+    processor.start(queue, 2)
+    const config = loadConfig({}, [])
+    const funnel = createIngestFunnel({
+      storage,
+      pubsub,
+      queue,
+      domains: config.domains,
+      maxMessageBytes: 1_000_000,
+    })
+    await storage.insertMailbox({
+      id: crypto.randomUUID(),
+      localPart: 'redis',
+      domain: 'ephemail.test',
+      address: 'redis@ephemail.test',
+      tokenHash: crypto.randomUUID(),
+      createdAt: new Date(),
+      expiresAt: new Date(Date.now() + 60_000),
+    })
+    const events: string[] = []
+    pubsub.subscribe((event) => events.push(event.type))
+    const deliver = async () =>
+      (
+        await funnel.ingestMessage({
+          raw: fixture('login-ja-base64.eml'),
+          envelope: {
+            mailFrom: 'no-reply@login.example.jp',
+            rcptTo: ['redis@ephemail.test'],
+            remoteAddress: '192.0.2.7',
+            helo: 'mx.login.example.jp',
+            source: 'smtp',
+          },
+        })
+      ).stored[0]?.messageId as string
+    const settled = async (id: string) => {
+      for (let i = 0; i < 200; i++) {
+        const message = await storage.getMessage(id, new Date())
+        if (message && message.processing.state !== 'pending') return message
+        await Bun.sleep(25)
+      }
+      throw new Error('the job did not finish')
+    }
+    const close = async () => {
+      await queue.close()
+      await storage.close()
+    }
+    return { deliver, settled, events, close }
+  }
+
+  test('a slow resolver is cut off and the code still arrives', async () => {
+    const never = () => new Promise<never>(() => {})
+    const pipeline = await setup(
+      createSenderAuthenticator({ resolver: withTimeout(never, 100), mta: 'mx.ephemail.test' }),
+    )
+    try {
+      const message = await pipeline.settled(await pipeline.deliver())
+      expect(message.processing.state).toBe('processed')
+      expect(message.otp).toBe('482913')
+      expect(message.authentication?.spf).toBe('temperror')
+      expect(pipeline.events).toContain('message.processed')
+    } finally {
+      await pipeline.close()
+    }
+  })
+
+  test('a poison message ends failed with its reason after the retries, and stays readable', async () => {
+    const pipeline = await setup(
+      async () => ({ spf: 'none', dkim: 'none', dmarc: 'none', arc: 'none', header: null }),
+      true,
+    )
+    try {
+      const message = await pipeline.settled(await pipeline.deliver())
+      expect(message.processing).toEqual({ state: 'failed', error: 'poison message' })
+      expect(message.parsed?.text).toContain('482913')
+      expect(pipeline.events).not.toContain('message.processed')
+    } finally {
+      await pipeline.close()
+    }
+  })
+})
+
+describe('operator extraction rules', () => {
+  test('a rule for the sender domain wins over the heuristics; other senders are unaffected', () => {
+    const extractor = createBuiltinExtractor(
+      parseExtractionRules('[{"senderDomain":"bank.example","otpPattern":"TAN:? (\\\\d{6})"}]'),
+    )
+    const text = 'Reference 123456. Your TAN: 987654 (order 555555).'
+    expect(
+      extractor.extract({ subject: 'TAN', text, html: null, fromAddress: 'tan@secure.bank.example' }).otp,
+    ).toBe('987654')
+    const other = extractor.extract({ subject: 'TAN', text, html: null, fromAddress: 'x@other.example' })
+    expect(other.otpCandidates[0]?.reasons).not.toContain('rule for bank.example')
+    expect(() => parseExtractionRules('[{"senderDomain":"x"}]')).toThrow('entry 0 needs string fields')
+    expect(() => parseExtractionRules('[{"senderDomain":"x","otpPattern":"("}]')).toThrow('entry 0')
   })
 })
