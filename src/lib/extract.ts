@@ -63,6 +63,13 @@ const CODE_WORDS = [
   'ワンタイム',
   'パスコード',
   'mã',
+  // Arabic, Polish, Swedish.
+  'رمز',
+  'الرمز',
+  'كود',
+  'kod weryfikacyjny',
+  'engångskod',
+  'verifieringskod',
 ]
 
 // Context that marks a number as something other than a one-time code.
@@ -165,10 +172,43 @@ const NOT_CODE_WORDS = [
   '邮编',
   '郵便番号',
   '우편번호',
+  'sort code',
+  'bank code',
+  'bankleitzahl',
+  'blz',
+  'routing',
+  'swift',
+  'ending',
+  'ending in',
+  'endet auf',
+  'last four',
+  'patient id',
+  'patient number',
+  'paziente',
+  'member',
+  'membership',
+  'kundennummer',
+  'confirmation number',
 ]
 
 const findCodeWord = wordMatcher(CODE_WORDS, ['code', 'kod'])
 const findNotCodeWord = wordMatcher(NOT_CODE_WORDS)
+// "Use 905317 to sign in": what the number is for, said after it.
+const findPurposeWord = wordMatcher([
+  'to sign in',
+  'to log in',
+  'to verify',
+  'to confirm',
+  'para iniciar sesión',
+  'para verificar',
+  'pour vous connecter',
+  'zum anmelden',
+  'per accedere',
+  'om in te loggen',
+  'para entrar',
+  'для входа',
+  'giriş yapmak için',
+])
 
 const LINK_GOOD_WORDS = [
   'verify',
@@ -206,14 +246,22 @@ const LINK_GOOD_WORDS = [
   'sifirla',
   'sıfırla',
   '验证',
-  '確認',
   '认证',
   '重置',
   '認証',
   '인증',
-  '확인',
   '재설정',
   'token',
+  'bekräfta',
+  'bekrafta',
+  'verifiera',
+  'potwierdź',
+  'potwierdz',
+  'aktywuj',
+  'تأكيد',
+  'تفعيل',
+  'メールアドレスの確認',
+  '이메일 확인',
 ]
 // Words that fit a sign-in or password link but also a settings page: they count for less.
 const LINK_WEAK_WORDS = [
@@ -245,6 +293,13 @@ const LINK_WEAK_WORDS = [
   'ログイン',
   '로그인',
   '비밀번호',
+  '確認',
+  '확인',
+  'logga in',
+  'zaloguj',
+  'hasło',
+  'lösenord',
+  'تحقق',
 ]
 const LINK_BAD_WORDS = [
   'unsubscribe',
@@ -280,6 +335,12 @@ const LINK_BAD_WORDS = [
   'google play',
   'blog',
   'careers',
+  // Pages about a purchase or an account, not a verification step.
+  'reservation',
+  'statement',
+  'invoice',
+  'receipt',
+  '/orders',
 ]
 
 const NUMBER_CANDIDATE =
@@ -366,7 +427,13 @@ function wordMatcher(
   return (text) => pattern.exec(text)?.[0] ?? null
 }
 
-function scoreCode(text: string, index: number, raw: string, inSubject: boolean): Candidate | null {
+function scoreCode(
+  text: string,
+  index: number,
+  raw: string,
+  inSubject: boolean,
+  settled: boolean,
+): Candidate | null {
   const value = normalizeCode(raw)
   const digits = value.replace(/\D/g, '').length
   const isNumeric = /^\d+$/.test(value)
@@ -392,7 +459,12 @@ function scoreCode(text: string, index: number, raw: string, inSubject: boolean)
       .trimStart()
       .split('\n')[0] ?? ''
   const before = (prefix.trim() === '' ? `${previousLine} ${prefix}` : prefix).slice(-80).toLowerCase()
-  const near = prefix.slice(-25).toLowerCase()
+  // A value on its own line is labelled by the line above when that line ends in a colon ("Booking code:")
+  // or is a short label, as a table's label cell is ("Sort code" | "40-12-76").
+  const labelLine = previousLine.trim()
+  const label =
+    prefix.trim() === '' && (/[:：]$/.test(labelLine) || labelLine.length <= 30) ? `${labelLine} ` : ''
+  const near = `${label}${prefix}`.slice(-25).toLowerCase()
   const after = suffix.slice(0, 25).toLowerCase()
   const reasons: string[] = []
   let score = 0.2
@@ -402,7 +474,8 @@ function scoreCode(text: string, index: number, raw: string, inSubject: boolean)
     reasons.push(`after "${keyword}"`)
     if (findCodeWord(near)) score += 0.15
   } else {
-    const following = findCodeWord((alone ? `${suffix} ${nextLine}` : suffix).slice(0, 80).toLowerCase())
+    const afterText = (alone ? `${suffix} ${nextLine}` : suffix).slice(0, 80).toLowerCase()
+    const following = findCodeWord(afterText) ?? findPurposeWord(afterText)
     if (following) {
       score += 0.3
       reasons.push(`before "${following}"`)
@@ -432,15 +505,28 @@ function scoreCode(text: string, index: number, raw: string, inSubject: boolean)
     score -= 0.6 // SAVE20, SPRING25: word plus a number is a promotion, not a code
     reasons.push('word plus number')
   }
+  // A "confirmation code" in mail that reports something done ("Reservation confirmed") is the
+  // booking's reference, kept for later; a one-time code comes with a request to act now.
+  if (
+    settled &&
+    /confirmation|bestätigung|confirmación|confirmação|conferma|bevestiging|подтверждени/.test(before)
+  ) {
+    score -= 0.6
+    reasons.push('a reference in a confirmation')
+  }
   if (inSubject) reasons.push('in the subject')
   return { value, confidence: Math.max(0, Math.min(1, Number(score.toFixed(2)))), reasons }
 }
 
-function codeCandidates(text: string, inSubject: boolean): Candidate[] {
+/** Subjects that report a finished transaction rather than ask for an action. */
+const SETTLED_SUBJECT =
+  /\b(confirmed|booked|bestätigt|confirmée?|confirmad[oa]|confermat[oa]|bevestigd)\b|подтвержд[её]н[аоы]?(?![а-яё])|予約確定|예약 확정/i
+
+function codeCandidates(text: string, inSubject: boolean, settled: boolean): Candidate[] {
   const found: Candidate[] = []
   for (const pattern of [NUMBER_CANDIDATE, ALNUM_CANDIDATE]) {
     for (const match of text.matchAll(pattern)) {
-      const candidate = scoreCode(text, match.index ?? 0, match[1] as string, inSubject)
+      const candidate = scoreCode(text, match.index ?? 0, match[1] as string, inSubject, settled)
       if (candidate) found.push(candidate)
     }
   }
@@ -528,24 +614,43 @@ function scoreLink(link: RawLink): Candidate {
   return { value: link.url, confidence: Math.max(0, Math.min(1, Number(score.toFixed(2)))), reasons }
 }
 
+/**
+ * One entry per value: its best-scoring occurrence, except that a warning seen at any occurrence
+ * counts (text and HTML parts show the same number with different context, e.g. "Sort code: 40-12-76"
+ * in one and a bare table cell in the other).
+ */
 function rank(candidates: Candidate[]): Candidate[] {
   const best = new Map<string, Candidate>()
+  const warned = new Map<string, string>()
   for (const candidate of candidates) {
     const seen = best.get(candidate.value)
     if (!seen || candidate.confidence > seen.confidence) best.set(candidate.value, candidate)
+    const warning = candidate.reasons.find((reason) => reason.startsWith('near '))
+    if (warning) warned.set(candidate.value, warning)
   }
-  return [...best.values()].sort((a, b) => b.confidence - a.confidence)
+  return [...best.values()]
+    .map((candidate) => {
+      const warning = warned.get(candidate.value)
+      if (!warning || candidate.reasons.includes(warning)) return candidate
+      return {
+        value: candidate.value,
+        confidence: Math.max(0, Number((candidate.confidence - 0.6).toFixed(2))),
+        reasons: [...candidate.reasons, `elsewhere ${warning}`],
+      }
+    })
+    .sort((a, b) => b.confidence - a.confidence)
 }
 
 /** Finds the one-time code and the verification link of a message, with the ranked candidates. */
 export function extractOtpAndLink(input: ExtractInput): Extraction {
+  const settled = SETTLED_SUBJECT.test(input.subject ?? '')
   const bodyText = [
     input.text?.slice(0, MAX_SCAN_CHARS) ?? '',
     input.html ? htmlToText(input.html) : '',
   ].join('\n')
   const otpCandidates = rank([
-    ...codeCandidates(input.subject ?? '', true),
-    ...codeCandidates(bodyText, false),
+    ...codeCandidates(input.subject ?? '', true, settled),
+    ...codeCandidates(bodyText, false, settled),
   ])
   const linkCandidates = rank(linksOf(input).map(scoreLink))
   const top = (list: Candidate[]) => {
