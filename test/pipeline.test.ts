@@ -9,6 +9,9 @@ import { createMemoryPubSub } from '../plugins/pubsub/memory/index.ts'
 import { createBullmqQueue } from '../plugins/queue/bullmq/index.ts'
 import { createInlineQueue } from '../plugins/queue/inline/index.ts'
 import { createPgliteStorage } from '../plugins/storage/pglite/index.ts'
+import type { PubSub } from '../src/contracts/pubsub.ts'
+import type { JobQueue } from '../src/contracts/queue.ts'
+import type { Storage } from '../src/contracts/storage.ts'
 import { parseMail } from '../src/lib/mail.ts'
 import { sanitizeHtml } from '../src/lib/sanitize.ts'
 import { loadConfig } from '../src/server/config.ts'
@@ -19,6 +22,21 @@ import { createApiHarness, fixture } from './support/api-harness.ts'
 import { redisAvailable, TEST_REDIS_URL } from './support/redis.ts'
 
 const CORPUS = join(import.meta.dir, 'fixtures', 'extraction')
+
+/** A funnel over the given plugins, with one live mailbox `<localPart>@ephemail.test` to deliver to. */
+async function funnelWithMailbox(storage: Storage, pubsub: PubSub, queue: JobQueue, localPart: string) {
+  await storage.insertMailbox({
+    id: crypto.randomUUID(),
+    localPart,
+    domain: 'ephemail.test',
+    address: `${localPart}@ephemail.test`,
+    tokenHash: crypto.randomUUID(),
+    createdAt: new Date(),
+    expiresAt: new Date(Date.now() + 60_000),
+  })
+  const config = loadConfig({}, [])
+  return createIngestFunnel({ storage, pubsub, queue, domains: config.domains, maxMessageBytes: 1_000_000 })
+}
 
 describe('processing through the API', () => {
   let h: Awaited<ReturnType<typeof createApiHarness>>
@@ -112,24 +130,7 @@ describe('failures and slow dependencies', () => {
       }),
     })
     processor.start(queue, 2)
-    const config = loadConfig({}, [])
-    const funnel = createIngestFunnel({
-      storage,
-      pubsub,
-      queue,
-      domains: config.domains,
-      maxMessageBytes: 1_000_000,
-    })
-    const id = crypto.randomUUID()
-    await storage.insertMailbox({
-      id,
-      localPart: 'poison',
-      domain: 'ephemail.test',
-      address: 'poison@ephemail.test',
-      tokenHash: 'x',
-      createdAt: new Date(),
-      expiresAt: new Date(Date.now() + 60_000),
-    })
+    const funnel = await funnelWithMailbox(storage, pubsub, queue, 'poison')
     const { stored } = await funnel.ingestMessage({
       raw: fixture('login-ja-base64.eml'),
       envelope: {
@@ -279,23 +280,7 @@ describe.skipIf(!(await redisAvailable()))('the pipeline on BullMQ and the real 
       authenticateSender,
     })
     processor.start(queue, 2)
-    const config = loadConfig({}, [])
-    const funnel = createIngestFunnel({
-      storage,
-      pubsub,
-      queue,
-      domains: config.domains,
-      maxMessageBytes: 1_000_000,
-    })
-    await storage.insertMailbox({
-      id: crypto.randomUUID(),
-      localPart: 'redis',
-      domain: 'ephemail.test',
-      address: 'redis@ephemail.test',
-      tokenHash: crypto.randomUUID(),
-      createdAt: new Date(),
-      expiresAt: new Date(Date.now() + 60_000),
-    })
+    const funnel = await funnelWithMailbox(storage, pubsub, queue, 'redis')
     const events: string[] = []
     pubsub.subscribe((event) => events.push(event.type))
     const deliver = async () =>
