@@ -572,24 +572,17 @@ function scoreLink(link: RawLink): Candidate {
   const label = link.label.toLowerCase()
   const reasons: string[] = []
   let score = 0.1
-  const inUrl = includesAny(url, LINK_GOOD_WORDS)
-  const inLabel = includesAny(label, LINK_GOOD_WORDS)
-  const weakInUrl = inUrl ? null : includesAny(url, LINK_WEAK_WORDS)
-  const weakInLabel = inLabel ? null : includesAny(label, LINK_WEAK_WORDS)
-  if (inUrl) {
-    score += 0.4
-    reasons.push(`URL has "${inUrl}"`)
-  } else if (weakInUrl) {
-    score += 0.2
-    reasons.push(`URL has "${weakInUrl}"`)
+  // A strong word (verify, confirm, reset) counts more than a weak one (sign in, password).
+  const weigh = (text: string, strongWeight: number, describe: (word: string) => string): string | null => {
+    const strong = includesAny(text, LINK_GOOD_WORDS)
+    const word = strong ?? includesAny(text, LINK_WEAK_WORDS)
+    if (!word) return null
+    score += strong ? strongWeight : 0.2
+    reasons.push(describe(word))
+    return strong
   }
-  if (inLabel) {
-    score += 0.45
-    reasons.push(`text says "${inLabel}"`)
-  } else if (weakInLabel) {
-    score += 0.2
-    reasons.push(`text says "${weakInLabel}"`)
-  }
+  weigh(url, 0.4, (word) => `URL has "${word}"`)
+  const inLabel = weigh(label, 0.45, (word) => `text says "${word}"`)
   if (
     /[?&](token|code|key|t|sig|signature|otp|hash)=[^&]{8,}/i.test(link.url) ||
     /\/[A-Za-z0-9_-]{24,}/.test(link.url)
