@@ -541,14 +541,15 @@ describe('REST API', () => {
     })
   })
 
-  test('the funnel publishes message.stored after storing', async () => {
+  test('the funnel publishes message.received, numbered, after storing', async () => {
     const box = (await h.call('POST', '/v1/mailboxes', { token: null })).json
     const result = await h.deliver(fixture('confirm-de-qp.eml'), [box.address])
     const event = h.events.find(
-      (e) => e.type === 'message.stored' && e.messageId === result.stored[0]?.messageId,
+      (e) => e.type === 'message.received' && e.messageId === result.stored[0]?.messageId,
     )
     expect(event).toMatchObject({
-      type: 'message.stored',
+      type: 'message.received',
+      seq: 1,
       address: box.address,
       subject: 'Bestätigen Sie Ihre E-Mail-Adresse',
     })

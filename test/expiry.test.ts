@@ -38,7 +38,7 @@ test('the sweeper deletes expired mailboxes and every message in small steps, an
   })
   const swept = await sweeper.sweepOnce()
   expect(swept).toEqual({ mailboxes: 1, messages: 12 })
-  expect(events).toEqual([{ type: 'mailbox.expired', mailboxId: doomed.id }])
+  expect(events).toEqual([{ type: 'mailbox.expired', mailboxId: doomed.id, reason: 'expired' }])
 
   // Really gone: not just hidden. Even a clock turned back cannot see them any more.
   const past = new Date(0)

@@ -1,11 +1,25 @@
 // The storage operations written once against drizzle's pg-core API; each driver hands in its own database handle.
 
-import { and, desc, eq, gt, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm'
+import {
+  and,
+  desc,
+  eq,
+  gt,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  lte,
+  or,
+  sql,
+  TransactionRollbackError,
+} from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import type { MailboxChange, NewMailbox, NewMessage, Storage } from '../../src/contracts/storage.ts'
+import type { MailboxEvent } from '../../src/lib/events.ts'
 import type { Mailbox, MessageSummary, ProcessingState } from '../../src/lib/types.ts'
 import type * as schema from './schema.ts'
-import { mailboxes, messages, settings } from './schema.ts'
+import { mailboxes, messages, settings, webhookDeliveries, webhooks } from './schema.ts'
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>
 
@@ -33,6 +47,26 @@ const mailboxColumns = {
   domain: mailboxes.domain,
   createdAt: mailboxes.createdAt,
   expiresAt: mailboxes.expiresAt,
+}
+
+const webhookColumns = {
+  id: webhooks.id,
+  mailboxId: webhooks.mailboxId,
+  address: mailboxes.address,
+  url: webhooks.url,
+  filter: webhooks.filter,
+  createdAt: webhooks.createdAt,
+}
+
+const deliveryColumns = {
+  id: webhookDeliveries.id,
+  webhookId: webhookDeliveries.webhookId,
+  messageId: webhookDeliveries.messageId,
+  eventType: webhookDeliveries.eventType,
+  state: webhookDeliveries.state,
+  attempts: webhookDeliveries.attempts,
+  createdAt: webhookDeliveries.createdAt,
+  updatedAt: webhookDeliveries.updatedAt,
 }
 
 const summaryColumns = {
@@ -172,24 +206,131 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
       }
     },
 
+    async findLiveMailboxById(id, now) {
+      const [row] = await db
+        .select(mailboxColumns)
+        .from(mailboxes)
+        .where(and(eq(mailboxes.id, id), gt(mailboxes.expiresAt, now)))
+      return row ?? null
+    },
+
     async deleteMailbox(id) {
       const deleted = await db.delete(mailboxes).where(eq(mailboxes.id, id)).returning({ id: mailboxes.id })
       return deleted.length > 0
     },
 
     async insertMessages(batch) {
-      if (batch.length === 0) return
-      await db.insert(messages).values(batch.map(toRow))
+      if (batch.length === 0) return []
+      const perMailbox = new Map<string, number>()
+      for (const message of batch)
+        perMailbox.set(message.mailboxId, (perMailbox.get(message.mailboxId) ?? 0) + 1)
+      const mailboxIds = [...perMailbox.keys()].sort()
+      return db.transaction(async (tx) => {
+        // Each mailbox's event counter moves under its row lock, taken in id order so two commits
+        // touching the same mailboxes wait for each other instead of deadlocking.
+        const bumped = await tx
+          .update(mailboxes)
+          .set({
+            eventSeq: sql`${mailboxes.eventSeq} + (case ${mailboxes.id} ${sql.join(
+              mailboxIds.map((id) => sql`when ${id}::uuid then ${perMailbox.get(id)}::integer`),
+              sql` `,
+            )} end)`,
+          })
+          .where(
+            inArray(
+              mailboxes.id,
+              tx
+                .select({ id: mailboxes.id })
+                .from(mailboxes)
+                .where(inArray(mailboxes.id, mailboxIds))
+                .orderBy(mailboxes.id)
+                .for('update'),
+            ),
+          )
+          .returning({ id: mailboxes.id, eventSeq: mailboxes.eventSeq })
+        const lastSeq = new Map(bumped.map((row) => [row.id, row.eventSeq - (perMailbox.get(row.id) ?? 0)]))
+        const seqs = batch.map((message) => {
+          // A mailbox deleted meanwhile has no counter; the insert below then fails on its foreign key.
+          const seq = (lastSeq.get(message.mailboxId) ?? 0) + 1
+          lastSeq.set(message.mailboxId, seq)
+          return seq
+        })
+        await tx
+          .insert(messages)
+          .values(batch.map((message, index) => ({ ...toRow(message), receivedSeq: seqs[index] })))
+        return seqs
+      })
     },
 
-    async listMessages(mailboxId, { limit, before }) {
+    async currentEventSeq(mailboxId) {
+      const [row] = await db
+        .select({ eventSeq: mailboxes.eventSeq })
+        .from(mailboxes)
+        .where(eq(mailboxes.id, mailboxId))
+      return row?.eventSeq ?? null
+    },
+
+    async listMailboxEvents(mailboxId, afterSeq, upToSeq = null) {
+      const rows = await db
+        .select({
+          messageId: messages.id,
+          receivedSeq: messages.receivedSeq,
+          processedSeq: messages.processedSeq,
+          address: mailboxes.address,
+          fromAddress: messages.fromAddress,
+          fromName: messages.fromName,
+          subject: messages.subject,
+          otp: messages.otp,
+          link: messages.link,
+          receivedAt: messages.receivedAt,
+          processedAt: messages.processedAt,
+        })
+        .from(messages)
+        .innerJoin(mailboxes, eq(messages.mailboxId, mailboxes.id))
+        .where(
+          and(
+            eq(messages.mailboxId, mailboxId),
+            or(gt(messages.receivedSeq, afterSeq), gt(messages.processedSeq, afterSeq)),
+          ),
+        )
+      const inRange = (seq: number | null): seq is number =>
+        seq !== null && seq > afterSeq && (upToSeq === null || seq <= upToSeq)
+      const events: MailboxEvent[] = []
+      for (const row of rows) {
+        const from = row.fromAddress === null ? null : { address: row.fromAddress, name: row.fromName ?? '' }
+        const common = { mailboxId, messageId: row.messageId, from, subject: row.subject }
+        if (inRange(row.receivedSeq))
+          events.push({
+            type: 'message.received',
+            ...common,
+            seq: row.receivedSeq,
+            address: row.address,
+            receivedAt: row.receivedAt.toISOString(),
+          })
+        if (inRange(row.processedSeq) && row.processedAt)
+          events.push({
+            type: 'message.processed',
+            ...common,
+            seq: row.processedSeq,
+            otp: row.otp,
+            link: row.link,
+            receivedAt: row.receivedAt.toISOString(),
+            processedAt: row.processedAt.toISOString(),
+          })
+      }
+      return events.sort((a, b) => a.seq - b.seq)
+    },
+
+    async listMessages(mailboxId, { limit, before, after }) {
       const rows = await db
         .select(summaryColumns)
         .from(messages)
         .where(
-          before
-            ? and(eq(messages.mailboxId, mailboxId), lt(messages.id, before))
-            : eq(messages.mailboxId, mailboxId),
+          and(
+            eq(messages.mailboxId, mailboxId),
+            before ? lt(messages.id, before) : undefined,
+            after ? gt(messages.id, after) : undefined,
+          ),
         )
         .orderBy(desc(messages.id))
         .limit(limit + 1)
@@ -297,6 +438,7 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
           envelope: messages.envelope,
           parsed: messages.parsed,
           processedAt: messages.processedAt,
+          processedSeq: messages.processedSeq,
         })
         .from(messages)
         .where(eq(messages.id, id))
@@ -306,18 +448,42 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
     },
 
     async saveProcessingResult(id, result, processedAt) {
-      await db
-        .update(messages)
-        .set({
-          otp: result.otp,
-          link: result.link,
-          extraction: result.extraction,
-          authentication: result.authentication,
-          safeHtml: result.safeHtml,
-          processedAt,
-          processingError: null,
+      try {
+        return await db.transaction(async (tx) => {
+          // The mailbox row first, as every writer of events locks it: the order that cannot deadlock.
+          const [bumped] = await tx
+            .update(mailboxes)
+            .set({ eventSeq: sql`${mailboxes.eventSeq} + 1` })
+            .where(
+              eq(
+                mailboxes.id,
+                tx.select({ mailboxId: messages.mailboxId }).from(messages).where(eq(messages.id, id)),
+              ),
+            )
+            .returning({ eventSeq: mailboxes.eventSeq })
+          if (!bumped) return null // the message (or its mailbox) is gone
+          const [saved] = await tx
+            .update(messages)
+            .set({
+              otp: result.otp,
+              link: result.link,
+              extraction: result.extraction,
+              authentication: result.authentication,
+              safeHtml: result.safeHtml,
+              processedAt,
+              processingError: null,
+              processedSeq: bumped.eventSeq,
+            })
+            .where(and(eq(messages.id, id), isNull(messages.processedAt)))
+            .returning({ receivedAt: messages.receivedAt })
+          // Already processed by another run: undo the counter so the mailbox's events keep no hole.
+          if (!saved) tx.rollback()
+          return { seq: bumped.eventSeq, receivedAt: (saved as { receivedAt: Date }).receivedAt }
         })
-        .where(eq(messages.id, id))
+      } catch (error) {
+        if (error instanceof TransactionRollbackError) return null
+        throw error
+      }
     },
 
     async markProcessingFailed(id, error) {
@@ -366,6 +532,136 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
       if (!row) return null
       const { fromAddress, fromName, ...rest } = row
       return { ...rest, from: fromAddress === null ? null : { address: fromAddress, name: fromName ?? '' } }
+    },
+
+    async insertWebhook(webhook) {
+      await db.insert(webhooks).values(webhook)
+    },
+
+    async listWebhooks(mailboxId) {
+      return db
+        .select(webhookColumns)
+        .from(webhooks)
+        .leftJoin(mailboxes, eq(webhooks.mailboxId, mailboxes.id))
+        .where(mailboxId === null ? undefined : eq(webhooks.mailboxId, mailboxId))
+        .orderBy(desc(webhooks.id))
+    },
+
+    async getWebhook(id) {
+      const [row] = await db
+        .select(webhookColumns)
+        .from(webhooks)
+        .leftJoin(mailboxes, eq(webhooks.mailboxId, mailboxes.id))
+        .where(eq(webhooks.id, id))
+      return row ?? null
+    },
+
+    async deleteWebhook(id) {
+      const deleted = await db.delete(webhooks).where(eq(webhooks.id, id)).returning({ id: webhooks.id })
+      return deleted.length > 0
+    },
+
+    async countWebhooksOfMailbox(mailboxId) {
+      const [row] = await db
+        .select({ count: sql<number>`count(*)::integer` })
+        .from(webhooks)
+        .where(eq(webhooks.mailboxId, mailboxId))
+      return row?.count ?? 0
+    },
+
+    async findWebhooksForMailbox(mailboxId) {
+      return db
+        .select({ ...webhookColumns, secret: webhooks.secret })
+        .from(webhooks)
+        .leftJoin(mailboxes, eq(webhooks.mailboxId, mailboxes.id))
+        .where(or(eq(webhooks.mailboxId, mailboxId), isNull(webhooks.mailboxId)))
+    },
+
+    async createWebhookDeliveries(deliveries) {
+      if (deliveries.length === 0) return []
+      await db
+        .insert(webhookDeliveries)
+        .values(
+          deliveries.map((delivery) => ({
+            ...delivery,
+            state: 'pending' as const,
+            attempts: [],
+            updatedAt: delivery.createdAt,
+          })),
+        )
+        .onConflictDoNothing()
+      const first = deliveries[0] as (typeof deliveries)[number]
+      return db
+        .select({ id: webhookDeliveries.id, webhookId: webhookDeliveries.webhookId })
+        .from(webhookDeliveries)
+        .where(
+          and(
+            eq(webhookDeliveries.messageId, first.messageId),
+            eq(webhookDeliveries.eventType, first.eventType),
+            inArray(
+              webhookDeliveries.webhookId,
+              deliveries.map((delivery) => delivery.webhookId),
+            ),
+            inArray(webhookDeliveries.state, ['pending', 'retrying']),
+          ),
+        )
+    },
+
+    async loadWebhookDelivery(id) {
+      const [row] = await db
+        .select({
+          ...deliveryColumns,
+          payload: webhookDeliveries.payload,
+          url: webhooks.url,
+          secret: webhooks.secret,
+        })
+        .from(webhookDeliveries)
+        .innerJoin(webhooks, eq(webhookDeliveries.webhookId, webhooks.id))
+        .where(eq(webhookDeliveries.id, id))
+      if (!row) return null
+      const { payload, url, secret, ...delivery } = row
+      return { delivery, payload, url, secret }
+    },
+
+    async markWebhookDeliveryDead(id) {
+      await db
+        .update(webhookDeliveries)
+        .set({ state: 'dead', updatedAt: new Date() })
+        .where(and(eq(webhookDeliveries.id, id), inArray(webhookDeliveries.state, ['pending', 'retrying'])))
+    },
+
+    async recordWebhookAttempt(id, attempt, state) {
+      await db
+        .update(webhookDeliveries)
+        .set({
+          attempts: sql`${webhookDeliveries.attempts} || ${JSON.stringify([attempt])}::jsonb`,
+          state,
+          updatedAt: new Date(),
+        })
+        .where(eq(webhookDeliveries.id, id))
+    },
+
+    async listWebhookDeliveries(webhookId, limit) {
+      return db
+        .select(deliveryColumns)
+        .from(webhookDeliveries)
+        .where(eq(webhookDeliveries.webhookId, webhookId))
+        .orderBy(desc(webhookDeliveries.id))
+        .limit(limit)
+    },
+
+    async findUnfinishedWebhookDeliveries(updatedBefore, limit) {
+      return db
+        .select({ id: webhookDeliveries.id, webhookId: webhookDeliveries.webhookId })
+        .from(webhookDeliveries)
+        .where(
+          and(
+            inArray(webhookDeliveries.state, ['pending', 'retrying']),
+            lt(webhookDeliveries.updatedAt, updatedBefore),
+          ),
+        )
+        .orderBy(webhookDeliveries.updatedAt)
+        .limit(limit)
     },
 
     async getSetting(key) {

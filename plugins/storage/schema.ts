@@ -14,7 +14,14 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core'
 import type { ParsedMail } from '../../src/lib/mail.ts'
-import type { AuthenticationResult, Envelope, MessageExtraction } from '../../src/lib/types.ts'
+import type {
+  AuthenticationResult,
+  Envelope,
+  MessageExtraction,
+  WebhookAttempt,
+  WebhookDeliveryState,
+  WebhookFilter,
+} from '../../src/lib/types.ts'
 
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
   dataType: () => 'bytea',
@@ -30,6 +37,8 @@ export const mailboxes = pgTable(
     tokenHash: text('token_hash').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    // The last event sequence number handed out for this mailbox (see src/lib/events.ts).
+    eventSeq: integer('event_seq').notNull().default(0),
   },
   (table) => [
     uniqueIndex('mailboxes_address_key').on(table.address),
@@ -64,6 +73,9 @@ export const messages = pgTable(
     extraction: jsonb('extraction').$type<MessageExtraction>(),
     authentication: jsonb('authentication').$type<AuthenticationResult>(),
     safeHtml: text('safe_html'),
+    // The mailbox event numbers of this message's message.received and message.processed events.
+    receivedSeq: integer('received_seq').notNull().default(0),
+    processedSeq: integer('processed_seq'),
   },
   (table) => [
     // Ids are UUIDv7, so (mailbox_id, id DESC) is "newest first" and doubles as the cursor.
@@ -79,3 +91,45 @@ export const settings = pgTable('settings', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
 })
+
+/** A registered webhook: one mailbox's mail (mailbox_id set) or all mail (null, admin only). */
+export const webhooks = pgTable(
+  'webhooks',
+  {
+    id: uuid('id').primaryKey(),
+    mailboxId: uuid('mailbox_id').references(() => mailboxes.id, { onDelete: 'cascade' }),
+    url: text('url').notNull(),
+    // Kept in the clear: every delivery is signed with it (Standard Webhooks, HMAC-SHA256).
+    secret: text('secret').notNull(),
+    filter: jsonb('filter').$type<WebhookFilter>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (table) => [index('webhooks_mailbox_id_idx').on(table.mailboxId)],
+)
+
+/** One event to one webhook: its signed payload, its state and every attempt made so far. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    // Also the webhook-id header: the same on every retry, so receivers can deduplicate.
+    id: uuid('id').primaryKey(),
+    webhookId: uuid('webhook_id')
+      .notNull()
+      .references(() => webhooks.id, { onDelete: 'cascade' }),
+    messageId: uuid('message_id').notNull(),
+    eventType: text('event_type').notNull(),
+    payload: text('payload').notNull(),
+    state: text('state').$type<WebhookDeliveryState>().notNull(),
+    attempts: jsonb('attempts').$type<WebhookAttempt[]>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (table) => [
+    // One delivery per webhook and event, however often the job that creates it runs.
+    uniqueIndex('webhook_deliveries_event_key').on(table.webhookId, table.messageId, table.eventType),
+    index('webhook_deliveries_webhook_id_id_idx').on(table.webhookId, sql`${table.id} DESC`),
+    index('webhook_deliveries_unfinished_idx')
+      .on(table.updatedAt)
+      .where(sql`${table.state} in ('pending', 'retrying')`),
+  ],
+)

@@ -10,4 +10,9 @@ export interface AuthPlugin {
    * throws a 401 ProblemError, so a typo never silently falls back to anonymous access.
    */
   authenticate(request: Request): Promise<Principal | null>
+  /**
+   * The same check for a token that came another way: EventSource and WebSocket clients in a
+   * browser cannot set headers, so those routes also take it as a query parameter. A wrong token throws a 401.
+   */
+  authenticateToken(token: string): Promise<Principal>
 }

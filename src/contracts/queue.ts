@@ -4,20 +4,43 @@ export interface ProcessMessageJob {
   messageId: string
 }
 
-export interface WorkerOptions {
-  concurrency: number
-  /** Called once a job has used up its attempts, so the failure can be recorded. */
-  onFinalFailure(job: ProcessMessageJob, error: Error): Promise<void>
+export interface DeliverWebhookJob {
+  deliveryId: string
+  /** The endpoint: deliveries to one webhook share its concurrency limit. */
+  webhookId: string
 }
 
-export interface JobQueue {
+export interface WorkerOptions<Job = ProcessMessageJob> {
+  concurrency: number
+  /** Called once a job has used up its attempts (or failed permanently), so the failure can be recorded. */
+  onFinalFailure(job: Job, error: Error): Promise<void>
+  /**
+   * At most `limit` jobs of one group run at once, across every worker of the queue (e.g. deliveries
+   * to one webhook). A job whose group is full waits without using up an attempt. `leaseMs` bounds how
+   * long a crashed worker's slot stays taken.
+   */
+  group?: { of(job: Job): string; limit: number; leaseMs: number }
+}
+
+/** Thrown by a handler when trying again cannot help: the job fails at once, without further attempts. */
+export class PermanentJobError extends Error {
+  override name = 'PermanentJobError'
+}
+
+/** Retry delay after the `attempt`-th failure (1-based): doubling from `baseMs`, capped, with ±20% jitter. */
+export function backoffDelay(attempt: number, baseMs: number, capMs: number, random = Math.random): number {
+  const plain = Math.min(baseMs * 2 ** (attempt - 1), capMs)
+  return Math.round(plain * (0.8 + 0.4 * random()))
+}
+
+export interface JobQueue<Job = ProcessMessageJob> {
   readonly name: string
   /** Resolves once the jobs are queued (on Redis: written there). Duplicates of a queued id are ignored. */
-  enqueue(jobs: ProcessMessageJob[]): Promise<void>
+  enqueue(jobs: Job[]): Promise<void>
   /**
    * Starts consuming. Handlers must be idempotent: a job may run again after a crash.
    * A handler that throws is retried with exponential backoff up to the queue's attempts.
    */
-  work(handler: (job: ProcessMessageJob) => Promise<void>, options: WorkerOptions): void
+  work(handler: (job: Job) => Promise<void>, options: WorkerOptions<Job>): void
   close(): Promise<void>
 }

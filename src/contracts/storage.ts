@@ -1,7 +1,18 @@
 // Storage contract: every driver (PostgreSQL, PGlite) offers exactly these operations.
 
+import type { MailboxEvent } from '../lib/events.ts'
 import type { ParsedMail } from '../lib/mail.ts'
-import type { Envelope, Mailbox, MessageSummary, ProcessingResult, StoredMessage } from '../lib/types.ts'
+import type {
+  Envelope,
+  Mailbox,
+  MessageSummary,
+  ProcessingResult,
+  StoredMessage,
+  Webhook,
+  WebhookAttempt,
+  WebhookDelivery,
+  WebhookDeliveryState,
+} from '../lib/types.ts'
 
 export interface NewMailbox extends Mailbox {
   /** SHA-256 of the mailbox's bearer token; the token itself is never stored. */
@@ -25,6 +36,21 @@ export interface ProcessingInput {
   envelope: Envelope
   parsed: ParsedMail | null
   processed: boolean
+  /** Number of the message.processed event, once processed. */
+  processedSeq: number | null
+}
+
+export interface NewWebhook extends Omit<Webhook, 'address'> {
+  secret: string
+}
+
+export interface NewWebhookDelivery {
+  id: string
+  webhookId: string
+  messageId: string
+  eventType: string
+  payload: string
+  createdAt: Date
 }
 
 export interface LatestOtp {
@@ -73,9 +99,21 @@ export interface Storage {
   updateMailbox(id: string, change: MailboxChange): Promise<Mailbox | 'address-taken' | null>
   deleteMailbox(id: string): Promise<boolean>
 
-  /** Writes all messages in one transaction: all are stored or none is. */
-  insertMessages(messages: NewMessage[]): Promise<void>
-  listMessages(mailboxId: string, options: { limit: number; before?: string }): Promise<MessagePage>
+  findLiveMailboxById(id: string, now: Date): Promise<Mailbox | null>
+  /**
+   * Writes all messages in one transaction: all are stored or none is. Returns each message's
+   * `message.received` event number, allocated from its mailbox's counter in the same transaction.
+   */
+  insertMessages(messages: NewMessage[]): Promise<number[]>
+  /** The last event number handed out for the mailbox; null when it does not exist. */
+  currentEventSeq(mailboxId: string): Promise<number | null>
+  /** The mailbox's stored events numbered after `afterSeq` (and up to `upToSeq`), in order: replay and gap filling. */
+  listMailboxEvents(mailboxId: string, afterSeq: number, upToSeq?: number | null): Promise<MailboxEvent[]>
+  /** Newest first; `before` pages back, `after` keeps only messages newer than that id. */
+  listMessages(
+    mailboxId: string,
+    options: { limit: number; before?: string; after?: string },
+  ): Promise<MessagePage>
   /** The mailbox a live message belongs to: a cheap ownership check before changing it. */
   findMessageOwner(id: string, now: Date): Promise<string | null>
   getMessage(id: string, now: Date): Promise<StoredMessage | null>
@@ -91,12 +129,48 @@ export interface Storage {
 
   /** What the process-message job needs; null when the message (or its mailbox) is gone. */
   loadForProcessing(id: string): Promise<ProcessingInput | null>
-  saveProcessingResult(id: string, result: ProcessingResult, processedAt: Date): Promise<void>
+  /**
+   * Saves the result and numbers the `message.processed` event. Null when nothing was saved: the
+   * message is gone or another run already processed it (no number is used up then).
+   */
+  saveProcessingResult(
+    id: string,
+    result: ProcessingResult,
+    processedAt: Date,
+  ): Promise<{ seq: number; receivedAt: Date } | null>
   markProcessingFailed(id: string, error: string): Promise<void>
   /** Messages stored before `storedBefore` whose job never finished: the worker re-enqueues them at start. */
   findUnprocessed(storedBefore: Date, limit: number): Promise<string[]>
   /** The newest processed message with a code or a link, received after `since`. */
   findLatestOtp(mailboxId: string, since: Date | null): Promise<LatestOtp | null>
+
+  insertWebhook(webhook: NewWebhook): Promise<void>
+  /** A mailbox's webhooks, or (null) every webhook; newest first. */
+  listWebhooks(mailboxId: string | null): Promise<Webhook[]>
+  getWebhook(id: string): Promise<Webhook | null>
+  deleteWebhook(id: string): Promise<boolean>
+  countWebhooksOfMailbox(mailboxId: string): Promise<number>
+  /** The webhooks that may want this mailbox's mail: its own and the all-mail ones, with secrets. */
+  findWebhooksForMailbox(mailboxId: string): Promise<(Webhook & { secret: string })[]>
+  /**
+   * Creates one delivery per webhook for an event unless it exists (a repeated run creates none);
+   * returns every delivery of that event for those webhooks that is not finished yet.
+   */
+  createWebhookDeliveries(deliveries: NewWebhookDelivery[]): Promise<{ id: string; webhookId: string }[]>
+  /** A delivery with what sending it needs; null when it (or its webhook) is gone. */
+  loadWebhookDelivery(
+    id: string,
+  ): Promise<{ delivery: WebhookDelivery; payload: string; url: string; secret: string } | null>
+  /** Gives up on a delivery (its job used up its attempts). */
+  markWebhookDeliveryDead(id: string): Promise<void>
+  /** Appends an attempt and sets the state. */
+  recordWebhookAttempt(id: string, attempt: WebhookAttempt, state: WebhookDeliveryState): Promise<void>
+  listWebhookDeliveries(webhookId: string, limit: number): Promise<WebhookDelivery[]>
+  /** Deliveries not finished and untouched since `updatedBefore`: their job may be lost (recovery). */
+  findUnfinishedWebhookDeliveries(
+    updatedBefore: Date,
+    limit: number,
+  ): Promise<{ id: string; webhookId: string }[]>
 
   getSetting(key: string): Promise<string | null>
   /** Stores the value unless the key exists; returns whichever value is stored afterwards. */

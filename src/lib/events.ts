@@ -2,9 +2,16 @@
 
 import type { MailAddress } from './mail.ts'
 
-export interface MessageStoredEvent {
-  type: 'message.stored'
+/**
+ * Every event of a mailbox carries `seq`: a per-mailbox counter allocated in the same transaction
+ * that stores the change, under the mailbox row's lock. So a mailbox's events commit in `seq`
+ * order with no holes, which is what lets a stream resume from Last-Event-ID and fill any gap
+ * left by events published out of order.
+ */
+export interface MessageReceivedEvent {
+  type: 'message.received'
   mailboxId: string
+  seq: number
   messageId: string
   address: string
   from: MailAddress | null
@@ -15,17 +22,22 @@ export interface MessageStoredEvent {
 export interface MessageProcessedEvent {
   type: 'message.processed'
   mailboxId: string
+  seq: number
   messageId: string
   from: MailAddress | null
   subject: string | null
   otp: string | null
   link: string | null
+  receivedAt: string
   processedAt: string
 }
 
+/** The mailbox is gone: its time ran out (`expired`) or its owner deleted it (`deleted`). Not persisted. */
 export interface MailboxExpiredEvent {
   type: 'mailbox.expired'
   mailboxId: string
+  reason: 'expired' | 'deleted'
 }
 
-export type EphemailEvent = MessageStoredEvent | MessageProcessedEvent | MailboxExpiredEvent
+export type MailboxEvent = MessageReceivedEvent | MessageProcessedEvent
+export type EphemailEvent = MailboxEvent | MailboxExpiredEvent

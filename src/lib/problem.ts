@@ -17,6 +17,8 @@ export type ProblemSlug =
   | 'invalid-local-part'
   | 'ttl-out-of-range'
   | 'payload-too-large'
+  | 'limit-exceeded'
+  | 'url-not-allowed'
   | 'unsupported-media-type'
   | 'service-unavailable'
   | 'internal-error'
@@ -37,6 +39,8 @@ const TITLES: Record<ProblemSlug, string> = {
   'invalid-local-part': 'Invalid local part',
   'ttl-out-of-range': 'Lifetime out of range',
   'payload-too-large': 'Payload too large',
+  'limit-exceeded': 'Limit exceeded',
+  'url-not-allowed': 'URL not allowed',
   'unsupported-media-type': 'Unsupported media type',
   'service-unavailable': 'Service unavailable',
   'internal-error': 'Internal server error',

@@ -83,3 +83,46 @@ export interface ProcessingResult {
   authentication: AuthenticationResult | null
   safeHtml: string | null
 }
+
+/** Which mail a webhook wants; every field given must match (an absent field matches everything). */
+export interface WebhookFilter {
+  /** Sender address (`alice@example.com`) or domain (`example.com`), case-insensitive. */
+  from?: string
+  /** Case-insensitive substring of the subject. */
+  subjectContains?: string
+  /** true: only mail with a code; false: only mail without one. */
+  hasOtp?: boolean
+}
+
+export interface Webhook {
+  id: string
+  /** null: every mailbox (registered with the admin key). */
+  mailboxId: string | null
+  /** The mailbox's address, null for an all-mail webhook. */
+  address: string | null
+  url: string
+  filter: WebhookFilter
+  createdAt: Date
+}
+
+/** pending: not tried yet; retrying: failed, will try again; delivered: a 2xx came back; dead: gave up. */
+export type WebhookDeliveryState = 'pending' | 'retrying' | 'delivered' | 'dead'
+
+export interface WebhookAttempt {
+  at: string
+  /** HTTP status of the answer, null when none came (timeout, refused, blocked). */
+  status: number | null
+  latencyMs: number
+  error: string | null
+}
+
+export interface WebhookDelivery {
+  id: string
+  webhookId: string
+  messageId: string
+  eventType: string
+  state: WebhookDeliveryState
+  attempts: WebhookAttempt[]
+  createdAt: Date
+  updatedAt: Date
+}

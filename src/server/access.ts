@@ -11,8 +11,17 @@ export interface Access {
   requirePrincipal(request: Request): Promise<Principal>
   /** The caller, or null when no credential came; a wrong credential is still a 401. */
   optionalPrincipal(request: Request): Promise<Principal | null>
-  /** A live mailbox the caller may use, or a 404. */
-  mailbox(request: Request, address: string): Promise<Mailbox>
+  /**
+   * A live mailbox the caller may use, or a 404. `queryToken` is the `access_token` query parameter,
+   * accepted only by the routes browsers open without headers (event stream, WebSocket).
+   */
+  mailbox(request: Request, address: string, queryToken?: string): Promise<Mailbox>
+  /** The caller by header, else by `access_token` query parameter; 401 when neither came. */
+  principalOf(request: Request, queryToken?: string): Promise<Principal>
+  /** The principal a token stands for; a wrong token is a 401. */
+  principalOfToken(token: string): Promise<Principal>
+  /** A live mailbox this principal may use, or a 404. */
+  mailboxFor(principal: Principal, address: string): Promise<Mailbox>
   /** Loads a message with `load` and returns it if the caller may see it, else a 404. */
   message<T extends { mailboxId: string }>(
     request: Request,
@@ -39,18 +48,30 @@ export function createAccess({
   const mayUse = (principal: Principal, mailboxId: string) =>
     principal.kind === 'admin' || principal.mailboxId === mailboxId
 
+  async function principalOf(request: Request, queryToken?: string): Promise<Principal> {
+    // A header wins, so a stray query parameter cannot change who a header-carrying client is.
+    if (queryToken === undefined || request.headers.has('authorization')) return requirePrincipal(request)
+    return auth.authenticateToken(queryToken)
+  }
+
+  async function mailboxFor(principal: Principal, address: string): Promise<Mailbox> {
+    const normalized = address.trim().toLowerCase()
+    const mailbox = await storage.findLiveMailboxByAddress(normalized, now())
+    if (!mailbox || !mayUse(principal, mailbox.id))
+      throw new ProblemError(404, 'not-found', `No mailbox ${normalized} (it may have expired)`)
+    return mailbox
+  }
+
   return {
     requirePrincipal,
     optionalPrincipal: (request) => auth.authenticate(request),
 
-    async mailbox(request, address) {
-      const principal = await requirePrincipal(request)
-      const normalized = address.trim().toLowerCase()
-      const mailbox = await storage.findLiveMailboxByAddress(normalized, now())
-      if (!mailbox || !mayUse(principal, mailbox.id))
-        throw new ProblemError(404, 'not-found', `No mailbox ${normalized} (it may have expired)`)
-      return mailbox
+    async mailbox(request, address, queryToken) {
+      return mailboxFor(await principalOf(request, queryToken), address)
     },
+    principalOf,
+    principalOfToken: (token) => auth.authenticateToken(token),
+    mailboxFor,
 
     async message(request, id, load) {
       const principal = await requirePrincipal(request)

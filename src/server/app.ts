@@ -8,17 +8,22 @@ import { ProblemError } from '../lib/problem.ts'
 import { createAccess } from './access.ts'
 import type { Config } from './config.ts'
 import { renderError, routeShapes } from './errors.ts'
+import { createEventHub, type EventHub } from './event-hub.ts'
 import { docsRoutes } from './routes/docs.ts'
 import { domainRoutes } from './routes/domains.ts'
+import { eventRoutes } from './routes/events.ts'
 import { healthRoutes } from './routes/health.ts'
 import { mailboxRoutes } from './routes/mailboxes.ts'
 import { messageRoutes } from './routes/messages.ts'
 import { otpRoutes } from './routes/otp.ts'
+import { webhookRoutes } from './routes/webhooks.ts'
 
 export interface AppDeps {
-  config: Pick<Config, 'domains' | 'ttl' | 'anonymous' | 'limits'>
+  config: Pick<Config, 'domains' | 'ttl' | 'anonymous' | 'limits' | 'live' | 'webhooks'>
   storage: Storage
   pubsub: PubSub
+  /** Fans pubsub events out by mailbox; whoever passes it in closes it (before stopping the server). */
+  hub?: EventHub
   auth: AuthPlugin
   version: string
   now?: () => Date
@@ -30,7 +35,15 @@ function tooLarge(limit: number): ProblemError {
   return new ProblemError(413, 'payload-too-large', `The request body exceeds the limit of ${limit} bytes`)
 }
 
-export function buildApp({ config, storage, pubsub, auth, version, now = () => new Date() }: AppDeps) {
+export function buildApp({
+  config,
+  storage,
+  pubsub,
+  hub = createEventHub({ pubsub, storage }),
+  auth,
+  version,
+  now = () => new Date(),
+}: AppDeps) {
   const access = createAccess({ auth, storage, now })
   const maxBody = config.limits.httpMaxBodyBytes
   let shapes: ReturnType<typeof routeShapes> | null = null
@@ -74,9 +87,11 @@ export function buildApp({ config, storage, pubsub, auth, version, now = () => n
     })
     .use(healthRoutes(storage))
     .use(domainRoutes(config.domains))
-    .use(mailboxRoutes({ config, storage, access, now }))
+    .use(mailboxRoutes({ config, storage, pubsub, hub, access, now }))
     .use(messageRoutes({ storage, access, now }))
-    .use(otpRoutes({ storage, pubsub, access }))
+    .use(otpRoutes({ storage, hub, access }))
+    .use(eventRoutes({ storage, access, hub, live: config.live, now }))
+    .use(webhookRoutes({ storage, access, webhooks: config.webhooks, now }))
     .use(docsRoutes(() => finished as AnyElysia, version))
   finished = app
   return app

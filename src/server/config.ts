@@ -2,6 +2,7 @@
 
 import { parseExtractionRules } from '../../plugins/extractor/builtin/index.ts'
 import { parseDomainList, type ReceivingDomain } from '../lib/address.ts'
+import { parseAllowedCidrs } from './outbound.ts'
 
 export type Role = 'api' | 'smtp' | 'worker'
 export const ROLES: readonly Role[] = ['api', 'smtp', 'worker']
@@ -44,6 +45,31 @@ export interface Config {
     readonly dnsTimeoutMs: number
     /** Operator rules: sender domain + regex for the code, as JSON. */
     readonly extractRules: string
+  }
+  readonly live: {
+    /** Comment line sent on a quiet event stream so proxies (and Bun) keep it open. */
+    readonly heartbeatMs: number
+    /** Mailboxes one WebSocket connection may follow at once. */
+    readonly maxWebSocketSubscriptions: number
+    /** Bytes a slow stream reader may fall behind before it is closed (it resumes from Last-Event-ID). */
+    readonly maxBufferedBytes: number
+  }
+  readonly webhooks: {
+    /** Tries per delivery before it is marked dead. */
+    readonly attempts: number
+    /** First retry delay; doubles per attempt up to the cap. */
+    readonly backoffMs: number
+    readonly backoffCapMs: number
+    /** Deadline per attempt: connect, send and the answer's status line. */
+    readonly timeoutMs: number
+    /** Deliveries in flight at once to one webhook, across all workers. */
+    readonly concurrencyPerEndpoint: number
+    /** Deliveries in flight per worker process, all webhooks together. */
+    readonly concurrency: number
+    /** CIDR ranges webhooks may reach although they are loopback, private or link-local. */
+    readonly allowCidrs: readonly string[]
+    /** Webhooks one mailbox token may register. */
+    readonly maxPerMailbox: number
   }
 }
 
@@ -112,6 +138,14 @@ function readExtractRules(env: Env): string {
   return raw
 }
 
+function readAllowCidrs(env: Env): string[] {
+  try {
+    return parseAllowedCidrs(env.EPHEMAIL_WEBHOOK_ALLOW_CIDRS ?? '')
+  } catch (error) {
+    throw new ConfigError(`EPHEMAIL_WEBHOOK_ALLOW_CIDRS ${(error as Error).message}`)
+  }
+}
+
 const DAY = 86_400
 
 /** Reads every setting; throws ConfigError naming the first bad variable. */
@@ -171,6 +205,27 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
       attempts: readInteger(env, 'EPHEMAIL_JOB_ATTEMPTS', 5, 1, 50),
       dnsTimeoutMs: readInteger(env, 'EPHEMAIL_DNS_TIMEOUT_MS', 3000, 50, 60_000),
       extractRules: readExtractRules(env),
+    },
+    live: {
+      heartbeatMs: readInteger(env, 'EPHEMAIL_SSE_HEARTBEAT_MS', 15_000, 100, 300_000),
+      maxWebSocketSubscriptions: readInteger(env, 'EPHEMAIL_WS_MAX_SUBSCRIPTIONS', 100, 1, 10_000),
+      maxBufferedBytes: readInteger(
+        env,
+        'EPHEMAIL_STREAM_MAX_BUFFERED_BYTES',
+        1024 * 1024,
+        1024,
+        64 * 1024 * 1024,
+      ),
+    },
+    webhooks: {
+      attempts: readInteger(env, 'EPHEMAIL_WEBHOOK_ATTEMPTS', 12, 1, 100),
+      backoffMs: readInteger(env, 'EPHEMAIL_WEBHOOK_BACKOFF_MS', 1000, 10, 3_600_000),
+      backoffCapMs: readInteger(env, 'EPHEMAIL_WEBHOOK_BACKOFF_CAP_MS', 10 * 60_000, 10, 86_400_000),
+      timeoutMs: readInteger(env, 'EPHEMAIL_WEBHOOK_TIMEOUT_MS', 5000, 100, 120_000),
+      concurrencyPerEndpoint: readInteger(env, 'EPHEMAIL_WEBHOOK_CONCURRENCY_PER_ENDPOINT', 4, 1, 1000),
+      concurrency: readInteger(env, 'EPHEMAIL_WEBHOOK_CONCURRENCY', 32, 1, 1000),
+      allowCidrs: readAllowCidrs(env),
+      maxPerMailbox: readInteger(env, 'EPHEMAIL_WEBHOOK_MAX_PER_MAILBOX', 5, 1, 1000),
     },
   }
   return deepFreeze(config)

@@ -36,7 +36,8 @@ export function createExpirySweeper({
       const step = await storage.deleteExpired(now(), batchSize)
       mailboxes += step.mailboxIds.length
       messages += step.messagesDeleted
-      for (const mailboxId of step.mailboxIds) void pubsub.publish({ type: 'mailbox.expired', mailboxId })
+      for (const mailboxId of step.mailboxIds)
+        void pubsub.publish({ type: 'mailbox.expired', mailboxId, reason: 'expired' })
       if (step.messagesDeleted < batchSize && step.mailboxIds.length < batchSize) break
       // Let queued deliveries and reads run between steps.
       await new Promise((resolve) => setTimeout(resolve, 0))

@@ -60,19 +60,20 @@ export function createIngestFunnel({
 
   // A failed batch is retried one delivery at a time, so a single bad delivery (its mailbox
   // deleted a moment ago) cannot make every other message of the batch fail.
-  const committer = createGroupCommitter<NewMessage[], Error | null>(async (deliveries) => {
+  // Each delivery gets back the event numbers of its rows, or the error that kept them out.
+  const committer = createGroupCommitter<NewMessage[], number[] | Error>(async (deliveries) => {
     try {
-      await storage.insertMessages(deliveries.flat())
-      return deliveries.map(() => null)
+      const seqs = await storage.insertMessages(deliveries.flat())
+      let offset = 0
+      return deliveries.map((rows) => {
+        const own = seqs.slice(offset, offset + rows.length)
+        offset += rows.length
+        return own
+      })
     } catch (batchError) {
       if (deliveries.length === 1) return [batchError as Error]
       return Promise.all(
-        deliveries.map((rows) =>
-          storage.insertMessages(rows).then(
-            () => null,
-            (error: Error) => error,
-          ),
-        ),
+        deliveries.map((rows) => storage.insertMessages(rows).catch((error: Error) => error)),
       )
     }
   }, MAX_MESSAGES_PER_COMMIT)
@@ -127,8 +128,8 @@ export function createIngestFunnel({
         parsed,
         parseError,
       }))
-      const failure = await committer.submit(rows)
-      if (failure) throw failure
+      const seqs = await committer.submit(rows)
+      if (seqs instanceof Error) throw seqs
 
       // Not awaited: the message is stored, so the 250 need not wait for the queue. A lost
       // enqueue is repaired by the worker's recovery scan of unprocessed messages.
@@ -138,8 +139,9 @@ export function createIngestFunnel({
 
       for (const [index, row] of rows.entries()) {
         void pubsub.publish({
-          type: 'message.stored',
+          type: 'message.received',
           mailboxId: row.mailboxId,
+          seq: seqs[index] as number,
           messageId: row.id,
           address: (mailboxes[index] as Mailbox).address,
           from: parsed?.from ?? null,

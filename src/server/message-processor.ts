@@ -4,6 +4,7 @@ import type { Extractor } from '../contracts/extractor.ts'
 import type { PubSub } from '../contracts/pubsub.ts'
 import type { JobQueue, ProcessMessageJob } from '../contracts/queue.ts'
 import type { Storage } from '../contracts/storage.ts'
+import type { MessageProcessedEvent } from '../lib/events.ts'
 import { type ParsedMail, parseMail } from '../lib/mail.ts'
 import { sanitizeHtml } from '../lib/sanitize.ts'
 import type { AuthenticationResult, Envelope } from '../lib/types.ts'
@@ -29,6 +30,11 @@ export interface MessageProcessorDeps {
   pubsub: PubSub
   extractor: Extractor
   authenticateSender: SenderAuthenticator
+  /**
+   * Runs after the result is saved and announced (webhook dispatch), inside the job: if it fails the
+   * job is retried, and a retry of a processed message runs only this step again.
+   */
+  afterProcessed?: (event: MessageProcessedEvent) => Promise<unknown>
   now?: () => Date
 }
 
@@ -37,11 +43,24 @@ export function createMessageProcessor({
   pubsub,
   extractor,
   authenticateSender,
+  afterProcessed,
   now = () => new Date(),
 }: MessageProcessorDeps) {
+  /** A repeated job of a processed message: redo only what follows the save (it is idempotent). */
+  async function repeatAfterProcessed(
+    mailboxId: string,
+    messageId: string,
+    seq: number | null,
+  ): Promise<void> {
+    if (!afterProcessed || seq === null) return
+    const [event] = await storage.listMailboxEvents(mailboxId, seq - 1, seq)
+    if (event?.type === 'message.processed' && event.messageId === messageId) await afterProcessed(event)
+  }
+
   async function processMessage({ messageId }: ProcessMessageJob): Promise<void> {
     const input = await storage.loadForProcessing(messageId)
-    if (!input || input.processed) return // deleted meanwhile, or a repeated delivery of a done job
+    if (!input) return // deleted meanwhile
+    if (input.processed) return repeatAfterProcessed(input.mailboxId, messageId, input.processedSeq)
     let parsed: ParsedMail | null = input.parsed
     if (!parsed) parsed = await parseMail(input.raw).catch(() => null)
     let authentication: AuthenticationResult | null
@@ -69,17 +88,22 @@ export function createMessageProcessor({
       safeHtml: parsed?.html ? sanitizeHtml(parsed.html) : null,
     }
     const processedAt = now()
-    await storage.saveProcessingResult(messageId, result, processedAt)
-    await pubsub.publish({
+    const saved = await storage.saveProcessingResult(messageId, result, processedAt)
+    if (!saved) return // gone meanwhile, or another run got there first and announced it
+    const event: MessageProcessedEvent = {
       type: 'message.processed',
       mailboxId: input.mailboxId,
+      seq: saved.seq,
       messageId,
+      receivedAt: saved.receivedAt.toISOString(),
       from: parsed?.from ?? null,
       subject: parsed?.subject ?? null,
       otp: result.otp,
       link: result.link,
       processedAt: processedAt.toISOString(),
-    })
+    }
+    await pubsub.publish(event)
+    await afterProcessed?.(event)
   }
 
   return {

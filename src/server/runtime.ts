@@ -13,15 +13,20 @@ import { createInlineQueue } from '../../plugins/queue/inline/index.ts'
 import { createPgliteStorage } from '../../plugins/storage/pglite/index.ts'
 import { createPostgresStorage } from '../../plugins/storage/postgres/index.ts'
 import type { PubSub } from '../contracts/pubsub.ts'
-import type { JobQueue } from '../contracts/queue.ts'
+import type { DeliverWebhookJob, JobQueue } from '../contracts/queue.ts'
 import type { Storage } from '../contracts/storage.ts'
 import { resolveAdminKeyHash } from './admin-key.ts'
 import { buildApp } from './app.ts'
 import type { Config } from './config.ts'
+import { createEventHub } from './event-hub.ts'
 import { createExpirySweeper } from './expiry-sweeper.ts'
 import { createIngestFunnel } from './ingest-funnel.ts'
 import { createMessageProcessor } from './message-processor.ts'
 import { createSenderAuthenticator, systemResolver, withCache, withTimeout } from './sender-auth.ts'
+import { createWebhookDeliverer, createWebhookDispatcher } from './webhooks.ts'
+
+/** How long in-flight HTTP requests may take to finish when the process stops. */
+const SHUTDOWN_GRACE_MS = 5000
 
 export interface RunningEphemail {
   storage: Storage
@@ -55,6 +60,23 @@ export async function startEphemail(
   const queue: JobQueue = config.redisUrl
     ? createBullmqQueue({ url: config.redisUrl, attempts: config.worker.attempts })
     : createInlineQueue({ attempts: config.worker.attempts })
+  // Webhook deliveries: their own queue, so a slow receiver never holds up message processing.
+  const webhookQueue: JobQueue<DeliverWebhookJob> = config.redisUrl
+    ? createBullmqQueue<DeliverWebhookJob>({
+        url: config.redisUrl,
+        queueName: 'ephemail-deliver-webhook',
+        attempts: config.webhooks.attempts,
+        backoffMs: config.webhooks.backoffMs,
+        backoffCapMs: config.webhooks.backoffCapMs,
+        keyOf: (job) => job.deliveryId,
+      })
+    : createInlineQueue<DeliverWebhookJob>({
+        attempts: config.webhooks.attempts,
+        backoffMs: config.webhooks.backoffMs,
+        backoffCapMs: config.webhooks.backoffCapMs,
+        keyOf: (job) => job.deliveryId,
+      })
+  const webhooks = createWebhookDispatcher({ storage, queue: webhookQueue })
   const processor = createMessageProcessor({
     storage,
     pubsub,
@@ -63,8 +85,9 @@ export async function startEphemail(
       resolver: withCache(withTimeout(systemResolver, config.worker.dnsTimeoutMs)),
       mta: config.smtpHostname,
     }),
+    afterProcessed: (event) => webhooks.dispatch(event),
   })
-  const stops: (() => Promise<void> | void)[] = [() => queue.close()]
+  const stops: (() => Promise<void> | void)[] = [() => queue.close(), () => webhookQueue.close()]
   let httpPort: number | null = null
   let smtpPort: number | null = null
 
@@ -73,9 +96,31 @@ export async function startEphemail(
     sweeper.start()
     stops.push(() => sweeper.stop())
     processor.start(queue, config.worker.concurrency)
-    await processor.recover(queue)
+    const deliver = createWebhookDeliverer({
+      storage,
+      policy: { allowedCidrs: config.webhooks.allowCidrs },
+      timeoutMs: config.webhooks.timeoutMs,
+      attempts: config.webhooks.attempts,
+      userAgent: `Ephemail-Webhooks/${packageJson.version}`,
+    })
+    webhookQueue.work(deliver, {
+      concurrency: config.webhooks.concurrency,
+      onFinalFailure: (job) => storage.markWebhookDeliveryDead(job.deliveryId),
+      group: {
+        of: (job) => job.webhookId,
+        limit: config.webhooks.concurrencyPerEndpoint,
+        leaseMs: config.webhooks.timeoutMs * 2,
+      },
+    })
+    // A delivery untouched for longer than any retry waits has lost its job (the process died).
+    const deliveryStaleMs = config.webhooks.backoffCapMs * 1.5 + config.webhooks.timeoutMs + 60_000
+    const recover = async () => {
+      await processor.recover(queue)
+      await webhooks.recover(deliveryStaleMs)
+    }
+    await recover()
     const recovery = setInterval(() => {
-      processor.recover(queue).catch((error) => console.error('recovery scan failed', error))
+      recover().catch((error) => console.error('recovery scan failed', error))
     }, config.sweepIntervalMs)
     stops.push(() => clearInterval(recovery))
   }
@@ -103,7 +148,8 @@ export async function startEphemail(
     stops.push(() => smtp.stop())
   }
   if (config.roles.includes('api')) {
-    const app = buildApp({ config, storage, pubsub, auth, version: packageJson.version })
+    const hub = createEventHub({ pubsub, storage })
+    const app = buildApp({ config, storage, pubsub, hub, auth, version: packageJson.version })
     // Elysia's own listen, so handlers see the Bun server (long-polls lift its idle timeout).
     app.listen({
       hostname: config.host,
@@ -113,7 +159,12 @@ export async function startEphemail(
     })
     httpPort = app.server?.port ?? null
     stops.push(async () => {
-      await app.stop()
+      // Streams and long-polls end first (clients resume elsewhere); then in-flight requests get a
+      // grace period before the rest is cut.
+      hub.close()
+      const graceful = app.stop().then(() => true)
+      if (!(await Promise.race([graceful, Bun.sleep(SHUTDOWN_GRACE_MS).then(() => false)])))
+        await app.stop(true)
     })
   }
 

@@ -2,6 +2,7 @@
 
 import { t } from 'elysia'
 import { MAX_LOCAL_PART_LENGTH } from '../lib/address.ts'
+import { MAX_WAIT_SECONDS } from './long-poll.ts'
 
 const EXAMPLE_MAILBOX_ID = '0193a1f2-7c3e-7d21-9b4a-5e6f7a8b9c0d'
 const EXAMPLE_MESSAGE_ID = '0193a1f3-0a1b-7c2d-8e3f-405162738495'
@@ -256,6 +257,20 @@ export const ListMessagesQuery = t.Object({
     }),
   ),
   cursor: t.Optional(t.String({ format: 'uuid', description: 'nextCursor of the previous page' })),
+  after: t.Optional(
+    t.String({
+      format: 'uuid',
+      description: 'Only messages newer than this message id (the newest one you have seen)',
+    }),
+  ),
+  wait: t.Optional(
+    t.Integer({
+      minimum: 0,
+      maximum: MAX_WAIT_SECONDS,
+      description: `Seconds to hold the request while the page is empty, until a message arrives (0..${MAX_WAIT_SECONDS}); woken by the message.received event. On time-out the page is empty, not an error`,
+      error: `query.wait: must be a whole number of seconds from 0 to ${MAX_WAIT_SECONDS}`,
+    }),
+  ),
 })
 
 export const HealthSchema = t.Object({ status: t.Literal('ok') }, { description: 'The process is up' })

@@ -40,6 +40,8 @@ export interface CreatedMailbox {
   id: string
   address: string
   expiresAt: string
+  /** The mailbox's own bearer token. */
+  token: string
 }
 
 export interface TestEphemail {
@@ -112,8 +114,8 @@ export async function startTestEphemail(overrides: Record<string, string> = {}):
         body: JSON.stringify({ localPart, domain, ttlSeconds }),
       })
       await expectStatus(response, 201, `creating ${localPart}@${domain}`)
-      const { id, address, expiresAt } = (await response.json()) as CreatedMailbox
-      return { id, address, expiresAt }
+      const { id, address, expiresAt, token } = (await response.json()) as CreatedMailbox
+      return { id, address, expiresAt, token }
     },
     async listMessages(address) {
       const response = await api(`/v1/mailboxes/${encodeURIComponent(address)}/messages?limit=100`)

@@ -12,6 +12,14 @@ export interface BearerAuthOptions {
 }
 
 export function createBearerAuth({ adminKeyHash, findMailboxByTokenHash }: BearerAuthOptions) {
+  async function authenticateToken(token: string): Promise<Principal> {
+    const tokenHash = await sha256Hex(token)
+    if (digestsEqual(tokenHash, adminKeyHash)) return { kind: 'admin' }
+    const mailbox = await findMailboxByTokenHash(tokenHash)
+    if (mailbox) return { kind: 'mailbox', mailboxId: mailbox.id }
+    throw unauthorized('The token is neither the admin key nor the token of a live mailbox')
+  }
+
   return {
     name: 'bearer',
     async authenticate(request): Promise<Principal | null> {
@@ -19,11 +27,8 @@ export function createBearerAuth({ adminKeyHash, findMailboxByTokenHash }: Beare
       if (header === null) return null
       const match = /^Bearer[ \t]+(\S+)\s*$/i.exec(header)
       if (!match) throw unauthorized('The Authorization header must be "Bearer <admin key or mailbox token>"')
-      const tokenHash = await sha256Hex(match[1] as string)
-      if (digestsEqual(tokenHash, adminKeyHash)) return { kind: 'admin' }
-      const mailbox = await findMailboxByTokenHash(tokenHash)
-      if (mailbox) return { kind: 'mailbox', mailboxId: mailbox.id }
-      throw unauthorized('The bearer token is neither the admin key nor the token of a live mailbox')
+      return authenticateToken(match[1] as string)
     },
+    authenticateToken,
   } satisfies AuthPlugin
 }

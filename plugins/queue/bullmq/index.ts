@@ -1,40 +1,68 @@
 // BullMQ queue: the JobQueue contract on Redis, so jobs survive a crash and can be shared by several workers.
 
-import { type Job, Queue, Worker } from 'bullmq'
+import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq'
 import { Redis } from 'ioredis'
-import type { JobQueue, ProcessMessageJob, WorkerOptions } from '../../../src/contracts/queue.ts'
+import {
+  backoffDelay,
+  type JobQueue,
+  PermanentJobError,
+  type ProcessMessageJob,
+  type WorkerOptions,
+} from '../../../src/contracts/queue.ts'
 
-export interface BullmqQueueOptions {
+export interface BullmqQueueOptions<T> {
   url: string
   queueName?: string
   attempts?: number
-  /** First retry delay; doubles per attempt (BullMQ's exponential backoff). */
+  /** First retry delay; doubles per attempt up to `backoffCapMs`. */
   backoffMs?: number
+  backoffCapMs?: number
+  /** The job's id: an enqueue of an id that is already queued is ignored. */
+  keyOf?: (job: T) => string
   /** How long a worker's lock on a job lasts without renewal; after a crash the job waits this long. */
   lockDurationMs?: number
   /** How often workers look for jobs whose lock expired (their worker died) and put them back. */
   stalledIntervalMs?: number
 }
 
-const JOB_NAME = 'process-message'
+/**
+ * Takes a slot of a group (a sorted set of leases scored by expiry) if fewer than `limit` live leases
+ * exist. Expired leases (their worker crashed) are dropped first, so a slot is never lost for good.
+ */
+const ACQUIRE_SLOT = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+  return 1
+end
+return 0`
 
-export function createBullmqQueue({
+/** How long a job whose group is full waits before it asks again (plus jitter). */
+const GROUP_FULL_DELAY_MS = 25
+
+const processMessageKey = (job: unknown) => (job as ProcessMessageJob).messageId
+
+export function createBullmqQueue<T extends object = ProcessMessageJob>({
   url,
   queueName = 'ephemail-process-message',
   attempts = 5,
   backoffMs = 200,
+  backoffCapMs = 60_000,
+  keyOf = processMessageKey,
   lockDurationMs,
   stalledIntervalMs,
-}: BullmqQueueOptions) {
+}: BullmqQueueOptions<T>) {
   // The producer keeps ioredis' bounded retries: an enqueue during a Redis outage should fail (the
   // recovery scan re-enqueues later) rather than hold the SMTP session open indefinitely.
   const queueConnection = new Redis(url)
-  const queue = new Queue<ProcessMessageJob>(queueName, {
+  // Untyped: BullMQ cannot resolve its name type for a generic T; data is T by construction.
+  const queue = new Queue(queueName, {
     connection: queueConnection,
     defaultJobOptions: {
       attempts,
-      backoff: { type: 'exponential', delay: backoffMs },
-      // Bounded so Redis does not grow with traffic. The outcome is recorded on the message in storage;
+      backoff: { type: 'capped' },
+      // Bounded so Redis does not grow with traffic. The outcome is recorded in storage;
       // these are only for inspection. A kept job still blocks an enqueue of the same id.
       removeOnComplete: { age: 24 * 3600, count: 1000 },
       removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
@@ -43,7 +71,7 @@ export function createBullmqQueue({
   // Without a listener an 'error' event (e.g. Redis gone) would be thrown and end the process.
   queue.on('error', (error) => console.error('bullmq queue error', error))
 
-  let worker: Worker<ProcessMessageJob> | null = null
+  let worker: Worker<T> | null = null
   let workerConnection: Redis | null = null
   // 'failed' listeners are not awaited by BullMQ; close() waits for these so a failure is not lost.
   const recording = new Set<Promise<void>>()
@@ -52,36 +80,73 @@ export function createBullmqQueue({
     name: 'bullmq',
     async enqueue(jobs) {
       if (jobs.length === 0) return
-      // jobId = messageId: BullMQ ignores an add whose id already exists, which makes enqueue idempotent.
-      await queue.addBulk(
-        jobs.map((job) => ({
-          name: JOB_NAME,
-          data: { messageId: job.messageId },
-          opts: { jobId: job.messageId },
-        })),
-      )
+      // jobId = the job's key: BullMQ ignores an add whose id already exists, which makes enqueue idempotent.
+      await queue.addBulk(jobs.map((job) => ({ name: queueName, data: job, opts: { jobId: keyOf(job) } })))
     },
-    work(handler, options: WorkerOptions) {
+    work(handler, options: WorkerOptions<T>) {
       if (worker) throw new Error('bullmq queue: work() was already called')
       // A worker blocks on Redis for new jobs; BullMQ requires maxRetriesPerRequest: null so a
       // reconnect does not fail those commands. Its own connection keeps producer traffic separate.
-      workerConnection = new Redis(url, { maxRetriesPerRequest: null })
-      worker = new Worker<ProcessMessageJob>(
+      const connection = new Redis(url, { maxRetriesPerRequest: null })
+      workerConnection = connection
+      const { group } = options
+      const run = async (job: Job<T>, token?: string) => {
+        if (!group) return handler(job.data)
+        const slots = `${queueName}:group:${group.of(job.data)}`
+        const lease = `${job.id}:${token}`
+        const now = Date.now()
+        const taken = await connection.eval(
+          ACQUIRE_SLOT,
+          1,
+          slots,
+          now,
+          now + group.leaseMs,
+          group.limit,
+          lease,
+          group.leaseMs,
+        )
+        if (taken !== 1) {
+          // Full: wait a moment without using up an attempt (BullMQ's documented pattern).
+          await job.moveToDelayed(
+            Date.now() + GROUP_FULL_DELAY_MS + Math.floor(Math.random() * GROUP_FULL_DELAY_MS),
+            token,
+          )
+          throw new DelayedError()
+        }
+        try {
+          return await handler(job.data)
+        } finally {
+          await connection.zrem(slots, lease)
+        }
+      }
+      worker = new Worker<T>(
         queueName,
-        async (job: Job<ProcessMessageJob>) => handler({ messageId: job.data.messageId }),
+        async (job: Job<T>, token?: string) => {
+          try {
+            await run(job, token)
+          } catch (error) {
+            if (error instanceof PermanentJobError) throw new UnrecoverableError(error.message)
+            throw error
+          }
+        },
         {
-          connection: workerConnection,
+          connection,
           concurrency: options.concurrency,
+          settings: {
+            backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade, backoffMs, backoffCapMs),
+          },
           ...(lockDurationMs === undefined ? {} : { lockDuration: lockDurationMs }),
           ...(stalledIntervalMs === undefined ? {} : { stalledInterval: stalledIntervalMs }),
         },
       )
       worker.on('failed', (job, error) => {
-        // 'failed' fires after every failed attempt; only the last one is final. The job's own
-        // attempts are what BullMQ counted against, in case the producer was configured differently.
-        if (!job || job.attemptsMade < (job.opts.attempts ?? attempts)) return
+        // 'failed' fires after every failed attempt; only the last one (or a permanent failure) is
+        // final. The job's own attempts count, in case the producer was configured differently.
+        if (!job) return
+        const permanent = error instanceof UnrecoverableError || error.name === 'UnrecoverableError'
+        if (!permanent && job.attemptsMade < (job.opts.attempts ?? attempts)) return
         const recorded = options
-          .onFinalFailure({ messageId: job.data.messageId }, error)
+          .onFinalFailure(job.data, error)
           .catch((failure) => console.error('recording a failed job failed', failure))
           .finally(() => recording.delete(recorded))
         recording.add(recorded)
@@ -97,5 +162,5 @@ export function createBullmqQueue({
       workerConnection?.disconnect()
       queueConnection.disconnect()
     },
-  } satisfies JobQueue
+  } satisfies JobQueue<T>
 }

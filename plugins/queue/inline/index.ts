@@ -1,20 +1,42 @@
 // In-process queue: the embedded default. Same contract as BullMQ; jobs live in memory, so the
-// worker's start-up recovery scan (unprocessed messages in storage) covers a crash.
+// worker's start-up recovery scans (unprocessed messages, unfinished deliveries) cover a crash.
 
-import type { JobQueue, ProcessMessageJob, WorkerOptions } from '../../../src/contracts/queue.ts'
+import {
+  backoffDelay,
+  type JobQueue,
+  PermanentJobError,
+  type ProcessMessageJob,
+  type WorkerOptions,
+} from '../../../src/contracts/queue.ts'
 
-export interface InlineQueueOptions {
+export interface InlineQueueOptions<T> {
   attempts?: number
-  /** First retry delay; doubles per attempt. */
+  /** First retry delay; doubles per attempt up to `backoffCapMs`. */
   backoffMs?: number
+  backoffCapMs?: number
+  /** The job's id: an enqueue of an id that is already queued is ignored. */
+  keyOf?: (job: T) => string
 }
 
-export function createInlineQueue({ attempts = 5, backoffMs = 200 }: InlineQueueOptions = {}) {
-  const waiting: { job: ProcessMessageJob; attempt: number }[] = []
+interface Entry<T> {
+  job: T
+  attempt: number
+}
+
+const processMessageKey = (job: unknown) => (job as ProcessMessageJob).messageId
+
+export function createInlineQueue<T extends object = ProcessMessageJob>({
+  attempts = 5,
+  backoffMs = 200,
+  backoffCapMs = 60_000,
+  keyOf = processMessageKey,
+}: InlineQueueOptions<T> = {}) {
+  const waiting: Entry<T>[] = []
   const queued = new Set<string>()
   const timers = new Set<ReturnType<typeof setTimeout>>()
-  let handler: ((job: ProcessMessageJob) => Promise<void>) | null = null
-  let options: WorkerOptions | null = null
+  const runningPerGroup = new Map<string, number>()
+  let handler: ((job: T) => Promise<void>) | null = null
+  let options: WorkerOptions<T> | null = null
   let active = 0
   let closed = false
   // Callers waiting for a condition (close: nothing running; drained: nothing left at all).
@@ -29,26 +51,42 @@ export function createInlineQueue({ attempts = 5, backoffMs = 200 }: InlineQueue
     }
   }
 
+  /** The first waiting job whose group has room; jobs of a full group keep their place. */
+  function takeNext(): Entry<T> | undefined {
+    const group = options?.group
+    if (!group) return waiting.shift()
+    const index = waiting.findIndex((entry) => (runningPerGroup.get(group.of(entry.job)) ?? 0) < group.limit)
+    return index === -1 ? undefined : waiting.splice(index, 1)[0]
+  }
+
   function pump(): void {
-    while (!closed && handler && options && active < options.concurrency && waiting.length > 0) {
-      const entry = waiting.shift() as { job: ProcessMessageJob; attempt: number }
+    while (!closed && handler && options && active < options.concurrency) {
+      const entry = takeNext()
+      if (!entry) return
+      const group = options.group?.of(entry.job)
+      if (group !== undefined) runningPerGroup.set(group, (runningPerGroup.get(group) ?? 0) + 1)
       active++
       run(entry).finally(() => {
         active--
+        if (group !== undefined) {
+          const left = (runningPerGroup.get(group) ?? 1) - 1
+          if (left === 0) runningPerGroup.delete(group)
+          else runningPerGroup.set(group, left)
+        }
         pump()
         notify()
       })
     }
   }
 
-  async function run(entry: { job: ProcessMessageJob; attempt: number }): Promise<void> {
+  async function run(entry: Entry<T>): Promise<void> {
     try {
-      await (handler as (job: ProcessMessageJob) => Promise<void>)(entry.job)
-      queued.delete(entry.job.messageId)
+      await (handler as (job: T) => Promise<void>)(entry.job)
+      queued.delete(keyOf(entry.job))
     } catch (error) {
-      if (entry.attempt + 1 >= attempts) {
-        queued.delete(entry.job.messageId)
-        await (options as WorkerOptions).onFinalFailure(entry.job, error as Error).catch((failure) => {
+      if (entry.attempt + 1 >= attempts || error instanceof PermanentJobError) {
+        queued.delete(keyOf(entry.job))
+        await (options as WorkerOptions<T>).onFinalFailure(entry.job, error as Error).catch((failure) => {
           console.error('recording a failed job failed', failure)
         })
         return
@@ -59,7 +97,7 @@ export function createInlineQueue({ attempts = 5, backoffMs = 200 }: InlineQueue
           waiting.push({ job: entry.job, attempt: entry.attempt + 1 })
           pump()
         },
-        backoffMs * 2 ** entry.attempt,
+        backoffDelay(entry.attempt + 1, backoffMs, backoffCapMs),
       )
       timers.add(timer)
     }
@@ -69,8 +107,9 @@ export function createInlineQueue({ attempts = 5, backoffMs = 200 }: InlineQueue
     name: 'inline',
     async enqueue(jobs) {
       for (const job of jobs) {
-        if (queued.has(job.messageId)) continue
-        queued.add(job.messageId)
+        const key = keyOf(job)
+        if (queued.has(key)) continue
+        queued.add(key)
         waiting.push({ job, attempt: 0 })
       }
       queueMicrotask(pump)
@@ -90,5 +129,5 @@ export function createInlineQueue({ attempts = 5, backoffMs = 200 }: InlineQueue
     drained(): Promise<void> {
       return until(() => active === 0 && waiting.length === 0 && timers.size === 0)
     },
-  } satisfies JobQueue & { drained(): Promise<void> }
+  } satisfies JobQueue<T> & { drained(): Promise<void> }
 }

@@ -1,6 +1,7 @@
 // Mailbox routes: create, read, rename or extend, delete, list and clear messages.
 
 import { Elysia, t } from 'elysia'
+import type { PubSub } from '../../contracts/pubsub.ts'
 import type { Storage } from '../../contracts/storage.ts'
 import { localPartProblem, pickRandom, type ReceivingDomain, randomLocalPart } from '../../lib/address.ts'
 import { randomToken, sha256Hex } from '../../lib/ids.ts'
@@ -8,6 +9,8 @@ import { ProblemError } from '../../lib/problem.ts'
 import type { Mailbox } from '../../lib/types.ts'
 import type { Access } from '../access.ts'
 import type { Config } from '../config.ts'
+import type { EventHub } from '../event-hub.ts'
+import { longPoll } from '../long-poll.ts'
 import {
   AddressParams,
   CreatedMailboxSchema,
@@ -27,6 +30,8 @@ const RANDOM_LOCAL_PART_ATTEMPTS = 8
 export interface MailboxRouteDeps {
   config: Pick<Config, 'domains' | 'ttl' | 'anonymous'>
   storage: Storage
+  pubsub: PubSub
+  hub: EventHub
   access: Access
   now: () => Date
 }
@@ -34,7 +39,7 @@ export interface MailboxRouteDeps {
 const unauthorizedResponse = problemResponse('No credential, or one that is not valid')
 const notFoundResponse = problemResponse('No such live mailbox visible to this credential')
 
-export function mailboxRoutes({ config, storage, access, now }: MailboxRouteDeps) {
+export function mailboxRoutes({ config, storage, pubsub, hub, access, now }: MailboxRouteDeps) {
   const domainNames = new Set(config.domains.map((domain) => domain.name))
   const publicDomains = config.domains.filter((domain) => domain.type === 'public')
   const randomDomainPool: readonly ReceivingDomain[] =
@@ -189,7 +194,8 @@ export function mailboxRoutes({ config, storage, access, now }: MailboxRouteDeps
       '/v1/mailboxes/:address',
       async ({ params, request, set }) => {
         const mailbox = await access.mailbox(request, params.address)
-        await storage.deleteMailbox(mailbox.id)
+        if (await storage.deleteMailbox(mailbox.id))
+          void pubsub.publish({ type: 'mailbox.expired', mailboxId: mailbox.id, reason: 'deleted' })
         set.status = 204
       },
       {
@@ -208,11 +214,22 @@ export function mailboxRoutes({ config, storage, access, now }: MailboxRouteDeps
     )
     .get(
       '/v1/mailboxes/:address/messages',
-      async ({ params, query, request }) => {
+      async ({ params, query, request, server }) => {
         const mailbox = await access.mailbox(request, params.address)
-        const page = await storage.listMessages(mailbox.id, {
-          limit: query.limit ?? 20,
-          before: query.cursor,
+        const page = await longPoll({
+          hub,
+          mailboxId: mailbox.id,
+          waitSeconds: query.wait ?? 0,
+          request,
+          server,
+          look: () =>
+            storage.listMessages(mailbox.id, {
+              limit: query.limit ?? 20,
+              before: query.cursor,
+              after: query.after,
+            }),
+          found: (result) => result.items.length > 0,
+          wakesOn: (event) => event.type === 'message.received',
         })
         return { items: page.items.map(messageSummaryJson), nextCursor: page.nextCursor }
       },
@@ -225,7 +242,11 @@ export function mailboxRoutes({ config, storage, access, now }: MailboxRouteDeps
           401: unauthorizedResponse,
           404: notFoundResponse,
         },
-        detail: { tags: ['Messages'], operationId: 'listMessages', summary: 'List messages, newest first' },
+        detail: {
+          tags: ['Messages'],
+          operationId: 'listMessages',
+          summary: 'List messages, newest first (long-poll with ?wait=)',
+        },
       },
     )
     .delete(

@@ -1,13 +1,11 @@
 // GET /v1/mailboxes/{address}/otp: the latest one-time code and link, optionally waiting (long-poll) for one to arrive.
 
 import { Elysia, t } from 'elysia'
-import type { PubSub } from '../../contracts/pubsub.ts'
 import type { LatestOtp, Storage } from '../../contracts/storage.ts'
 import type { Access } from '../access.ts'
+import type { EventHub } from '../event-hub.ts'
+import { longPoll, MAX_WAIT_SECONDS } from '../long-poll.ts'
 import { AddressParams, problemResponse } from '../schemas.ts'
-
-/** Longest long-poll: long enough for a slow sender, short enough that proxies keep the request. */
-export const MAX_WAIT_SECONDS = 300
 
 const OtpSchema = t.Object(
   {
@@ -30,45 +28,23 @@ function otpJson(found: LatestOtp | null) {
   return { ...found, receivedAt: found.receivedAt.toISOString() }
 }
 
-export function otpRoutes({ storage, pubsub, access }: { storage: Storage; pubsub: PubSub; access: Access }) {
+export function otpRoutes({ storage, hub, access }: { storage: Storage; hub: EventHub; access: Access }) {
   return new Elysia({ name: 'routes.otp' }).get(
     '/v1/mailboxes/:address/otp',
     async ({ params, query, request, server }) => {
       const mailbox = await access.mailbox(request, params.address)
       const since = query.since ? new Date(query.since) : null
-      const waitSeconds = query.wait ?? 0
-      // Listen before looking, so a code processed in between is not missed.
-      let wake: () => void = () => {}
-      const woken = new Promise<void>((resolve) => {
-        wake = resolve
+      const latest = await longPoll({
+        hub,
+        mailboxId: mailbox.id,
+        waitSeconds: query.wait ?? 0,
+        request,
+        server,
+        look: () => storage.findLatestOtp(mailbox.id, since),
+        found: (result) => result !== null,
+        wakesOn: (event) => event.type === 'message.processed' && (event.otp !== null || event.link !== null),
       })
-      const unsubscribe = pubsub.subscribe((event) => {
-        if (event.mailboxId !== mailbox.id) return
-        if (
-          event.type === 'mailbox.expired' ||
-          (event.type === 'message.processed' && (event.otp || event.link))
-        )
-          wake()
-      })
-      try {
-        const found = await storage.findLatestOtp(mailbox.id, since)
-        if (found || waitSeconds === 0) return otpJson(found)
-        server?.timeout(request, 0) // a long-poll is quiet by design; Bun would cut it after 10 s
-        let timer: ReturnType<typeof setTimeout> | undefined
-        await Promise.race([
-          woken,
-          new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, waitSeconds * 1000)
-          }),
-          new Promise<void>((resolve) =>
-            request.signal.addEventListener('abort', () => resolve(), { once: true }),
-          ),
-        ])
-        clearTimeout(timer)
-        return otpJson(await storage.findLatestOtp(mailbox.id, since))
-      } finally {
-        unsubscribe()
-      }
+      return otpJson(latest)
     },
     {
       params: AddressParams,

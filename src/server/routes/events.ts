@@ -1,0 +1,208 @@
+// Live events: GET /v1/mailboxes/{address}/events (Server-Sent Events) and /v1/ws (WebSocket, many mailboxes).
+
+import { Elysia, t } from 'elysia'
+import type { Principal } from '../../contracts/auth.ts'
+import type { Storage } from '../../contracts/storage.ts'
+import { ProblemError } from '../../lib/problem.ts'
+import type { Mailbox } from '../../lib/types.ts'
+import type { Access } from '../access.ts'
+import type { Config } from '../config.ts'
+import type { EventHub } from '../event-hub.ts'
+import {
+  createSseEncoder,
+  type FeedEvent,
+  type MailboxFeed,
+  openMailboxFeed,
+  parseEventId,
+  SSE_HEARTBEAT,
+} from '../live-feed.ts'
+import { AddressParams, problemResponse } from '../schemas.ts'
+import { createWebSocketSession, type WebSocketSession } from '../websocket-session.ts'
+
+export interface EventRouteDeps {
+  storage: Storage
+  access: Access
+  hub: EventHub
+  live: Config['live']
+  now: () => Date
+}
+
+/** How long a browser waits before reconnecting (the SSE `retry:` field). */
+const RECONNECT_MS = 2000
+
+const AccessTokenQuery = t.Optional(
+  t.String({
+    description:
+      'The mailbox token or admin key, for clients that cannot send an Authorization header (browser EventSource and WebSocket). Accepted on this route only.',
+  }),
+)
+
+function resumePoint(header: string | null, query: string | undefined): number | null {
+  const raw = header ?? query
+  if (raw === undefined || raw === null || raw.trim() === '') return null
+  const seq = parseEventId(raw.trim())
+  if (seq === null)
+    throw new ProblemError(
+      400,
+      'validation-failed',
+      `Last-Event-ID "${raw}" is not an event id this server sent (a whole number)`,
+    )
+  return seq
+}
+
+export function eventRoutes({ storage, access, hub, live, now }: EventRouteDeps) {
+  const sseFrame = createSseEncoder()
+
+  async function openEventStream(mailbox: Mailbox, resumeAfter: number | null, request: Request) {
+    let controller!: ReadableStreamDefaultController<Uint8Array>
+    let feed: MailboxFeed | null = null
+    let closed = false
+    const cleanups: (() => void)[] = []
+    const close = () => {
+      if (closed) return
+      closed = true
+      for (const cleanup of cleanups.splice(0)) cleanup()
+      feed?.close()
+      try {
+        controller.close()
+      } catch {
+        // already closed by the client going away
+      }
+    }
+    const write = (bytes: Uint8Array) => {
+      if (closed) return
+      controller.enqueue(bytes)
+      // A reader this far behind is cut off rather than buffered without end; it reconnects
+      // with Last-Event-ID and replays from storage, so nothing is lost.
+      if ((controller.desiredSize ?? 0) < -live.maxBufferedBytes) close()
+    }
+    const send = (event: FeedEvent) => {
+      write(sseFrame(event, mailbox.address, feed?.lastSeq() ?? 0))
+      if (event.type === 'mailbox.expired') close()
+    }
+
+    const stream = new ReadableStream<Uint8Array>(
+      {
+        start(streamController) {
+          controller = streamController
+        },
+        cancel: close,
+      },
+      { highWaterMark: 0, size: (chunk) => chunk?.byteLength ?? 0 },
+    )
+    write(new TextEncoder().encode(`retry: ${RECONNECT_MS}\n\n`))
+    feed = await openMailboxFeed({ hub, storage, mailbox, now, resumeAfter, onEvent: send, onClose: close })
+    if (!feed) throw new ProblemError(404, 'not-found', `No mailbox ${mailbox.address} (it may have expired)`)
+    const heartbeat = setInterval(() => write(SSE_HEARTBEAT), live.heartbeatMs)
+    cleanups.push(() => clearInterval(heartbeat))
+    request.signal.addEventListener('abort', close, { once: true })
+    return stream
+  }
+
+  // Principals of WebSocket upgrades, checked before the upgrade so a bad token is an HTTP 401.
+  const upgradePrincipals = new WeakMap<Request, Principal>()
+  const sessions = new WeakMap<object, WebSocketSession>()
+
+  return new Elysia({ name: 'routes.events' })
+    .get(
+      '/v1/mailboxes/:address/events',
+      async ({ params, query, request, server }) => {
+        const mailbox = await access.mailbox(request, params.address, query.access_token)
+        const resumeAfter = resumePoint(request.headers.get('last-event-id'), query.lastEventId)
+        // Quiet between heartbeats by design: Bun's idle timeout must not cut the stream.
+        server?.timeout(request, 0)
+        const stream = await openEventStream(mailbox, resumeAfter, request)
+        return new Response(stream, {
+          headers: {
+            'content-type': 'text/event-stream; charset=utf-8',
+            'cache-control': 'no-cache, no-transform',
+            // nginx would otherwise buffer the stream and hold events back.
+            'x-accel-buffering': 'no',
+          },
+        })
+      },
+      {
+        params: AddressParams,
+        query: t.Object({
+          access_token: AccessTokenQuery,
+          lastEventId: t.Optional(
+            t.String({
+              description:
+                'Resume after this event id, for clients that cannot send the Last-Event-ID header (the header wins)',
+            }),
+          ),
+        }),
+        response: {
+          400: problemResponse('Last-Event-ID is not an id this server sent'),
+          401: problemResponse('No credential, or one that is not valid'),
+          404: problemResponse('No such live mailbox visible to this credential'),
+        },
+        detail: {
+          tags: ['Live'],
+          operationId: 'streamMailboxEvents',
+          summary: 'Server-Sent Events: mail as it arrives and once its code is extracted',
+          description: [
+            'A `text/event-stream` of `message.received` (stored: id, from, subject), `message.processed`',
+            '(with `otp` and `link`) and `mailbox.expired` (then the stream ends). Every event has an `id:`;',
+            'reconnect with `Last-Event-ID` (EventSource does this by itself) to get every event after it,',
+            'none twice, for the lifetime of the mailbox. A `: keep-alive` comment line comes every',
+            '`EPHEMAIL_SSE_HEARTBEAT_MS`. A reader that falls more than `EPHEMAIL_STREAM_MAX_BUFFERED_BYTES`',
+            'behind is disconnected and resumes where it was.',
+          ].join(' '),
+          responses: {
+            200: {
+              description: 'The event stream',
+              content: {
+                'text/event-stream': {
+                  schema: { type: 'string' },
+                  example:
+                    'id: 7\nevent: message.processed\ndata: {"id":"0193…","address":"james47@ephemail.test","from":{"address":"no-reply@github.com","name":"GitHub"},"subject":"Your code","otp":"482913","link":null,"receivedAt":"2026-11-25T08:00:00.000Z","processedAt":"2026-11-25T08:00:00.020Z"}\n\n',
+                },
+              },
+            },
+          },
+        },
+      },
+    )
+    .ws('/v1/ws', {
+      query: t.Object({ access_token: AccessTokenQuery }),
+      async beforeHandle({ request, query }) {
+        const hasCredential = request.headers.has('authorization') || query.access_token !== undefined
+        // Without a credential the connection may still subscribe with each mailbox's own token.
+        if (hasCredential)
+          upgradePrincipals.set(request, await access.principalOf(request, query.access_token))
+      },
+      open(ws) {
+        const session = createWebSocketSession({
+          principal: upgradePrincipals.get(ws.data.request) ?? null,
+          shutDown: () => ws.close(1001, 'server shutting down'),
+          send: (message) => {
+            ws.send(JSON.stringify(message))
+            // Too far behind: close; the client resubscribes with each mailbox's lastEventId.
+            if (
+              (ws.raw as unknown as { getBufferedAmount(): number }).getBufferedAmount() >
+              live.maxBufferedBytes
+            )
+              ws.close(1013, 'reader too slow')
+          },
+          access,
+          hub,
+          storage,
+          maxSubscriptions: live.maxWebSocketSubscriptions,
+          now,
+        })
+        sessions.set(ws.raw, session)
+      },
+      message(ws, message) {
+        sessions.get(ws.raw)?.receive(message)
+      },
+      close(ws) {
+        sessions.get(ws.raw)?.close()
+        sessions.delete(ws.raw)
+      },
+      detail: {
+        tags: ['Live'],
+        summary: 'WebSocket: the same events for several mailboxes on one connection',
+      },
+    })
+}
