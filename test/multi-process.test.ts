@@ -1,10 +1,13 @@
-// Split roles across processes sharing PostgreSQL and Redis: SMTP + API in one, the worker in another. The job crosses
-// through BullMQ and the long-poll in the API process wakes on the worker's event through Redis pub/sub.
+// Roles split across four processes sharing PostgreSQL and Redis: two API processes, one SMTP process and one
+// worker. Mail enters through the SMTP process, is processed by the worker through BullMQ, and reaches an SSE
+// client on one API process, a WebSocket client on the other, a long-poll, and a webhook, through Redis pub/sub.
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import nodemailer from 'nodemailer'
+import { Webhook } from 'standardwebhooks'
 import { cleanEnv, type EphemailProcess, freePorts, spawnNpmStart } from './support/ephemail-process.ts'
+import { openEventStream, openWebSocket } from './support/live-clients.ts'
 import { createTestDatabase, postgresAvailable } from './support/postgres.ts'
 import { redisAvailable, TEST_REDIS_URL } from './support/redis.ts'
 
@@ -14,31 +17,45 @@ const root = join(import.meta.dir, '..')
 const ready = (await postgresAvailable()) && (await redisAvailable())
 
 describe.skipIf(!ready)(
-  'split roles: api+smtp process and worker process on PostgreSQL, BullMQ and Redis pub/sub',
+  'four processes: api, api, smtp, worker on PostgreSQL, BullMQ and Redis pub/sub',
   () => {
     const processes: EphemailProcess[] = []
     let database: Awaited<ReturnType<typeof createTestDatabase>>
-    let httpPort = 0
+    let apiPorts: [number, number] = [0, 0]
     let smtpPort = 0
+    const prefix = `ephemail-mp-${Date.now()}`
 
     beforeAll(async () => {
       database = await createTestDatabase()
-      ;[httpPort, smtpPort] = (await freePorts(2)) as [number, number]
+      const [api1, api2, smtp, unused] = (await freePorts(4)) as [number, number, number, number]
+      apiPorts = [api1, api2]
+      smtpPort = smtp
       const shared = {
         DATABASE_URL: database.url,
         REDIS_URL: TEST_REDIS_URL,
         EPHEMAIL_ADMIN_KEY: ADMIN_KEY,
         EPHEMAIL_HOST: '127.0.0.1',
-        EPHEMAIL_HTTP_PORT: String(httpPort),
-        EPHEMAIL_SMTP_PORT: String(smtpPort),
+        EPHEMAIL_SMTP_PORT: String(smtp),
+        EPHEMAIL_WEBHOOK_ALLOW_CIDRS: '127.0.0.1/32',
+        EPHEMAIL_WEBHOOK_BACKOFF_MS: '50',
+        // A run of its own: queues and the pub/sub channel do not meet other test runs on the same Redis.
+        EPHEMAIL_REDIS_PREFIX: prefix,
       }
-      const front = spawnNpmStart(root, cleanEnv({ ...shared, EPHEMAIL_ROLES: 'api,smtp' }))
-      processes.push(front)
-      await front.waitForStdout(/SMTP on/, 30_000)
-      const worker = spawnNpmStart(root, cleanEnv({ ...shared, EPHEMAIL_ROLES: 'worker' }))
-      processes.push(worker)
-      await worker.waitForStdout(/roles worker/, 30_000)
-    }, 60_000)
+      const start = async (roles: string, httpPort: number, banner: RegExp) => {
+        const child = spawnNpmStart(
+          root,
+          cleanEnv({ ...shared, EPHEMAIL_ROLES: roles, EPHEMAIL_HTTP_PORT: String(httpPort) }),
+        )
+        processes.push(child)
+        await child.waitForStdout(banner, 30_000)
+      }
+      await Promise.all([
+        start('api', api1, /HTTP API on/),
+        start('api', api2, /HTTP API on/),
+        start('smtp', unused, /SMTP on/),
+        start('worker', unused, /roles worker/),
+      ])
+    }, 90_000)
 
     afterAll(async () => {
       for (const child of processes) child.killAll()
@@ -46,34 +63,85 @@ describe.skipIf(!ready)(
       await database?.drop()
     })
 
-    test('a code sent to the SMTP process is extracted by the worker process and wakes a waiting request', async () => {
-      const api = (path: string, init: RequestInit = {}) =>
-        fetch(`http://127.0.0.1:${httpPort}${path}`, {
-          ...init,
-          headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    const api = (port: number, path: string, init: RequestInit = {}) =>
+      fetch(`http://127.0.0.1:${port}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      })
+
+    test('mail through the SMTP process reaches SSE on one API process, WebSocket on the other, a long-poll and a webhook', async () => {
+      const [first, second] = apiPorts
+      const mailbox = await (await api(first, '/v1/mailboxes', { method: 'POST', body: '{}' })).json()
+      const hooks: { headers: Record<string, string>; body: string }[] = []
+      const receiver = Bun.serve({
+        hostname: '127.0.0.1',
+        port: 0,
+        async fetch(request) {
+          hooks.push({ headers: Object.fromEntries(request.headers), body: await request.text() })
+          return new Response('ok')
+        },
+      })
+      try {
+        const webhook = await (
+          await api(second, '/v1/webhooks', {
+            method: 'POST',
+            body: JSON.stringify({ url: `http://127.0.0.1:${receiver.port}/hook`, address: mailbox.address }),
+          })
+        ).json()
+        const stream = await openEventStream(
+          `http://127.0.0.1:${first}/v1/mailboxes/${mailbox.address}/events?access_token=${mailbox.token}`,
+        )
+        const ws = await openWebSocket(`ws://127.0.0.1:${second}/v1/ws?access_token=${ADMIN_KEY}`)
+        ws.send({ type: 'subscribe', address: mailbox.address })
+        expect(await ws.next()).toMatchObject({ type: 'subscribed', address: mailbox.address })
+        const waiting = api(second, `/v1/mailboxes/${mailbox.address}/otp?wait=30`).then((response) =>
+          response.json(),
+        )
+        await Bun.sleep(100)
+
+        const transport = nodemailer.createTransport({
+          host: '127.0.0.1',
+          port: smtpPort,
+          secure: false,
+          ignoreTLS: true,
         })
-      const mailbox = await (await api('/v1/mailboxes', { method: 'POST', body: '{}' })).json()
-      const waiting = api(`/v1/mailboxes/${mailbox.address}/otp?wait=30`).then((response) => response.json())
-      await Bun.sleep(100)
-      const transport = nodemailer.createTransport({
-        host: '127.0.0.1',
-        port: smtpPort,
-        secure: false,
-        ignoreTLS: true,
-      })
-      const sent = await transport.sendMail({
-        from: '"Acme Login" <login@acme.example>',
-        to: mailbox.address,
-        subject: 'Your Acme sign-in code',
-        text: 'Hello,\n\nYour verification code is 731 904.\n\nIt expires in 10 minutes.',
-      })
-      transport.close()
-      expect(sent.response).toStartWith('250')
-      const otp = await waiting
-      expect(otp.otp).toBe('731904')
-      const message = await (await api(`/v1/messages/${otp.messageId}`)).json()
-      expect(message.processing.state).toBe('processed')
-      expect(message.authentication).not.toBeNull()
-    }, 40_000)
+        const sent = await transport.sendMail({
+          from: '"Acme Login" <login@acme.example>',
+          to: mailbox.address,
+          subject: 'Your Acme sign-in code',
+          text: 'Hello,\n\nYour verification code is 731 904.\n\nIt expires in 10 minutes.',
+        })
+        transport.close()
+        expect(sent.response).toStartWith('250')
+
+        const sse = await stream.next(2, 15_000)
+        expect(sse.map((event) => `${event.id} ${event.event}`)).toEqual([
+          '1 message.received',
+          '2 message.processed',
+        ])
+        expect(JSON.parse(sse[1]?.data ?? '{}').otp).toBe('731904')
+        const wsEvents = [await ws.next(15_000), await ws.next(15_000)]
+        expect(wsEvents.map((message) => `${message.id} ${message.event}`)).toEqual([
+          '1 message.received',
+          '2 message.processed',
+        ])
+        expect((await waiting).otp).toBe('731904')
+
+        const deadline = Date.now() + 15_000
+        while (hooks.length === 0 && Date.now() < deadline) await Bun.sleep(20)
+        expect(hooks).toHaveLength(1)
+        const payload = new Webhook(webhook.secret).verify(hooks[0]?.body ?? '', hooks[0]?.headers ?? {}) as {
+          data: { otp: string }
+        }
+        expect(payload.data.otp).toBe('731904')
+        const message = await (await api(first, `/v1/messages/${JSON.parse(sse[0]?.data ?? '{}').id}`)).json()
+        expect(message.processing.state).toBe('processed')
+        expect(message.authentication).not.toBeNull()
+        stream.close()
+        ws.close()
+      } finally {
+        receiver.stop(true)
+      }
+    }, 60_000)
   },
 )

@@ -185,6 +185,37 @@ function queueContract(name: string, open: OpenQueue) {
       },
       TEST_TIMEOUT_MS,
     )
+
+    test(
+      'a group limit holds one group to its limit while other groups use the rest, and a waiting job loses no attempt',
+      async () => {
+        const queue = await openQueue()
+        const log = failureLog()
+        const active = new Map<string, number>()
+        const most = new Map<string, number>()
+        let done = 0
+        const grouped = [...jobs(8, 'slow-endpoint'), ...jobs(4, 'fast-endpoint')]
+        const groupOf = (job: ProcessMessageJob) => job.messageId.split('-')[0] as string
+        queue.work(
+          async (job) => {
+            const group = groupOf(job)
+            active.set(group, (active.get(group) ?? 0) + 1)
+            most.set(group, Math.max(most.get(group) ?? 0, active.get(group) ?? 0))
+            await Bun.sleep(group === 'slow' ? 60 : 10)
+            active.set(group, (active.get(group) ?? 1) - 1)
+            done++
+          },
+          { concurrency: 6, ...log, group: { of: groupOf, limit: 2, leaseMs: 5000 } },
+        )
+        await queue.enqueue(grouped)
+        await waitFor(() => done === 12, 'all grouped jobs to finish')
+        expect(most.get('slow')).toBe(2)
+        expect(most.get('fast')).toBe(2)
+        // Jobs that waited for their group (far more than `attempts` times) still ran, none failed.
+        expect(log.failures).toEqual([])
+      },
+      TEST_TIMEOUT_MS,
+    )
   })
 }
 

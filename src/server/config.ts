@@ -16,6 +16,8 @@ export interface Config {
   readonly dataDir: string
   readonly databaseUrl: string | null
   readonly redisUrl: string | null
+  /** Prefix of every Redis name (queues, pub/sub channel): several deployments can share one Redis. */
+  readonly redisPrefix: string
   readonly domains: readonly ReceivingDomain[]
   readonly adminKey: string | null
   readonly anonymous: boolean
@@ -138,6 +140,13 @@ function readExtractRules(env: Env): string {
   return raw
 }
 
+function readRedisPrefix(env: Env): string {
+  const raw = env.EPHEMAIL_REDIS_PREFIX?.trim() || 'ephemail'
+  if (!/^[\w.-]{1,64}$/.test(raw))
+    throw new ConfigError(`EPHEMAIL_REDIS_PREFIX="${raw}" may hold only letters, digits, _ . - (at most 64)`)
+  return raw
+}
+
 function readAllowCidrs(env: Env): string[] {
   try {
     return parseAllowedCidrs(env.EPHEMAIL_WEBHOOK_ALLOW_CIDRS ?? '')
@@ -180,6 +189,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     dataDir: env.EPHEMAIL_DATA_DIR?.trim() || './.data',
     databaseUrl: readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     redisUrl: readUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisPrefix: readRedisPrefix(env),
     domains,
     adminKey,
     anonymous: readBoolean(env, 'EPHEMAIL_ANONYMOUS', true),

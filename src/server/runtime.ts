@@ -51,20 +51,26 @@ export async function startEphemail(
 ): Promise<RunningEphemail> {
   const storage = openStorage(config)
   await storage.migrate()
-  const pubsub: PubSub = config.redisUrl ? createRedisPubSub({ url: config.redisUrl }) : createMemoryPubSub()
+  const pubsub: PubSub = config.redisUrl
+    ? createRedisPubSub({ url: config.redisUrl, channel: `${config.redisPrefix}:events` })
+    : createMemoryPubSub()
   const adminKeyHash = await resolveAdminKeyHash(storage, config.adminKey, announceAdminKey)
   const auth = createBearerAuth({
     adminKeyHash,
     findMailboxByTokenHash: (tokenHash) => storage.findLiveMailboxByTokenHash(tokenHash, new Date()),
   })
   const queue: JobQueue = config.redisUrl
-    ? createBullmqQueue({ url: config.redisUrl, attempts: config.worker.attempts })
+    ? createBullmqQueue({
+        url: config.redisUrl,
+        queueName: `${config.redisPrefix}-process-message`,
+        attempts: config.worker.attempts,
+      })
     : createInlineQueue({ attempts: config.worker.attempts })
   // Webhook deliveries: their own queue, so a slow receiver never holds up message processing.
   const webhookQueue: JobQueue<DeliverWebhookJob> = config.redisUrl
     ? createBullmqQueue<DeliverWebhookJob>({
         url: config.redisUrl,
-        queueName: 'ephemail-deliver-webhook',
+        queueName: `${config.redisPrefix}-deliver-webhook`,
         attempts: config.webhooks.attempts,
         backoffMs: config.webhooks.backoffMs,
         backoffCapMs: config.webhooks.backoffCapMs,
