@@ -38,7 +38,7 @@ export interface ServerPorts {
 /** Starts `bun src/main.ts` with `env`, waits for /ready, runs `run`, then stops it and cleans up. */
 export async function withServer<T>(
   env: Record<string, string>,
-  run: (ports: ServerPorts) => Promise<T>,
+  run: (ports: ServerPorts, pid: number) => Promise<T>,
 ): Promise<T> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ephemail-bench-'))
   const ports = { http: await freePort(), smtp: await freePort() }
@@ -65,7 +65,7 @@ export async function withServer<T>(
       if (ok) break
       await Bun.sleep(100)
     }
-    return await run(ports)
+    return await run(ports, child.pid)
   } finally {
     child.kill('SIGTERM')
     await child.exited
