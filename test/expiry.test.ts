@@ -68,3 +68,41 @@ test('an expired mailbox is invisible before the sweep: API 404, its token 401, 
   const result = await h.deliver(fixture('login-ja-base64.eml'), [box.address])
   expect(result).toEqual({ stored: [], rejected: [box.address] })
 })
+
+test('finished webhook deliveries go with their message; unfinished ones stay until they are done', async () => {
+  const box = (await h.call('POST', '/v1/mailboxes', { body: { localPart: 'hooked', ttlSeconds: 60 } })).json
+  const [stored] = (await h.deliver(fixture('confirm-de-qp.eml'), [box.address])).stored
+  const webhook = {
+    id: crypto.randomUUID(),
+    mailboxId: null,
+    url: 'https://hooks.example/x',
+    filter: {},
+    createdAt: new Date(),
+  }
+  await h.storage.insertWebhook({ ...webhook, secret: 'whsec_c2VjcmV0' })
+  const delivery = (messageId: string, eventType: string) => ({
+    id: crypto.randomUUID(),
+    webhookId: webhook.id,
+    messageId,
+    eventType,
+    payload: '{}',
+    createdAt: new Date(),
+  })
+  const [done] = await h.storage.createWebhookDeliveries([
+    delivery(stored?.messageId as string, 'message.processed'),
+  ])
+  const [waiting] = await h.storage.createWebhookDeliveries([
+    delivery(stored?.messageId as string, 'other.event'),
+  ])
+  const attempt = { at: new Date().toISOString(), status: 200, latencyMs: 3, error: null }
+  await h.storage.recordWebhookAttempt(done?.id as string, attempt, 'delivered')
+  const sweeper = createExpirySweeper({
+    storage: h.storage,
+    pubsub: createMemoryPubSub(),
+    intervalMs: 60_000,
+    now: () => new Date(Date.now() + 120_000),
+  })
+  await sweeper.sweepOnce()
+  const left = await h.storage.listWebhookDeliveries(webhook.id, 10)
+  expect(left.map((row) => row.id)).toEqual([waiting?.id as string])
+})

@@ -664,6 +664,28 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
         .limit(limit)
     },
 
+    async deleteOrphanedWebhookDeliveries(batchSize) {
+      const deleted = await db
+        .delete(webhookDeliveries)
+        .where(
+          inArray(
+            webhookDeliveries.id,
+            db
+              .select({ id: webhookDeliveries.id })
+              .from(webhookDeliveries)
+              .where(
+                and(
+                  inArray(webhookDeliveries.state, ['delivered', 'dead']),
+                  sql`not exists (select 1 from ${messages} where ${messages.id} = ${webhookDeliveries.messageId})`,
+                ),
+              )
+              .limit(batchSize),
+          ),
+        )
+        .returning({ id: webhookDeliveries.id })
+      return deleted.length
+    },
+
     async getSetting(key) {
       const [row] = await db.select({ value: settings.value }).from(settings).where(eq(settings.key, key))
       return row?.value ?? null

@@ -172,6 +172,9 @@ export interface Storage {
     limit: number,
   ): Promise<{ id: string; webhookId: string }[]>
 
+  /** Deletes up to `batchSize` finished deliveries whose message is gone (their payload holds its summary). */
+  deleteOrphanedWebhookDeliveries(batchSize: number): Promise<number>
+
   getSetting(key: string): Promise<string | null>
   /** Stores the value unless the key exists; returns whichever value is stored afterwards. */
   putSettingIfAbsent(key: string, value: string): Promise<string>

@@ -228,7 +228,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
       ),
     },
     webhooks: {
-      attempts: readInteger(env, 'EPHEMAIL_WEBHOOK_ATTEMPTS', 12, 1, 100),
+      attempts: readInteger(env, 'EPHEMAIL_WEBHOOK_ATTEMPTS', 16, 1, 100),
       backoffMs: readInteger(env, 'EPHEMAIL_WEBHOOK_BACKOFF_MS', 1000, 10, 3_600_000),
       backoffCapMs: readInteger(env, 'EPHEMAIL_WEBHOOK_BACKOFF_CAP_MS', 10 * 60_000, 10, 86_400_000),
       timeoutMs: readInteger(env, 'EPHEMAIL_WEBHOOK_TIMEOUT_MS', 5000, 100, 120_000),

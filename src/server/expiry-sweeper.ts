@@ -42,6 +42,9 @@ export function createExpirySweeper({
       // Let queued deliveries and reads run between steps.
       await new Promise((resolve) => setTimeout(resolve, 0))
     }
+    // Deliveries keep a copy of the message summary (code included): they go once the message has.
+    while ((await storage.deleteOrphanedWebhookDeliveries(batchSize)) === batchSize)
+      await new Promise((resolve) => setTimeout(resolve, 0))
     return { mailboxes, messages }
   }
 
