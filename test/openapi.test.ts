@@ -65,6 +65,13 @@ describe('OpenAPI document', () => {
       'DELETE /v1/messages/{id}',
       'GET /v1/messages/{id}/raw',
       'GET /v1/messages/{id}/attachments/{attachmentId}',
+      'GET /v1/mailboxes/{address}/events',
+      'GET /v1/ws',
+      'POST /v1/webhooks',
+      'GET /v1/webhooks',
+      'GET /v1/webhooks/{id}',
+      'DELETE /v1/webhooks/{id}',
+      'GET /v1/webhooks/{id}/deliveries',
     ]
     expect([...documented].sort()).toEqual(expected.sort())
     const ids = new Set<string>()

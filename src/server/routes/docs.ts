@@ -12,8 +12,9 @@ export const OPENAPI_VERSION = '3.1.1'
 const DOC_PATHS = ['/openapi.json', '/openapi.yaml', '/docs', '/docs/:asset']
 
 type Operation = {
+  operationId?: string
   requestBody?: { required?: boolean; content?: Record<string, { schema?: { required?: string[] } }> }
-  responses?: Record<string, { content?: Record<string, unknown> }>
+  responses?: Record<string, { description?: string; content?: Record<string, unknown> }>
 }
 
 /**
@@ -22,13 +23,55 @@ type Operation = {
  * application/json), a 204 has no body (it emits an invalid `content` for void), and a
  * body whose fields are all optional may be left out (it marks every body required).
  */
+const problemContent = { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Problem' } } }
+
+const WEBSOCKET_OPERATION = {
+  operationId: 'openWebSocket',
+  description: [
+    'Upgrade to a WebSocket (credential as a header or `access_token`; without one, each subscribe brings a `token`).',
+    'Client → server JSON: `{"type":"subscribe","address":…,"token"?:…,"lastEventId"?:n}`, `{"type":"unsubscribe","address":…}`, `{"type":"ping"}`.',
+    'Server → client: `{"type":"subscribed","address","lastEventId"}`, `{"type":"event","event","address","id","data"}` (the same events and data as the event stream),',
+    '`{"type":"unsubscribed","address","reason"}`, `{"type":"error","status","detail","address"?}`, `{"type":"pong"}`.',
+  ].join(' '),
+  responses: {
+    101: { description: 'Switched to the WebSocket protocol' },
+    401: { description: 'The credential is not valid', content: problemContent },
+  },
+}
+
+/** Success responses that are not JSON, which the generator cannot describe, by operation id. */
+const STREAM_RESPONSES: Record<string, NonNullable<Operation['responses']>> = {
+  streamMailboxEvents: {
+    200: {
+      description: 'The event stream (stays open; ends after mailbox.expired)',
+      content: {
+        'text/event-stream': {
+          schema: { type: 'string' },
+          example:
+            'id: 2\nevent: message.processed\ndata: {"id":"0193…","address":"james47@ephemail.test","from":{"address":"no-reply@github.com","name":"GitHub"},"subject":"Your code","otp":"482913","link":null,"receivedAt":"2026-11-25T08:00:00.000Z","processedAt":"2026-11-25T08:00:00.020Z"}\n\n',
+        },
+      },
+    },
+  },
+}
+
 export function buildOpenApiDocument(app: AnyElysia, version: string) {
   const generated = toOpenAPISchema(app, { paths: DOC_PATHS }, undefined, undefined, OPENAPI_VERSION) as {
     paths: Record<string, Record<string, Operation>>
     components: { schemas: Record<string, unknown> }
   }
+  // Elysia lists a WebSocket route under a `ws` method, which OpenAPI does not have: it is the GET
+  // that upgrades (101), or fails like any other request.
+  for (const operations of Object.values(generated.paths)) {
+    const upgrade = operations.ws
+    if (!upgrade) continue
+    delete operations.ws
+    operations.get = { ...upgrade, ...WEBSOCKET_OPERATION }
+  }
   for (const operations of Object.values(generated.paths)) {
     for (const operation of Object.values(operations)) {
+      const extra = STREAM_RESPONSES[operation.operationId ?? '']
+      if (extra) operation.responses = { ...extra, ...operation.responses }
       const bodySchema = operation.requestBody?.content?.['application/json']?.schema
       if (operation.requestBody && bodySchema && !bodySchema.required?.length)
         operation.requestBody.required = false
@@ -52,6 +95,8 @@ export function buildOpenApiDocument(app: AnyElysia, version: string) {
       { name: 'Messages', description: 'Read and manage received mail' },
       { name: 'Domains', description: 'Where mail can be received' },
       { name: 'Health', description: 'Probes for orchestrators' },
+      { name: 'Live', description: 'Events as they happen: Server-Sent Events and WebSocket' },
+      { name: 'Webhooks', description: 'Signed HTTP callbacks for processed mail' },
     ],
     security: [{ bearer: [] }],
     paths: generated.paths,

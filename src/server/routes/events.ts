@@ -52,6 +52,19 @@ function resumePoint(header: string | null, query: string | undefined): number |
 
 export function eventRoutes({ storage, access, hub, live, now }: EventRouteDeps) {
   const sseFrame = createSseEncoder()
+  // One timer beats for every open stream (not one per stream): it runs only while streams are open.
+  const heartbeats = new Set<() => void>()
+  let ticker: ReturnType<typeof setInterval> | null = null
+  const tick = () => {
+    if (heartbeats.size === 0 && ticker) {
+      clearInterval(ticker)
+      ticker = null
+    }
+    for (const beat of heartbeats) beat()
+  }
+  const startTicker = () => {
+    ticker ??= setInterval(tick, live.heartbeatMs)
+  }
 
   async function openEventStream(mailbox: Mailbox, resumeAfter: number | null, request: Request) {
     let controller!: ReadableStreamDefaultController<Uint8Array>
@@ -93,8 +106,10 @@ export function eventRoutes({ storage, access, hub, live, now }: EventRouteDeps)
     write(new TextEncoder().encode(`retry: ${RECONNECT_MS}\n\n`))
     feed = await openMailboxFeed({ hub, storage, mailbox, now, resumeAfter, onEvent: send, onClose: close })
     if (!feed) throw new ProblemError(404, 'not-found', `No mailbox ${mailbox.address} (it may have expired)`)
-    const heartbeat = setInterval(() => write(SSE_HEARTBEAT), live.heartbeatMs)
-    cleanups.push(() => clearInterval(heartbeat))
+    const beat = () => write(SSE_HEARTBEAT)
+    heartbeats.add(beat)
+    startTicker()
+    cleanups.push(() => heartbeats.delete(beat))
     request.signal.addEventListener('abort', close, { once: true })
     return stream
   }
@@ -149,18 +164,6 @@ export function eventRoutes({ storage, access, hub, live, now }: EventRouteDeps)
             '`EPHEMAIL_SSE_HEARTBEAT_MS`. A reader that falls more than `EPHEMAIL_STREAM_MAX_BUFFERED_BYTES`',
             'behind is disconnected and resumes where it was.',
           ].join(' '),
-          responses: {
-            200: {
-              description: 'The event stream',
-              content: {
-                'text/event-stream': {
-                  schema: { type: 'string' },
-                  example:
-                    'id: 7\nevent: message.processed\ndata: {"id":"0193…","address":"james47@ephemail.test","from":{"address":"no-reply@github.com","name":"GitHub"},"subject":"Your code","otp":"482913","link":null,"receivedAt":"2026-11-25T08:00:00.000Z","processedAt":"2026-11-25T08:00:00.020Z"}\n\n',
-                },
-              },
-            },
-          },
         },
       },
     )
