@@ -2,6 +2,7 @@
 // with Last-Event-ID, heartbeats, quiet streams, expiry; WebSocket subscriptions; long-polls.
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { connect } from 'node:net'
 import { EventSource } from 'eventsource'
 import nodemailer from 'nodemailer'
 import { ADMIN_KEY, startTestEphemail, type TestEphemail } from './support/ephemail.ts'
@@ -39,6 +40,28 @@ async function sendCode(to: string, code: string, subject = `Your sign-in code i
     })
   } finally {
     transport.close()
+  }
+}
+
+/** Waits for the end of a chunked HTTP response on a raw socket and returns its de-chunked body. */
+async function waitForEndOfChunkedBody(chunks: Buffer[], timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const raw = Buffer.concat(chunks).toString('utf8')
+    const start = raw.indexOf('\r\n\r\n') + 4
+    let body = ''
+    let at = start
+    for (;;) {
+      const lineEnd = raw.indexOf('\r\n', at)
+      if (lineEnd === -1) break
+      const size = Number.parseInt(raw.slice(at, lineEnd), 16)
+      if (size === 0) return body
+      if (raw.length < lineEnd + 2 + size + 2) break
+      body += raw.slice(lineEnd + 2, lineEnd + 2 + size)
+      at = lineEnd + 2 + size + 2
+    }
+    if (Date.now() > deadline) throw new Error(`the response did not end; ${raw.length} bytes so far`)
+    await Bun.sleep(50)
   }
 }
 
@@ -163,6 +186,67 @@ describe('server-sent events', () => {
     expect(elsewhere.status).toBe(400)
     expect((await elsewhere.json()).detail).toContain('access_token')
   })
+
+  test('a reader that falls too far behind is cut off, and resumes from Last-Event-ID with nothing lost', async () => {
+    const small = await startTestEphemail({
+      EPHEMAIL_STREAM_MAX_BUFFERED_BYTES: '65536',
+      EPHEMAIL_MAX_MESSAGE_BYTES: '100000',
+    })
+    try {
+      const box = await small.createMailbox('sse-slow')
+      // A raw socket that stops reading: the kernel buffers fill, then the server's stream queue does.
+      const socket = connect(small.httpPort, '127.0.0.1')
+      const chunks: Buffer[] = []
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+      socket.write(
+        `GET /v1/mailboxes/${box.address}/events?access_token=${box.token} HTTP/1.1\r\nHost: t\r\n\r\n`,
+      )
+      await Bun.sleep(100)
+      socket.pause()
+      const transport = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port: small.smtpPort,
+        pool: true,
+        maxConnections: 4,
+        ignoreTLS: true,
+      })
+      const padding = 'x'.repeat(20_000)
+      const MESSAGES = 300
+      await Promise.all(
+        Array.from({ length: MESSAGES }, (_, i) =>
+          transport.sendMail({
+            from: 'bulk@acme.example',
+            to: box.address,
+            subject: `${i} ${padding}`,
+            text: `Code ${100000 + i}`,
+          }),
+        ),
+      )
+      transport.close()
+      await small.api(`/v1/mailboxes/${box.address}/otp?wait=5`)
+      await Bun.sleep(500)
+      socket.resume()
+      const body = await waitForEndOfChunkedBody(chunks)
+      socket.destroy()
+      const ids = [...body.matchAll(/^id: (\d+)$/gm)].map((match) => Number(match[1]))
+      expect(ids.length).toBeGreaterThan(0)
+      expect(ids.length).toBeLessThan(2 * MESSAGES) // cut off before the end
+      expect(ids).toEqual(ids.map((_, index) => index + 1))
+
+      // EventSource would now reconnect with the last id it saw: the rest arrives, in order, once each.
+      const resumed = await openEventStream(
+        `http://127.0.0.1:${small.httpPort}/v1/mailboxes/${box.address}/events?access_token=${box.token}`,
+        { 'last-event-id': String(ids.at(-1)) },
+      )
+      const rest = await resumed.next(2 * MESSAGES - ids.length, 15_000)
+      resumed.close()
+      expect([...ids, ...rest.map((event) => Number(event.id))]).toEqual(
+        Array.from({ length: 2 * MESSAGES }, (_, i) => i + 1),
+      )
+    } finally {
+      await small.stop()
+    }
+  }, 40_000)
 
   test('a stream quiet for longer than Bun’s 10 s idle timeout stays open and still delivers', async () => {
     const quiet = await startTestEphemail({ EPHEMAIL_SSE_HEARTBEAT_MS: '60000' })

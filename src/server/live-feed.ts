@@ -33,7 +33,8 @@ export async function openMailboxFeed({
   now: () => Date
   /** Last-Event-ID: replay everything numbered after it. Null: only what happens from now. */
   resumeAfter: number | null
-  onEvent(event: FeedEvent): void
+  /** `replayed`: read from storage for a resume, as opposed to happening now. */
+  onEvent(event: FeedEvent, replayed: boolean): void
   /** The server is shutting down: end the stream so the client reconnects (and resumes) elsewhere. */
   onClose(): void
 }): Promise<MailboxFeed | null> {
@@ -42,7 +43,7 @@ export async function openMailboxFeed({
   let replaying = true
   let closed = false
   const held: FeedEvent[] = []
-  const forward = (event: FeedEvent) => {
+  const forward = (event: FeedEvent, replayed = false) => {
     if (closed) return
     if (event.type === 'mailbox.expired')
       closed = true // the last event: nothing follows it
@@ -50,7 +51,7 @@ export async function openMailboxFeed({
       if (event.seq <= last) return
       last = event.seq
     }
-    onEvent(event)
+    onEvent(event, replayed)
   }
   const subscription = await hub.subscribe(
     mailboxId,
@@ -69,7 +70,8 @@ export async function openMailboxFeed({
   try {
     if (resumeAfter !== null && resumeAfter < baseline) {
       last = resumeAfter
-      for (const event of await storage.listMailboxEvents(mailboxId, resumeAfter, baseline)) forward(event)
+      for (const event of await storage.listMailboxEvents(mailboxId, resumeAfter, baseline))
+        forward(event, true)
     }
   } catch (error) {
     subscription.unsubscribe()

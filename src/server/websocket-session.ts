@@ -73,7 +73,8 @@ export function createWebSocketSession({
 }: {
   /** Who connected (header or access_token at the upgrade); null: each subscribe brings a token. */
   principal: Principal | null
-  send(message: ServerMessage): void
+  /** `replayed`: part of a resume's replay (sent at once), not a live event. */
+  send(message: ServerMessage, replayed?: boolean): void
   /** The server is stopping: close the connection (1001) so the client reconnects elsewhere. */
   shutDown(): void
   access: Access
@@ -113,7 +114,7 @@ export function createWebSocketSession({
         mailbox,
         now,
         resumeAfter: command.lastEventId ?? null,
-        onEvent(event) {
+        onEvent(event, replayed) {
           if (event.type === 'mailbox.expired') {
             send({
               type: 'event',
@@ -127,7 +128,10 @@ export function createWebSocketSession({
             feeds.delete(address)
             return
           }
-          send({ type: 'event', event: event.type, address, id: event.seq, data: eventData(event, address) })
+          send(
+            { type: 'event', event: event.type, address, id: event.seq, data: eventData(event, address) },
+            replayed,
+          )
         },
         onClose: shutDown,
       })

@@ -29,6 +29,7 @@ export interface EventRouteDeps {
 
 /** How long a browser waits before reconnecting (the SSE `retry:` field). */
 const RECONNECT_MS = 2000
+const RETRY_FRAME = new TextEncoder().encode(`retry: ${RECONNECT_MS}\n\n`)
 
 const AccessTokenQuery = t.Optional(
   t.String({
@@ -36,6 +37,9 @@ const AccessTokenQuery = t.Optional(
       'The mailbox token or admin key, for clients that cannot send an Authorization header (browser EventSource and WebSocket). Accepted on this route only.',
   }),
 )
+
+/** Bytes a WebSocket has queued but not yet sent (Bun's ServerWebSocket; its typing in Elysia omits it). */
+const bufferedAmount = (socket: unknown) => (socket as { getBufferedAmount(): number }).getBufferedAmount()
 
 function resumePoint(header: string | null, query: string | undefined): number | null {
   const raw = header ?? query
@@ -50,7 +54,7 @@ function resumePoint(header: string | null, query: string | undefined): number |
   return seq
 }
 
-export function eventRoutes({ storage, access, hub, live, now }: EventRouteDeps) {
+export function eventRoutes({ storage, access, hub, live: settings, now }: EventRouteDeps) {
   const sseFrame = createSseEncoder()
   // One timer beats for every open stream (not one per stream): it runs only while streams are open.
   const heartbeats = new Set<() => void>()
@@ -63,54 +67,81 @@ export function eventRoutes({ storage, access, hub, live, now }: EventRouteDeps)
     for (const beat of heartbeats) beat()
   }
   const startTicker = () => {
-    ticker ??= setInterval(tick, live.heartbeatMs)
+    ticker ??= setInterval(tick, settings.heartbeatMs)
   }
 
+  /**
+   * A pull stream: frames wait in `queue` until the reader asks, so a resume's replay goes out at
+   * the reader's pace. Live frames count against EPHEMAIL_STREAM_MAX_BUFFERED_BYTES: a reader that
+   * far behind is cut off rather than buffered without end; it reconnects with Last-Event-ID and
+   * replays from storage, so nothing is lost.
+   */
   async function openEventStream(mailbox: Mailbox, resumeAfter: number | null, request: Request) {
-    let controller!: ReadableStreamDefaultController<Uint8Array>
     let feed: MailboxFeed | null = null
+    const queue: { bytes: Uint8Array; live: boolean }[] = []
+    let queuedLiveBytes = 0
+    let ending = false // no more frames: close once the queue is sent
     let closed = false
+    let wake: (() => void) | null = null
     const cleanups: (() => void)[] = []
-    const close = () => {
-      if (closed) return
-      closed = true
+    const finish = () => {
+      if (ending) return
+      ending = true
       for (const cleanup of cleanups.splice(0)) cleanup()
       feed?.close()
-      try {
-        controller.close()
-      } catch {
-        // already closed by the client going away
-      }
+      wake?.()
     }
-    const write = (bytes: Uint8Array) => {
-      if (closed) return
-      controller.enqueue(bytes)
-      // A reader this far behind is cut off rather than buffered without end; it reconnects
-      // with Last-Event-ID and replays from storage, so nothing is lost.
-      if ((controller.desiredSize ?? 0) < -live.maxBufferedBytes) close()
+    const cut = () => {
+      queue.length = 0
+      finish()
     }
-    const send = (event: FeedEvent) => {
-      write(sseFrame(event, mailbox.address, feed?.lastSeq() ?? 0))
-      if (event.type === 'mailbox.expired') close()
+    const write = (bytes: Uint8Array, live: boolean) => {
+      if (ending) return
+      queue.push({ bytes, live })
+      if (live) queuedLiveBytes += bytes.byteLength
+      if (queuedLiveBytes > settings.maxBufferedBytes) cut()
+      else wake?.()
+    }
+    const send = (event: FeedEvent, replayed: boolean) => {
+      write(sseFrame(event, mailbox.address, feed?.lastSeq() ?? 0), !replayed)
+      if (event.type === 'mailbox.expired') finish()
     }
 
     const stream = new ReadableStream<Uint8Array>(
       {
-        start(streamController) {
-          controller = streamController
+        async pull(controller) {
+          while (queue.length === 0 && !ending && !closed)
+            await new Promise<void>((resolve) => {
+              wake = resolve
+            })
+          wake = null
+          const next = queue.shift()
+          if (!next) {
+            if (!closed) controller.close()
+            closed = true
+            return
+          }
+          if (next.live) queuedLiveBytes -= next.bytes.byteLength
+          controller.enqueue(next.bytes)
         },
-        cancel: close,
+        cancel() {
+          closed = true
+          cut()
+        },
       },
-      { highWaterMark: 0, size: (chunk) => chunk?.byteLength ?? 0 },
+      { highWaterMark: 0 },
     )
-    write(new TextEncoder().encode(`retry: ${RECONNECT_MS}\n\n`))
-    feed = await openMailboxFeed({ hub, storage, mailbox, now, resumeAfter, onEvent: send, onClose: close })
+    write(RETRY_FRAME, false)
+    feed = await openMailboxFeed({ hub, storage, mailbox, now, resumeAfter, onEvent: send, onClose: finish })
     if (!feed) throw new ProblemError(404, 'not-found', `No mailbox ${mailbox.address} (it may have expired)`)
-    const beat = () => write(SSE_HEARTBEAT)
+    // Only on a quiet stream: pending frames keep the connection busy anyway.
+    const beat = () => {
+      if (queue.length === 0) write(SSE_HEARTBEAT, true)
+    }
     heartbeats.add(beat)
     startTicker()
     cleanups.push(() => heartbeats.delete(beat))
-    request.signal.addEventListener('abort', close, { once: true })
+    request.signal.addEventListener('abort', cut, { once: true })
     return stream
   }
 
@@ -176,22 +207,24 @@ export function eventRoutes({ storage, access, hub, live, now }: EventRouteDeps)
           upgradePrincipals.set(request, await access.principalOf(request, query.access_token))
       },
       open(ws) {
+        // Replayed events may fill the socket's buffer (they were read from storage at once); only
+        // what goes beyond them counts against the limit.
+        let replayAllowance = 0
         const session = createWebSocketSession({
           principal: upgradePrincipals.get(ws.data.request) ?? null,
           shutDown: () => ws.close(1001, 'server shutting down'),
-          send: (message) => {
-            ws.send(JSON.stringify(message))
+          send: (message, replayed = false) => {
+            const text = JSON.stringify(message)
+            ws.send(text)
+            if (replayed) replayAllowance += text.length
             // Too far behind: close; the client resubscribes with each mailbox's lastEventId.
-            if (
-              (ws.raw as unknown as { getBufferedAmount(): number }).getBufferedAmount() >
-              live.maxBufferedBytes
-            )
+            else if (bufferedAmount(ws.raw) > settings.maxBufferedBytes + replayAllowance)
               ws.close(1013, 'reader too slow')
           },
           access,
           hub,
           storage,
-          maxSubscriptions: live.maxWebSocketSubscriptions,
+          maxSubscriptions: settings.maxWebSocketSubscriptions,
           now,
         })
         sessions.set(ws.raw, session)
