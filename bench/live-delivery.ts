@@ -101,6 +101,7 @@ async function openSubscribers(
       return new Promise<Subscriber>((resolve, reject) => {
         const socket = connect(ports.http, '127.0.0.1')
         let headersSeen = false
+        let pending = '' // a frame may arrive split over two reads
         socket.on('data', (chunk) => {
           const text = chunk.toString('utf8')
           if (!headersSeen) {
@@ -109,7 +110,12 @@ async function openSubscribers(
             headersSeen = true
             resolve({ socket, mailbox })
           }
-          if (text.includes('event: ')) onEvent(mailbox, text, performance.now())
+          pending += text
+          const end = pending.lastIndexOf('\n\n')
+          if (end === -1) return
+          const complete = pending.slice(0, end)
+          pending = pending.slice(end + 2)
+          if (complete.includes('event: ')) onEvent(mailbox, complete, performance.now())
         })
         socket.on('error', reject)
         socket.write(

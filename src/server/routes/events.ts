@@ -29,7 +29,10 @@ export interface EventRouteDeps {
 
 /** How long a browser waits before reconnecting (the SSE `retry:` field). */
 const RECONNECT_MS = 2000
-const RETRY_FRAME = new TextEncoder().encode(`retry: ${RECONNECT_MS}\n\n`)
+/** A replay is handed over while the reader has less than this outstanding... */
+const REPLAY_WINDOW_BYTES = 256 * 1024
+/** ...and otherwise checked again after this long. */
+const REPLAY_POLL_MS = 5
 
 const AccessTokenQuery = t.Optional(
   t.String({
@@ -71,36 +74,68 @@ export function eventRoutes({ storage, access, hub, live: settings, now }: Event
   }
 
   /**
-   * A pull stream: frames wait in `queue` until the reader asks, so a resume's replay goes out at
-   * the reader's pace. Live frames count against EPHEMAIL_STREAM_MAX_BUFFERED_BYTES: a reader that
-   * far behind is cut off rather than buffered without end; it reconnects with Last-Event-ID and
-   * replays from storage, so nothing is lost.
+   * Live frames go straight to the stream. A reader that falls EPHEMAIL_STREAM_MAX_BUFFERED_BYTES
+   * behind is cut off rather than buffered without end; it reconnects with Last-Event-ID and replays
+   * from storage, so nothing is lost. A resume's replay (read from storage at once) is fed in at the
+   * reader's pace instead, and live frames wait behind it to keep the order.
    */
   async function openEventStream(mailbox: Mailbox, resumeAfter: number | null, request: Request) {
+    let controller!: ReadableStreamDefaultController<Uint8Array>
     let feed: MailboxFeed | null = null
-    const queue: { bytes: Uint8Array; live: boolean }[] = []
-    let queuedLiveBytes = 0
-    let ending = false // no more frames: close once the queue is sent
+    const pending: { bytes: Uint8Array; live: boolean }[] = [] // the replay, and what came during it
+    let pendingLiveBytes = 0
+    let pumping = false
+    let ending = false // no more frames: close once the pending ones are sent
     let closed = false
-    let wake: (() => void) | null = null
     const cleanups: (() => void)[] = []
+    const behind = () => -(controller.desiredSize ?? 0)
+    const closeStream = () => {
+      if (closed) return
+      closed = true
+      try {
+        controller.close()
+      } catch {
+        // the client went away first
+      }
+    }
     const finish = () => {
       if (ending) return
       ending = true
       for (const cleanup of cleanups.splice(0)) cleanup()
       feed?.close()
-      wake?.()
+      if (!pumping) closeStream()
     }
     const cut = () => {
-      queue.length = 0
+      pending.length = 0
       finish()
+      closeStream()
+    }
+    const pump = async () => {
+      pumping = true
+      while (pending.length > 0 && !closed) {
+        // Bun reports what the reader has not taken yet: wait while a window's worth is out.
+        if (behind() > REPLAY_WINDOW_BYTES) {
+          await Bun.sleep(REPLAY_POLL_MS)
+          continue
+        }
+        const next = pending.shift() as { bytes: Uint8Array; live: boolean }
+        if (next.live) pendingLiveBytes -= next.bytes.byteLength
+        controller.enqueue(next.bytes)
+      }
+      pumping = false
+      if (ending) closeStream()
     }
     const write = (bytes: Uint8Array, live: boolean) => {
       if (ending) return
-      queue.push({ bytes, live })
-      if (live) queuedLiveBytes += bytes.byteLength
-      if (queuedLiveBytes > settings.maxBufferedBytes) cut()
-      else wake?.()
+      if (pumping || !live) {
+        pending.push({ bytes, live })
+        if (live) pendingLiveBytes += bytes.byteLength
+        if (pendingLiveBytes > settings.maxBufferedBytes) cut()
+        else if (!pumping) void pump()
+        return
+      }
+      controller.enqueue(bytes)
+      if (behind() > settings.maxBufferedBytes) cut()
     }
     const send = (event: FeedEvent, replayed: boolean) => {
       write(sseFrame(event, mailbox.address, feed?.lastSeq() ?? 0), !replayed)
@@ -109,34 +144,24 @@ export function eventRoutes({ storage, access, hub, live: settings, now }: Event
 
     const stream = new ReadableStream<Uint8Array>(
       {
-        async pull(controller) {
-          while (queue.length === 0 && !ending && !closed)
-            await new Promise<void>((resolve) => {
-              wake = resolve
-            })
-          wake = null
-          const next = queue.shift()
-          if (!next) {
-            if (!closed) controller.close()
-            closed = true
-            return
-          }
-          if (next.live) queuedLiveBytes -= next.bytes.byteLength
-          controller.enqueue(next.bytes)
+        start(streamController) {
+          controller = streamController
         },
         cancel() {
           closed = true
           cut()
         },
       },
-      { highWaterMark: 0 },
+      { highWaterMark: 0, size: (chunk) => chunk?.byteLength ?? 0 },
     )
-    write(RETRY_FRAME, false)
+    // A fresh array per stream: one shared first chunk slowed Bun's streams down and lost frames
+    // (bench/live-delivery.ts, 10,000 streams); later chunks may be shared.
+    write(new TextEncoder().encode(`retry: ${RECONNECT_MS}\n\n`), true)
     feed = await openMailboxFeed({ hub, storage, mailbox, now, resumeAfter, onEvent: send, onClose: finish })
     if (!feed) throw new ProblemError(404, 'not-found', `No mailbox ${mailbox.address} (it may have expired)`)
     // Only on a quiet stream: pending frames keep the connection busy anyway.
     const beat = () => {
-      if (queue.length === 0) write(SSE_HEARTBEAT, true)
+      if (!pumping) write(SSE_HEARTBEAT, true)
     }
     heartbeats.add(beat)
     startTicker()
