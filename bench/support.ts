@@ -42,20 +42,29 @@ export async function withServer<T>(
 ): Promise<T> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ephemail-bench-'))
   const ports = { http: await freePort(), smtp: await freePort() }
-  const child = Bun.spawn(['bun', 'src/main.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      EPHEMAIL_HOST: '127.0.0.1',
-      EPHEMAIL_HTTP_PORT: String(ports.http),
-      EPHEMAIL_SMTP_PORT: String(ports.smtp),
-      EPHEMAIL_DATA_DIR: dataDir,
-      EPHEMAIL_ADMIN_KEY: ADMIN_KEY,
-      ...env,
+  const child = Bun.spawn(
+    [
+      'bun',
+      ...(process.env.EPHEMAIL_BENCH_PROFILE
+        ? ['--cpu-prof', '--cpu-prof-dir', process.env.EPHEMAIL_BENCH_PROFILE]
+        : []),
+      'src/main.ts',
+    ],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        EPHEMAIL_HOST: '127.0.0.1',
+        EPHEMAIL_HTTP_PORT: String(ports.http),
+        EPHEMAIL_SMTP_PORT: String(ports.smtp),
+        EPHEMAIL_DATA_DIR: dataDir,
+        EPHEMAIL_ADMIN_KEY: ADMIN_KEY,
+        ...env,
+      },
+      stdout: 'ignore',
+      stderr: 'inherit',
     },
-    stdout: 'ignore',
-    stderr: 'inherit',
-  })
+  )
   try {
     for (let i = 0; i < 300; i++) {
       const ok = await fetch(`http://127.0.0.1:${ports.http}/ready`).then(
@@ -94,4 +103,57 @@ export function adminApi(ports: ServerPorts) {
       ...init,
       headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
     })
+}
+
+/**
+ * Counts one event type on a mailbox's SSE stream (raw socket, frames reassembled across reads) and
+ * notes when each arrived: "stored and processed" is measured at the last message.processed.
+ */
+export async function countEvents(
+  ports: ServerPorts,
+  mailbox: { address: string; token: string },
+  type: string,
+) {
+  const { connect } = await import('node:net')
+  const arrivals: number[] = []
+  let pending = ''
+  const socket = connect(ports.http, '127.0.0.1')
+  const marker = `event: ${type}\n`
+  await new Promise<void>((resolve, reject) => {
+    let open = false
+    socket.on('data', (chunk) => {
+      const text = chunk.toString('utf8')
+      if (!open) {
+        if (!text.startsWith('HTTP/1.1 200'))
+          return reject(new Error(`event stream refused: ${text.slice(0, 200)}`))
+        open = true
+        resolve()
+      }
+      pending += text
+      const end = pending.lastIndexOf('\n\n')
+      if (end === -1) return
+      const now = performance.now()
+      for (let at = pending.indexOf(marker); at !== -1 && at < end; at = pending.indexOf(marker, at + 1))
+        arrivals.push(now)
+      pending = pending.slice(end + 2)
+    })
+    socket.on('error', reject)
+    socket.write(
+      `GET /v1/mailboxes/${encodeURIComponent(mailbox.address)}/events?access_token=${mailbox.token} HTTP/1.1\r\nHost: bench\r\n\r\n`,
+    )
+  })
+  return {
+    count: () => arrivals.length,
+    /** Resolves with the arrival time of the `n`-th event; rejects after `timeoutMs` without it. */
+    async reach(n: number, timeoutMs = 120_000): Promise<number> {
+      const deadline = performance.now() + timeoutMs
+      while (arrivals.length < n) {
+        if (performance.now() > deadline)
+          throw new Error(`only ${arrivals.length} of ${n} ${type} events arrived`)
+        await Bun.sleep(20)
+      }
+      return arrivals[n - 1] as number
+    },
+    close: () => socket.destroy(),
+  }
 }

@@ -9,6 +9,7 @@ import { createAccess } from './access.ts'
 import type { Config } from './config.ts'
 import { renderError, routeShapes } from './errors.ts'
 import { createEventHub, type EventHub } from './event-hub.ts'
+import { registerFastFormats } from './formats.ts'
 import { docsRoutes } from './routes/docs.ts'
 import { domainRoutes } from './routes/domains.ts'
 import { eventRoutes } from './routes/events.ts'
@@ -44,6 +45,7 @@ export function buildApp({
   version,
   now = () => new Date(),
 }: AppDeps) {
+  registerFastFormats()
   const access = createAccess({ auth, storage, now })
   const maxBody = config.limits.httpMaxBodyBytes
   let shapes: ReturnType<typeof routeShapes> | null = null

@@ -1,13 +1,14 @@
-// Outbound HTTP to user-supplied URLs (webhooks), with SSRF protection: blocked address ranges, pinned DNS, checked redirects.
+// Outbound HTTP to user-supplied URLs (webhooks), SSRF-guarded: blocked ranges, pinned DNS, vetted redirects.
 
 import type { LookupAddress } from 'node:dns'
-import { lookup as systemLookup } from 'node:dns'
-import { request as httpRequest, type IncomingMessage } from 'node:http'
+import { lookup as resolveHostname } from 'node:dns/promises'
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http'
 import { request as httpsRequest } from 'node:https'
+import type { LookupFunction } from 'node:net'
 import ipaddr from 'ipaddr.js'
 
 export interface OutboundPolicy {
-  /** CIDR ranges the operator explicitly allows even though they are otherwise blocked, e.g. ['127.0.0.0/8']. */
+  /** CIDR ranges the operator explicitly allows although they are otherwise blocked, e.g. ['127.0.0.0/8']. */
   allowedCidrs: readonly string[]
 }
 
@@ -21,144 +22,21 @@ export type AddressClass =
   | 'multicast'
   | 'reserved'
 
-/** Resolves a hostname to every address it has (node:dns `lookup` with `all: true`). */
+/** Resolves a hostname to every address it has, as node:dns `lookup` with `all: true` does. */
 export type LookupFn = (hostname: string) => Promise<LookupAddress[]>
 
+/** Why a URL was refused: the class of the address it reaches, or what is wrong with the URL itself. */
+export type BlockReason = Exclude<AddressClass, 'public'> | 'scheme' | 'credentials'
+
+/** The URL, or an address it leads to, is one the server must not call; retrying cannot change that. */
 export class OutboundBlockedError extends Error {
   override name = 'OutboundBlockedError'
   constructor(
     message: string,
-    readonly reason: AddressClass | 'scheme' | 'credentials',
+    readonly reason: BlockReason,
   ) {
     super(message)
   }
-}
-
-/** Cloud metadata endpoints: AWS/GCP/Azure/OpenStack, AWS over IPv6, Alibaba. */
-const METADATA = new Set(['169.254.169.254', 'fd00:ec2::254', '100.100.100.200'])
-
-/** ipaddr.js range names, by what they mean for us. */
-const RANGE_CLASS: Record<string, AddressClass> = {
-  unspecified: 'unspecified',
-  loopback: 'loopback',
-  private: 'private',
-  uniqueLocal: 'private',
-  carrierGradeNat: 'private',
-  linkLocal: 'link-local',
-  multicast: 'multicast',
-  broadcast: 'reserved',
-  reserved: 'reserved',
-  benchmarking: 'reserved',
-  amt: 'reserved',
-  as112: 'reserved',
-  as112v6: 'reserved',
-  deprecated: 'reserved',
-  orchid2: 'reserved',
-  discard: 'reserved',
-  rfc6145: 'reserved',
-  rfc6052: 'reserved',
-  '6to4': 'reserved',
-  teredo: 'reserved',
-  ipv4Mapped: 'reserved',
-}
-
-function parse(ip: string): ipaddr.IPv4 | ipaddr.IPv6 {
-  const address = ipaddr.parse(ip.replace(/^\[|\]$/g, ''))
-  // ::ffff:127.0.0.1 reaches 127.0.0.1: judge it as the IPv4 address it maps.
-  if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress())
-    return (address as ipaddr.IPv6).toIPv4Address()
-  return address
-}
-
-export function classifyAddress(ip: string): AddressClass {
-  const address = parse(ip)
-  if (METADATA.has(address.toNormalizedString()) || METADATA.has(address.toString())) return 'metadata'
-  const range = address.range()
-  if (range === 'unicast') return 'public'
-  return RANGE_CLASS[range] ?? 'reserved'
-}
-
-/** Parses EPHEMAIL_WEBHOOK_ALLOW_CIDRS: comma-separated CIDR ranges (a bare address means just it). */
-export function parseAllowedCidrs(value: string): string[] {
-  const entries = value
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter(Boolean)
-  for (const entry of entries) {
-    try {
-      if (entry.includes('/')) ipaddr.parseCIDR(entry)
-      else ipaddr.parse(entry)
-    } catch {
-      throw new Error(`has "${entry}", which is not an IP address or CIDR range (e.g. 127.0.0.0/8)`)
-    }
-  }
-  return entries
-}
-
-function isAllowed(ip: string, policy: OutboundPolicy): boolean {
-  const address = parse(ip)
-  return policy.allowedCidrs.some((entry) => {
-    const [range, bits] = entry.includes('/')
-      ? ipaddr.parseCIDR(entry)
-      : ([ipaddr.parse(entry), ipaddr.parse(entry).kind() === 'ipv4' ? 32 : 128] as const)
-    const normalized =
-      range.kind() === 'ipv6' && (range as ipaddr.IPv6).isIPv4MappedAddress()
-        ? (range as ipaddr.IPv6).toIPv4Address()
-        : range
-    return normalized.kind() === address.kind() && address.match(normalized, bits)
-  })
-}
-
-/** Throws OutboundBlockedError unless the address is public or allowed by the policy. */
-function vet(ip: string, url: string, policy: OutboundPolicy): void {
-  const kind = classifyAddress(ip)
-  if (kind === 'public' || isAllowed(ip, policy)) return
-  throw new OutboundBlockedError(
-    `${url} resolves to ${ip}, a ${kind} address; allow it with EPHEMAIL_WEBHOOK_ALLOW_CIDRS`,
-    kind,
-  )
-}
-
-const defaultLookup: LookupFn = (hostname) =>
-  new Promise((resolve, reject) =>
-    systemLookup(hostname, { all: true }, (error, addresses) => (error ? reject(error) : resolve(addresses))),
-  )
-
-function parseUrl(url: string): URL {
-  let parsed: URL
-  try {
-    parsed = new URL(url)
-  } catch {
-    throw new TypeError(`"${url}" is not an absolute URL`)
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-    throw new OutboundBlockedError(`${url}: only http and https URLs are allowed`, 'scheme')
-  if (parsed.username || parsed.password)
-    throw new OutboundBlockedError(`${url}: credentials in the URL are not allowed`, 'credentials')
-  return parsed
-}
-
-/** Every address the URL's host stands for, each vetted; a literal IP is vetted without DNS. */
-async function resolveVetted(url: URL, policy: OutboundPolicy, lookup: LookupFn): Promise<LookupAddress[]> {
-  const host = url.hostname.replace(/^\[|\]$/g, '')
-  if (ipaddr.isValid(host)) {
-    vet(host, url.href, policy)
-    return [{ address: host, family: ipaddr.parse(host).kind() === 'ipv4' ? 4 : 6 }]
-  }
-  const addresses = await lookup(host)
-  if (addresses.length === 0) throw new Error(`${host} has no addresses`)
-  // All of them: a name that also points inside would let a later lookup choose that one.
-  for (const { address } of addresses) vet(address, url.href, policy)
-  return addresses
-}
-
-/** Used when a webhook is registered: scheme, no credentials, and every address allowed. */
-export async function checkOutboundUrl(
-  url: string,
-  policy: OutboundPolicy,
-  lookup = defaultLookup,
-): Promise<void> {
-  await resolveVetted(parseUrl(url), policy, lookup)
 }
 
 export interface PostResult {
@@ -167,14 +45,354 @@ export interface PostResult {
   finalUrl: string
 }
 
-/** Most of a receiver's answer we read; the rest is dropped with the socket. */
+type Address = ipaddr.IPv4 | ipaddr.IPv6
+
+interface Range {
+  network: Address
+  bits: number
+}
+
+/** The most of a receiver's answer we read; the rest goes with the socket. */
 const MAX_RESPONSE_BYTES = 64 * 1024
-const REDIRECTS_FOLLOWED = new Set([307, 308]) // they keep the method and the body
+
+/** 307 and 308 keep the method and body; 301/302/303 would turn the POST into a GET, so are not followed. */
+const FOLLOWED_REDIRECTS = new Set([307, 308])
+
+const ALLOW_VARIABLE = 'EPHEMAIL_WEBHOOK_ALLOW_CIDRS'
+
+/** Cloud metadata endpoints: AWS/GCP/Azure/OpenStack, AWS over IPv6, Alibaba, Azure's WireServer. */
+const METADATA_ADDRESSES = new Set(
+  ['169.254.169.254', 'fd00:ec2::254', '100.100.100.200', '168.63.129.16'].map((ip) =>
+    ipaddr.parse(ip).toNormalizedString(),
+  ),
+)
+
+/** NAT64 (RFC 6052): 64:ff9b::a.b.c.d reaches a.b.c.d through the translator. */
+const NAT64_WELL_KNOWN: Range = { network: ipaddr.parse('64:ff9b::'), bits: 96 }
+
+/** Deprecated IPv4-compatible IPv6 (::a.b.c.d): ipaddr.js says unicast, but nothing public lives there. */
+const IPV4_COMPATIBLE: Range = { network: ipaddr.parse('::'), bits: 96 }
+
+/** ipaddr.js range names by what they mean here; a name not listed (a future range) counts as reserved. */
+const RANGE_CLASSES: Record<string, AddressClass> = {
+  unicast: 'public',
+  unspecified: 'unspecified',
+  loopback: 'loopback',
+  private: 'private',
+  uniqueLocal: 'private',
+  carrierGradeNat: 'private',
+  deprecatedSiteLocal: 'private',
+  linkLocal: 'link-local',
+  multicast: 'multicast',
+  broadcast: 'reserved',
+  reserved: 'reserved',
+}
+
+const DESCRIPTIONS: Record<Exclude<AddressClass, 'public'>, string> = {
+  loopback: 'a loopback address',
+  private: 'a private address',
+  'link-local': 'a link-local address',
+  metadata: 'a cloud metadata address',
+  unspecified: 'an unspecified address',
+  multicast: 'a multicast address',
+  reserved: 'a reserved address',
+}
+
+/** Strict parse: dotted-quad IPv4 or IPv6, optionally in brackets; not `127.1` or `0x7f.0.0.1`. */
+function parseAddress(text: string): Address | null {
+  const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text
+  if (ipaddr.IPv4.isValidFourPartDecimal(bare)) return ipaddr.IPv4.parse(bare)
+  if (ipaddr.IPv6.isValid(bare)) return ipaddr.IPv6.parse(bare)
+  return null
+}
+
+function inRange(address: Address, range: Range): boolean {
+  return address.kind() === range.network.kind() && address.match(range.network, range.bits)
+}
+
+/** The address a packet really goes to: ::ffff:a.b.c.d and 64:ff9b::a.b.c.d are a.b.c.d. */
+function effectiveAddress(address: Address): Address {
+  if (!(address instanceof ipaddr.IPv6)) return address
+  if (address.isIPv4MappedAddress()) return address.toIPv4Address()
+  if (inRange(address, NAT64_WELL_KNOWN)) return ipaddr.fromByteArray(address.toByteArray().slice(12))
+  return address
+}
+
+function classify(address: Address): AddressClass {
+  const target = effectiveAddress(address)
+  if (METADATA_ADDRESSES.has(target.toNormalizedString())) return 'metadata'
+  const range = target.range()
+  if (range === 'unicast' && inRange(target, IPV4_COMPATIBLE)) return 'reserved'
+  return RANGE_CLASSES[range] ?? 'reserved'
+}
+
+/** What an IP address is, for the SSRF guard. Throws TypeError when `ip` is not an IP address. */
+export function classifyAddress(ip: string): AddressClass {
+  const address = parseAddress(ip)
+  if (address === null) throw new TypeError(`"${ip}" is not an IP address`)
+  return classify(address)
+}
+
+/** One allow-list entry: a CIDR range, or a bare address meaning just it. Throws Error naming the entry. */
+function parseRange(entry: string): Range {
+  const [addressPart = '', bitsPart, ...extra] = entry.split('/')
+  const network = parseAddress(addressPart)
+  if (network === null || extra.length > 0 || addressPart.startsWith('['))
+    throw new Error(`has "${entry}", which is not an IP address or CIDR range (e.g. 127.0.0.0/8 or fd00::/8)`)
+  const maxBits = network.kind() === 'ipv4' ? 32 : 128
+  if (bitsPart !== undefined && !/^\d{1,3}$/.test(bitsPart))
+    throw new Error(`has "${entry}", whose prefix length "${bitsPart}" is not a number from 0 to ${maxBits}`)
+  const bits = bitsPart === undefined ? maxBits : Number(bitsPart)
+  if (bits > maxBits)
+    throw new Error(
+      `has "${entry}", whose prefix length ${bits} is more than ${maxBits} (an ${network.kind()} range)`,
+    )
+  // ::ffff:127.0.0.0/104 is written for IPv6 but means 127.0.0.0/8, which is how mapped addresses are judged.
+  if (network instanceof ipaddr.IPv6 && network.isIPv4MappedAddress() && bits >= 96)
+    return { network: network.toIPv4Address(), bits: bits - 96 }
+  return { network, bits }
+}
 
 /**
- * POSTs `body` to `url`. The connection goes to the address that was vetted (the lookup is pinned),
- * so DNS cannot change its answer between the check and the connect. Only 307/308 redirects are
- * followed, each hop vetted again; other redirects come back as their status.
+ * Parses EPHEMAIL_WEBHOOK_ALLOW_CIDRS: comma-separated CIDR ranges, a bare address meaning just it.
+ * Empty entries are ignored. Throws an Error whose message ('has "x", which ...') follows the variable name.
+ */
+export function parseAllowedCidrs(value: string): string[] {
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+  for (const entry of entries) parseRange(entry)
+  return entries
+}
+
+function isAllowed(address: Address, policy: OutboundPolicy): boolean {
+  // Both forms: the operator may have written the range as what the name returns or as where it leads.
+  const candidates = [address, effectiveAddress(address)]
+  return policy.allowedCidrs.some((entry) => {
+    const range = parseRange(entry)
+    return candidates.some((candidate) => inRange(candidate, range))
+  })
+}
+
+/** Throws OutboundBlockedError unless the address is public or inside a range the policy allows. */
+function vet(address: Address, shown: string, label: string, policy: OutboundPolicy): void {
+  const kind = classify(address)
+  if (kind === 'public' || isAllowed(address, policy)) return
+  throw new OutboundBlockedError(
+    `${label} resolves to ${shown}, ${DESCRIPTIONS[kind]}; allow it with ${ALLOW_VARIABLE}`,
+    kind,
+  )
+}
+
+function withoutCredentials(url: URL): string {
+  const shown = new URL(url.href)
+  shown.username = ''
+  shown.password = ''
+  return shown.href
+}
+
+/**
+ * An absolute http(s) URL without credentials, else OutboundBlockedError (or TypeError when it is not a URL).
+ * `base` is the URL that redirected here: relative locations resolve against it; https may not become http.
+ */
+function parseTarget(url: string, base?: URL): URL {
+  let target: URL
+  try {
+    target = new URL(url, base)
+  } catch {
+    throw new TypeError(
+      base === undefined
+        ? `"${url}" is not an absolute URL`
+        : `${base.href} redirected to "${url}", not a URL`,
+    )
+  }
+  const shown = `${base === undefined ? '' : `${base.href} redirected to `}${withoutCredentials(target)}`
+  if (target.protocol !== 'http:' && target.protocol !== 'https:')
+    throw new OutboundBlockedError(`${shown}: only http and https URLs are allowed`, 'scheme')
+  if (target.username !== '' || target.password !== '')
+    throw new OutboundBlockedError(`${shown}: credentials in the URL are not allowed`, 'credentials')
+  // Webhook bodies carry mail: a receiver on https cannot send them on in clear text.
+  if (base?.protocol === 'https:' && target.protocol === 'http:')
+    throw new OutboundBlockedError(`${shown}: an https receiver may not redirect to plain http`, 'scheme')
+  return target
+}
+
+function bareHost(url: URL): string {
+  return url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname
+}
+
+const systemLookup: LookupFn = (hostname) => resolveHostname(hostname, { all: true })
+
+/**
+ * Every address the URL's host stands for, each one vetted: a literal IP without DNS, a name by one lookup.
+ * All of a name's addresses must pass, or a later pick among them could land on the blocked one.
+ */
+async function resolveVetted(
+  target: URL,
+  label: string,
+  policy: OutboundPolicy,
+  lookup: LookupFn,
+): Promise<LookupAddress[]> {
+  const host = bareHost(target)
+  const literal = parseAddress(host)
+  if (literal !== null) {
+    vet(literal, host, label, policy)
+    return [{ address: host, family: literal.kind() === 'ipv4' ? 4 : 6 }]
+  }
+  const answers = await lookup(host)
+  if (answers.length === 0) throw new Error(`${host} has no addresses`)
+  return answers.map(({ address }) => {
+    const parsed = parseAddress(address)
+    if (parsed === null) throw new Error(`${host} resolved to "${address}", which is not an IP address`)
+    vet(parsed, address, label, policy)
+    return { address, family: parsed.kind() === 'ipv4' ? 4 : 6 }
+  })
+}
+
+/**
+ * Used when a webhook is registered: http or https, no credentials, and every address the host has
+ * (a literal IP, or each DNS answer) public or allowed. Throws OutboundBlockedError, TypeError if malformed.
+ */
+export async function checkOutboundUrl(
+  url: string,
+  policy: OutboundPolicy,
+  lookup: LookupFn = systemLookup,
+): Promise<void> {
+  const target = parseTarget(url)
+  await resolveVetted(target, target.href, policy, lookup)
+}
+
+function timeoutError(timeoutMs: number): Error {
+  const error = new Error(`timed out after ${timeoutMs} ms`)
+  error.name = 'TimeoutError'
+  return error
+}
+
+function untilDeadline(deadline: number): number {
+  return Math.max(0, deadline - performance.now())
+}
+
+/** `work`, or the timeout error once the deadline passes (the lookup itself cannot be cancelled). */
+async function beforeDeadline<T>(work: Promise<T>, deadline: number, timeoutMs: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timeoutError(timeoutMs)), untilDeadline(deadline))
+  })
+  try {
+    return await Promise.race([work, expired])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * The connect-time lookup of node:http(s): it answers with the vetted addresses and never asks DNS, so the
+ * connection goes where the check said (no DNS rebinding between check and connect). Bun's node:http calls it
+ * with `all: true` and tries the addresses in turn; Node calls it either way.
+ */
+function pinnedLookup(first: LookupAddress, rest: readonly LookupAddress[]): LookupFunction {
+  return (_hostname, options, callback) => {
+    if (options.all) callback(null, [first, ...rest])
+    else callback(null, first.address, first.family)
+  }
+}
+
+interface Hop {
+  target: URL
+  addresses: readonly LookupAddress[]
+  body: string
+  headers: Record<string, string>
+  deadline: number
+  timeoutMs: number
+}
+
+interface Answer {
+  status: number
+  location: string | undefined
+  headersAt: number
+}
+
+/** Headers we set ourselves win over the caller's, whatever their case. */
+const OWN_HEADERS = new Set(['host', 'content-length', 'connection', 'transfer-encoding'])
+
+function requestOptions(hop: Hop): RequestOptions {
+  const { target, addresses, body, headers } = hop
+  const [first, ...rest] = addresses
+  if (first === undefined) throw new Error(`no vetted address for ${target.href}`)
+  const host = bareHost(target)
+  const callerHeaders = Object.entries(headers).filter(([name]) => !OWN_HEADERS.has(name.toLowerCase()))
+  return {
+    method: 'POST',
+    hostname: host,
+    port: target.port === '' ? undefined : Number(target.port),
+    path: `${target.pathname}${target.search}`,
+    headers: {
+      ...Object.fromEntries(callerHeaders),
+      host: target.host,
+      'content-length': String(Buffer.byteLength(body)),
+      // One connection per request: nothing pooled can outlive the check that allowed it.
+      connection: 'close',
+    },
+    agent: false,
+    lookup: pinnedLookup(first, rest),
+    // SNI and certificate verification use the name, while the socket goes to the pinned address.
+    ...(parseAddress(host) === null ? { servername: host } : {}),
+  }
+}
+
+/**
+ * One POST. Resolves with the status once the headers are in and the body is drained (to its end, to
+ * MAX_RESPONSE_BYTES or to the deadline), then destroys the socket. The deadline before headers is an error.
+ */
+function exchange(hop: Hop): Promise<Answer> {
+  const options = requestOptions(hop)
+  return new Promise((resolve, reject) => {
+    let answer: Answer | null = null
+    let settled = false
+    const request = (hop.target.protocol === 'https:' ? httpsRequest : httpRequest)(options, (response) => {
+      answer = {
+        status: response.statusCode ?? 0,
+        location: response.headers.location,
+        headersAt: performance.now(),
+      }
+      drain(response, () => settle(answer))
+    })
+    // The timer settles the promise itself, whatever a runtime's client reports when destroyed.
+    const timer = setTimeout(() => settle(answer ?? timeoutError(hop.timeoutMs)), untilDeadline(hop.deadline))
+    function settle(outcome: Answer | Error | null): void {
+      if (settled || outcome === null) return
+      settled = true
+      clearTimeout(timer)
+      request.destroy()
+      if (outcome instanceof Error) reject(outcome)
+      else resolve(outcome)
+    }
+    // Once the status is known, a broken body does not change the outcome.
+    request.on('error', (error) => settle(answer ?? error))
+    request.end(hop.body)
+  })
+}
+
+/** Reads until the body ends, fails or passes MAX_RESPONSE_BYTES: no receiver makes us buffer without end. */
+function drain(response: IncomingMessage, done: () => void): void {
+  let read = 0
+  response.on('data', (chunk: Buffer) => {
+    read += chunk.length
+    if (read >= MAX_RESPONSE_BYTES) done()
+  })
+  response.on('end', done)
+  response.on('error', done)
+  response.on('close', done)
+}
+
+/**
+ * POSTs `body` to `url`. Every hop is vetted as in checkOutboundUrl and connects to the addresses vetted
+ * (pinned lookup). Only 307/308 are followed, up to `maxRedirects` (default 3); any other status, 301/302/303
+ * included, is the result. `timeoutMs` bounds lookups, connects and waits for headers over all hops;
+ * `latencyMs` runs from the call to the final hop's headers. Throws OutboundBlockedError, TypeError
+ * (malformed URL), a TimeoutError ('timed out after N ms'), Error('too many redirects ...') or the
+ * network error.
  */
 export async function postOutbound(
   url: string,
@@ -187,87 +405,24 @@ export async function postOutbound(
     lookup?: LookupFn
   },
 ): Promise<PostResult> {
-  const { body, headers, timeoutMs, policy, maxRedirects = 3, lookup = defaultLookup } = options
+  const { body, headers, timeoutMs, policy, maxRedirects = 3, lookup = systemLookup } = options
   const started = performance.now()
   const deadline = started + timeoutMs
-  let current = url
-  for (let hop = 0; ; hop++) {
-    const target = parseUrl(current)
-    const addresses = await withDeadline(resolveVetted(target, policy, lookup), deadline, timeoutMs)
-    const response = await send(target, addresses[0] as LookupAddress, body, headers, deadline, timeoutMs)
-    const status = response.statusCode ?? 0
-    const location = response.headers.location
-    response.destroy()
-    if (!REDIRECTS_FOLLOWED.has(status) || !location)
-      return { status, latencyMs: Math.round(performance.now() - started), finalUrl: target.href }
-    if (hop >= maxRedirects) throw new Error(`too many redirects (more than ${maxRedirects})`)
-    current = new URL(location, target).href
+  let target = parseTarget(url)
+  let label = target.href
+  for (let redirects = 0; ; redirects++) {
+    const addresses = await beforeDeadline(resolveVetted(target, label, policy, lookup), deadline, timeoutMs)
+    const answer = await exchange({ target, addresses, body, headers, deadline, timeoutMs })
+    if (!FOLLOWED_REDIRECTS.has(answer.status) || answer.location === undefined)
+      return {
+        status: answer.status,
+        latencyMs: Math.round(answer.headersAt - started),
+        finalUrl: target.href,
+      }
+    if (redirects >= maxRedirects)
+      throw new Error(`too many redirects: ${url} redirected more than ${maxRedirects} times`)
+    const next = parseTarget(answer.location, target)
+    label = `${next.href} (redirected from ${target.href})`
+    target = next
   }
-}
-
-function timedOut(timeoutMs: number): Error {
-  return new Error(`timed out after ${timeoutMs} ms`)
-}
-
-function withDeadline<T>(work: Promise<T>, deadline: number, timeoutMs: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(timedOut(timeoutMs)), Math.max(0, deadline - performance.now()))
-  })
-  return Promise.race([work, expired]).finally(() => clearTimeout(timer))
-}
-
-function send(
-  url: URL,
-  pinned: LookupAddress,
-  body: string,
-  headers: Record<string, string>,
-  deadline: number,
-  timeoutMs: number,
-): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
-      {
-        method: 'POST',
-        host: url.hostname.replace(/^\[|\]$/g, ''),
-        port: url.port || undefined,
-        path: `${url.pathname}${url.search}`,
-        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-        // The vetted address, whatever the resolver would say now (no DNS rebinding).
-        lookup: (_hostname, options, callback) => {
-          if ((options as { all?: boolean }).all) callback(null, [pinned])
-          else
-            (callback as (error: null, address: string, family: number) => void)(
-              null,
-              pinned.address,
-              pinned.family,
-            )
-        },
-        servername: ipaddr.isValid(url.hostname.replace(/^\[|\]$/g, '')) ? undefined : url.hostname,
-        agent: false,
-      },
-      (response) => {
-        clearTimeout(timer)
-        // Read a little (some servers wait for it), never without bound.
-        let read = 0
-        response.on('data', (chunk: Buffer) => {
-          read += chunk.length
-          if (read > MAX_RESPONSE_BYTES) response.destroy()
-        })
-        response.on('error', () => {})
-        resolve(response)
-      },
-    )
-    const timer = setTimeout(
-      () => {
-        request.destroy(timedOut(timeoutMs))
-      },
-      Math.max(0, deadline - performance.now()),
-    )
-    request.on('error', (error) => {
-      clearTimeout(timer)
-      reject(error)
-    })
-    request.end(body)
-  })
 }

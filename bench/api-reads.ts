@@ -1,0 +1,128 @@
+// Benchmark: API reads under wrk (Debian's) at 64 connections on PostgreSQL holding 10k, 100k and 1M messages:
+// an inbox list and a message read, requests/s and p99. The cost must not grow with the total.
+// Usage: bun bench/api-reads.ts [--totals 10000,100000,1000000] [--seconds 10] [--connections 64]
+
+import nodemailer from 'nodemailer'
+import postgres from 'postgres'
+import { ADMIN_KEY, adminApi, countEvents, readArgs, withPostgresDatabase, withServer } from './support.ts'
+
+const args = readArgs()
+const TOTALS = (args.get('totals') ?? '10000,100000,1000000').split(',').map(Number)
+const SECONDS = Number(args.get('seconds') ?? 10)
+const CONNECTIONS = Number(args.get('connections') ?? 64)
+const HOT_MESSAGES = 50
+const FILLER_MAILBOXES = 1000
+
+interface WrkResult {
+  requestsPerSecond: number
+  p50Ms: number
+  p99Ms: number
+  errors: number
+}
+
+/** Runs wrk and reads its summary (with --latency: the 50/75/90/99 % lines). */
+function wrk(url: string): WrkResult {
+  const result = Bun.spawnSync(
+    [
+      'wrk',
+      '-t2',
+      `-c${CONNECTIONS}`,
+      `-d${SECONDS}s`,
+      '--latency',
+      '-H',
+      `Authorization: Bearer ${ADMIN_KEY}`,
+      url,
+    ],
+    { stdout: 'pipe', stderr: 'pipe' },
+  )
+  const out = result.stdout.toString()
+  if (result.exitCode !== 0) throw new Error(`wrk failed: ${result.stderr.toString()}`)
+  const ms = (line: RegExp) => {
+    const match = line.exec(out)
+    if (!match) throw new Error(`wrk output without ${line}: ${out}`)
+    const value = Number(match[1])
+    return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value
+  }
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)
+  return {
+    requestsPerSecond: Math.round(Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0)),
+    p50Ms: Number(ms(/\s50%\s+([\d.]+)(us|ms|s)/).toFixed(2)),
+    p99Ms: Number(ms(/\s99%\s+([\d.]+)(us|ms|s)/).toFixed(2)),
+    errors: Number(errors?.[1] ?? 0),
+  }
+}
+
+/** Adds filler mailboxes and messages straight into the database until it holds `total` messages. */
+async function fillTo(url: string, total: number): Promise<void> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} })
+  try {
+    const [{ count }] = (await sql`select count(*)::int as count from messages`) as unknown as [
+      { count: number },
+    ]
+    if (count >= total) return
+    await sql`
+      insert into mailboxes (id, address, local_part, domain, token_hash, created_at, expires_at)
+      select gen_random_uuid(), 'filler' || i || '@ephemail.test', 'filler' || i, 'ephemail.test',
+             md5(random()::text) || md5(random()::text), now(), now() + interval '1 day'
+      from generate_series(1, ${FILLER_MAILBOXES}) as i
+      on conflict do nothing`
+    await sql`
+      with boxes as (select id, row_number() over () - 1 as n from mailboxes where local_part like 'filler%')
+      insert into messages (id, mailbox_id, received_at, size, from_address, subject, envelope, raw, received_seq)
+      select gen_random_uuid(), boxes.id, now() - (i || ' seconds')::interval, 200, 'filler@acme.example',
+             'Filler ' || i, '{"mailFrom":"filler@acme.example","rcptTo":[]}'::jsonb, decode(repeat('41', 200), 'hex'), 0
+      from generate_series(1, ${total - count}) as i
+      join boxes on boxes.n = i % ${FILLER_MAILBOXES}`
+    await sql`vacuum analyze messages`
+  } finally {
+    await sql.end()
+  }
+}
+
+export async function apiReads() {
+  return withPostgresDatabase((url) =>
+    withServer({ DATABASE_URL: url }, async (ports) => {
+      const api = adminApi(ports)
+      const hot = await (await api('/v1/mailboxes', { method: 'POST', body: '{"ttlSeconds":86400}' })).json()
+      const processed = await countEvents(ports, hot, 'message.processed')
+      const transport = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port: ports.smtp,
+        pool: true,
+        ignoreTLS: true,
+      })
+      await Promise.all(
+        Array.from({ length: HOT_MESSAGES }, (_, i) =>
+          transport.sendMail({
+            from: 'Acme <login@acme.example>',
+            to: hot.address,
+            subject: `Your sign-in code ${i}`,
+            text: `Your verification code is ${300000 + i}.\n\nhttps://acme.example/verify?token=${i}abc`,
+            html: `<p>Your verification code is <b>${300000 + i}</b>.</p><a href="https://acme.example/verify?token=${i}abc">Verify</a>`,
+          }),
+        ),
+      )
+      transport.close()
+      await processed.reach(HOT_MESSAGES)
+      processed.close()
+      const page = await (await api(`/v1/mailboxes/${hot.address}/messages?limit=20`)).json()
+      const messageId = page.items[0].id
+      const base = `http://127.0.0.1:${ports.http}`
+      const results = []
+      for (const total of TOTALS) {
+        await fillTo(url, total)
+        const list = wrk(`${base}/v1/mailboxes/${hot.address}/messages?limit=20`)
+        const read = wrk(`${base}/v1/messages/${messageId}`)
+        results.push({ scenario: 'api', totalMessages: total, route: 'list 20', ...list })
+        results.push({ scenario: 'api', totalMessages: total, route: 'read one', ...read })
+      }
+      return results
+    }),
+  )
+}
+
+if (import.meta.main) {
+  const results = await apiReads()
+  console.table(results)
+  for (const result of results) console.log(JSON.stringify(result))
+}

@@ -1,0 +1,146 @@
+// Benchmark: SMTP ingest throughput side by side with MailDev 2, counted to the last message.processed.
+// Usage: bun bench/ingest-throughput.ts [--messages 4000] [--setup embedded,redis,maildev] [--variants reused,per-connection,large]
+//   reused          4 KB messages over 16 pooled nodemailer connections
+//   per-connection  4 KB messages, one per connection, 200 connections at once (postfix's smtp-source)
+//   large           100 KB messages over 16 pooled nodemailer connections (a quarter as many)
+// Ephemail counts a message when its message.processed event arrives on the mailbox's stream (stored,
+// parsed, authenticated, code extracted); MailDev, which does none of that, when its 250 came back.
+
+import nodemailer from 'nodemailer'
+import { runSmtpSource, startMaildev } from './peers.ts'
+import { adminApi, countEvents, readArgs, withPostgresDatabase, withServer } from './support.ts'
+
+const args = readArgs()
+const MESSAGES = Number(args.get('messages') ?? 4000)
+const SETUPS = (args.get('setup') ?? 'embedded,redis,maildev').split(',')
+const VARIANTS = (args.get('variants') ?? 'reused,per-connection,large').split(',') as Variant[]
+const REDIS_URL = process.env.EPHEMAIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+const POOL = 16
+
+type Variant = 'reused' | 'per-connection' | 'large'
+const SIZES: Record<Variant, number> = { reused: 4096, 'per-connection': 4096, large: 100 * 1024 }
+const COUNTS: Record<Variant, number> = {
+  reused: MESSAGES,
+  'per-connection': MESSAGES,
+  large: Math.max(100, Math.round(MESSAGES / 4)),
+}
+
+function body(size: number, i: number): string {
+  const head = `Your verification code is ${100000 + (i % 900000)}. It expires in 10 minutes.\r\n\r\n`
+  const line =
+    'The quick brown fox jumps over the lazy dog while the mail server keeps counting. 0123456789\r\n'
+  return (
+    head + line.repeat(Math.ceil(Math.max(0, size - head.length) / line.length)).slice(0, size - head.length)
+  )
+}
+
+/** Sends `count` messages with the chosen variant; resolves when every 250 is back. */
+async function load(variant: Variant, port: number, to: string, count: number): Promise<void> {
+  if (variant === 'per-connection') {
+    await runSmtpSource({ port, to, messages: count, sessions: 200, size: SIZES[variant] })
+    return
+  }
+  const transport = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port,
+    pool: true,
+    maxConnections: POOL,
+    maxMessages: Number.POSITIVE_INFINITY,
+    ignoreTLS: true,
+  })
+  const text = body(SIZES[variant], 0)
+  await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      transport.sendMail({ from: 'Acme <bench@acme.example>', to, subject: `Sign-in code ${i}`, text }),
+    ),
+  )
+  transport.close()
+}
+
+interface Result {
+  setup: string
+  variant: Variant
+  messages: number
+  sizeBytes: number
+  /** Messages per second to the last 250. */
+  acceptedPerSecond: number
+  /** Messages per second to the last message.processed (null for MailDev: it processes nothing). */
+  processedPerSecond: number | null
+}
+
+async function ephemail(setup: string, env: Record<string, string>, variant: Variant): Promise<Result> {
+  const count = COUNTS[variant]
+  return withServer({ EPHEMAIL_MAX_MESSAGE_BYTES: String(1024 * 1024), ...env }, async (ports) => {
+    const api = adminApi(ports)
+    const mailbox = await (await api('/v1/mailboxes', { method: 'POST', body: '{"ttlSeconds":3600}' })).json()
+    const processed = await countEvents(ports, mailbox, 'message.processed')
+    const started = performance.now()
+    await load(variant, ports.smtp, mailbox.address, count)
+    const accepted = performance.now()
+    const last = await processed.reach(count)
+    processed.close()
+    return {
+      setup,
+      variant,
+      messages: count,
+      sizeBytes: SIZES[variant],
+      acceptedPerSecond: Math.round(count / ((accepted - started) / 1000)),
+      processedPerSecond: Math.round(count / ((last - started) / 1000)),
+    }
+  })
+}
+
+async function maildev(variant: Variant): Promise<Result> {
+  const count = COUNTS[variant]
+  const peer = await startMaildev()
+  try {
+    const started = performance.now()
+    await load(variant, peer.smtp, 'someone@maildev.test', count)
+    const accepted = performance.now()
+    // MailDev answers 250 before it has stored the message: wait until it holds them all.
+    let held = await peer.count()
+    for (let i = 0; i < 100 && held < count; i++) {
+      await Bun.sleep(100)
+      held = await peer.count()
+    }
+    if (held < count) throw new Error(`MailDev holds ${held} of ${count} messages`)
+    return {
+      setup: 'MailDev 2 (in memory)',
+      variant,
+      messages: count,
+      sizeBytes: SIZES[variant],
+      acceptedPerSecond: Math.round(count / ((accepted - started) / 1000)),
+      processedPerSecond: null,
+    }
+  } finally {
+    await peer.stop()
+  }
+}
+
+export async function ingestThroughput(): Promise<Result[]> {
+  const results: Result[] = []
+  for (const variant of VARIANTS) {
+    for (const setup of SETUPS) {
+      if (setup === 'embedded') results.push(await ephemail('Ephemail: PGlite + in-process', {}, variant))
+      else if (setup === 'redis')
+        results.push(
+          await withPostgresDatabase((url) =>
+            ephemail(
+              'Ephemail: PostgreSQL + BullMQ',
+              { DATABASE_URL: url, REDIS_URL, EPHEMAIL_REDIS_PREFIX: `bench-${Date.now()}` },
+              variant,
+            ),
+          ),
+        )
+      else if (setup === 'maildev') results.push(await maildev(variant))
+      else throw new Error(`unknown setup ${setup}`)
+    }
+  }
+  return results
+}
+
+if (import.meta.main) {
+  const results = await ingestThroughput()
+  console.table(results)
+  for (const result of results) console.log(JSON.stringify({ scenario: 'ingest', ...result }))
+}
