@@ -138,6 +138,11 @@ function toRow(message: NewMessage): typeof messages.$inferInsert {
   }
 }
 
+/** Rows of a raw `db.execute`: postgres.js hands back the rows, PGlite an object holding them. */
+function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[]
+}
+
 export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage {
   /** A message is visible only while its mailbox is live. */
   const liveMessage = (id: string, now: Date) =>
@@ -306,42 +311,46 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
       const perMailbox = new Map<string, number>()
       for (const message of batch)
         perMailbox.set(message.mailboxId, (perMailbox.get(message.mailboxId) ?? 0) + 1)
-      const mailboxIds = [...perMailbox.keys()].sort()
-      return db.transaction(async (tx) => {
-        // Each mailbox's event counter moves under its row lock, taken in id order so two commits
-        // touching the same mailboxes wait for each other instead of deadlocking.
-        const bumped = await tx
-          .update(mailboxes)
-          .set({
-            eventSeq: sql`${mailboxes.eventSeq} + (case ${mailboxes.id} ${sql.join(
-              mailboxIds.map((id) => sql`when ${id}::uuid then ${perMailbox.get(id)}::integer`),
-              sql` `,
-            )} end)`,
-          })
-          .where(
-            inArray(
-              mailboxes.id,
-              tx
-                .select({ id: mailboxes.id })
-                .from(mailboxes)
-                .where(inArray(mailboxes.id, mailboxIds))
-                .orderBy(mailboxes.id)
-                .for('update'),
-            ),
+      // One statement, so one round trip and atomic without BEGIN/COMMIT. Each mailbox's event counter
+      // moves under its row lock, taken in id order (locked) so two commits touching the same mailboxes
+      // wait for each other instead of deadlocking; the rows take their numbers in batch order.
+      // A mailbox deleted meanwhile has no counter row: its message then fails the foreign key.
+      const counts = sql.join(
+        [...perMailbox].map(([id, n]) => sql`(${id}::uuid, ${n}::integer)`),
+        sql`, `,
+      )
+      const values = sql.join(
+        batch.map((message, index) => {
+          const row = toRow(message)
+          return sql`(${index}::integer, ${row.id}::uuid, ${row.mailboxId}::uuid, ${message.receivedAt.toISOString()}::timestamptz,
+            ${row.size}::integer, ${row.fromAddress}::text, ${row.fromName}::text, ${row.subject}::text, ${row.hasAttachments}::boolean,
+            ${JSON.stringify(row.envelope)}::jsonb, ${row.parsed === null ? null : JSON.stringify(row.parsed)}::jsonb,
+            ${row.parseError}::text, ${row.raw}::bytea)`
+        }),
+        sql`, `,
+      )
+      const inserted = rowsOf<{ id: string; received_seq: number }>(
+        await db.execute(sql`
+          with locked as (
+            select id from ${mailboxes} where id in (select id from (values ${counts}) as c(id, n)) order by id for update
+          ), bumped as (
+            update ${mailboxes} as m set event_seq = m.event_seq + c.n
+            from (values ${counts}) as c(id, n)
+            where m.id = c.id and m.id in (select id from locked)
+            returning m.id, m.event_seq - c.n as base
           )
-          .returning({ id: mailboxes.id, eventSeq: mailboxes.eventSeq })
-        const lastSeq = new Map(bumped.map((row) => [row.id, row.eventSeq - (perMailbox.get(row.id) ?? 0)]))
-        const seqs = batch.map((message) => {
-          // A mailbox deleted meanwhile has no counter; the insert below then fails on its foreign key.
-          const seq = (lastSeq.get(message.mailboxId) ?? 0) + 1
-          lastSeq.set(message.mailboxId, seq)
-          return seq
-        })
-        await tx
-          .insert(messages)
-          .values(batch.map((message, index) => ({ ...toRow(message), receivedSeq: seqs[index] })))
-        return seqs
-      })
+          insert into ${messages} (id, mailbox_id, received_at, size, from_address, from_name, subject, has_attachments,
+            envelope, parsed, parse_error, raw, received_seq)
+          select v.id, v.mailbox_id, v.received_at, v.size, v.from_address, v.from_name, v.subject, v.has_attachments,
+            v.envelope, v.parsed, v.parse_error, v.raw,
+            b.base + row_number() over (partition by v.mailbox_id order by v.ord)
+          from (values ${values}) as v(ord, id, mailbox_id, received_at, size, from_address, from_name, subject,
+            has_attachments, envelope, parsed, parse_error, raw)
+          left join bumped as b on b.id = v.mailbox_id
+          returning id, received_seq`),
+      )
+      const seqOf = new Map(inserted.map((row) => [row.id, Number(row.received_seq)]))
+      return batch.map((message) => seqOf.get(message.id) as number)
     },
 
     async currentEventSeq(mailboxId) {
@@ -498,42 +507,29 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
     },
 
     async saveProcessingResult(id, result, processedAt) {
-      try {
-        return await db.transaction(async (tx) => {
-          // The mailbox row first, as every writer of events locks it: the order that cannot deadlock.
-          const [bumped] = await tx
-            .update(mailboxes)
-            .set({ eventSeq: sql`${mailboxes.eventSeq} + 1` })
-            .where(
-              eq(
-                mailboxes.id,
-                tx.select({ mailboxId: messages.mailboxId }).from(messages).where(eq(messages.id, id)),
-              ),
-            )
-            .returning({ eventSeq: mailboxes.eventSeq })
-          if (!bumped) return null // the message (or its mailbox) is gone
-          const [saved] = await tx
-            .update(messages)
-            .set({
-              otp: result.otp,
-              link: result.link,
-              extraction: result.extraction,
-              authentication: result.authentication,
-              safeHtml: result.safeHtml,
-              processedAt,
-              processingError: null,
-              processedSeq: bumped.eventSeq,
-            })
-            .where(and(eq(messages.id, id), isNull(messages.processedAt)))
-            .returning({ receivedAt: messages.receivedAt })
-          // Already processed by another run: undo the counter so the mailbox's events keep no hole.
-          if (!saved) tx.rollback()
-          return { seq: bumped.eventSeq, receivedAt: (saved as { receivedAt: Date }).receivedAt }
-        })
-      } catch (error) {
-        if (error instanceof TransactionRollbackError) return null
-        throw error
-      }
+      // One statement: the mailbox's counter moves (under its row lock) only if this run saves the
+      // result. Two runs of the same job racing could still use up a number without a message; the
+      // event hub skips such a hole after its short wait.
+      const [saved] = rowsOf<{ processed_seq: number; received_at: string | Date }>(
+        await db.execute(sql`
+          with target as (
+            select mailbox_id from ${messages} where id = ${id}::uuid and processed_at is null
+          ), bumped as (
+            update ${mailboxes} set event_seq = event_seq + 1
+            where id = (select mailbox_id from target)
+            returning event_seq
+          )
+          update ${messages} set
+            otp = ${result.otp}::text, link = ${result.link}::text,
+            extraction = ${JSON.stringify(result.extraction)}::jsonb,
+            authentication = ${result.authentication === null ? null : JSON.stringify(result.authentication)}::jsonb,
+            safe_html = ${result.safeHtml}::text, processed_at = ${processedAt.toISOString()}::timestamptz,
+            processing_error = null, processed_seq = (select event_seq from bumped)
+          where id = ${id}::uuid and processed_at is null and exists (select 1 from bumped)
+          returning processed_seq, received_at`),
+      )
+      if (!saved) return null // gone, or already processed
+      return { seq: Number(saved.processed_seq), receivedAt: new Date(saved.received_at) }
     },
 
     async markProcessingFailed(id, error) {

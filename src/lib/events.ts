@@ -39,5 +39,11 @@ export interface MailboxExpiredEvent {
   reason: 'expired' | 'deleted'
 }
 
+/** The mailbox's address or lifetime changed: caches of it must let go. Not persisted, not streamed. */
+export interface MailboxChangedEvent {
+  type: 'mailbox.changed'
+  mailboxId: string
+}
+
 export type MailboxEvent = MessageReceivedEvent | MessageProcessedEvent
-export type EphemailEvent = MailboxEvent | MailboxExpiredEvent
+export type EphemailEvent = MailboxEvent | MailboxExpiredEvent | MailboxChangedEvent

@@ -112,6 +112,7 @@ export function createEventHub({
   }
 
   function onEvent(event: EphemailEvent): void {
+    if (event.type === 'mailbox.changed') return // for caches, not for streams
     const channel = channels.get(event.mailboxId)
     if (!channel) return
     if (event.type === 'mailbox.expired') {

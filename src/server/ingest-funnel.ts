@@ -12,6 +12,14 @@ import type { Envelope, Mailbox } from '../lib/types.ts'
 /** Concurrent deliveries written in one transaction at most; bounds one commit's size and latency. */
 export const MAX_MESSAGES_PER_COMMIT = 256
 
+/**
+ * How long a live mailbox found at RCPT is trusted without asking storage again (RCPT and DATA of the
+ * same message, and the next messages, then skip the lookups). Its expiry is still checked on every
+ * use, and a rename or delete drops it at once (mailbox.changed / mailbox.expired events); should a
+ * message still race a delete, its insert fails the foreign key and the sender gets a 451.
+ */
+export const MAILBOX_CACHE_MS = 2000
+
 export type RecipientVerdict =
   | { accepted: true; mailbox: Mailbox }
   | { accepted: false; reason: 'invalid-address' | 'unknown-domain' | 'no-such-mailbox' }
@@ -57,6 +65,32 @@ export function createIngestFunnel({
   now = () => new Date(),
 }: IngestFunnelDeps): IngestFunnel {
   const servedDomains = new Set(domains.map((domain) => domain.name))
+  // Only live mailboxes are remembered: one created a moment ago must never be refused.
+  const recentlyLive = new Map<string, { mailbox: Mailbox; until: number }>()
+  function cached(address: string, at: Date): Mailbox | null {
+    const entry = recentlyLive.get(address)
+    if (!entry) return null
+    if (entry.until > at.getTime() && entry.mailbox.expiresAt > at) return entry.mailbox
+    recentlyLive.delete(address)
+    return null
+  }
+  function remember(mailbox: Mailbox, at: Date): void {
+    if (recentlyLive.size > 10_000) recentlyLive.clear() // bounded; refilled on the next lookups
+    recentlyLive.set(mailbox.address, { mailbox, until: at.getTime() + MAILBOX_CACHE_MS })
+  }
+  // A renamed, extended, deleted or expired mailbox is forgotten at once, in every process (pub/sub).
+  pubsub.subscribe((event) => {
+    if (event.type !== 'mailbox.changed' && event.type !== 'mailbox.expired') return
+    for (const [address, entry] of recentlyLive)
+      if (entry.mailbox.id === event.mailboxId) recentlyLive.delete(address)
+  })
+  async function liveMailboxes(addresses: string[], at: Date): Promise<Mailbox[]> {
+    const known = addresses.map((address) => cached(address, at))
+    if (known.every((mailbox) => mailbox !== null)) return known as Mailbox[]
+    const found = await storage.findLiveMailboxesByAddresses(addresses, at)
+    for (const mailbox of found) remember(mailbox, at)
+    return found
+  }
 
   // A failed batch is retried one delivery at a time, so a single bad delivery (its mailbox
   // deleted a moment ago) cannot make every other message of the batch fail.
@@ -88,7 +122,7 @@ export function createIngestFunnel({
       const parts = normalizeRecipient(recipient)
       if (!parts) return { accepted: false, reason: 'invalid-address' }
       if (!servedDomains.has(parts.domain)) return { accepted: false, reason: 'unknown-domain' }
-      const mailbox = await storage.findLiveMailboxByAddress(`${parts.localPart}@${parts.domain}`, now())
+      const [mailbox] = await liveMailboxes([`${parts.localPart}@${parts.domain}`], now())
       return mailbox ? { accepted: true, mailbox } : { accepted: false, reason: 'no-such-mailbox' }
     },
 
@@ -103,7 +137,7 @@ export function createIngestFunnel({
         if (address && !wanted.has(address)) wanted.set(address, recipient)
       }
       const receivedAt = now()
-      const mailboxes = await storage.findLiveMailboxesByAddresses([...wanted.keys()], receivedAt)
+      const mailboxes = await liveMailboxes([...wanted.keys()], receivedAt)
       const liveAddresses = new Set(mailboxes.map((mailbox) => mailbox.address))
       const rejected = envelope.rcptTo.filter((recipient) => {
         const address = addressOf(recipient)

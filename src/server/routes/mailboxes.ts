@@ -165,6 +165,7 @@ export function mailboxRoutes({ config, storage, pubsub, hub, access, now }: Mai
         if (updated === 'address-taken') throw addressTaken(address)
         if (updated === null)
           throw new ProblemError(404, 'not-found', `No mailbox ${mailbox.address} (it may have expired)`)
+        await pubsub.publish({ type: 'mailbox.changed', mailboxId: mailbox.id })
         return mailboxJson(updated)
       },
       {
