@@ -12,7 +12,6 @@ import {
   lte,
   or,
   sql,
-  TransactionRollbackError,
 } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import type { MailboxChange, NewMailbox, NewMessage, Storage } from '../../src/contracts/storage.ts'
