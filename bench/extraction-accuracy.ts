@@ -60,3 +60,13 @@ console.table({
   falsePositives: `${falsePositives} (of ${negatives} negatives and every null label)`,
   extractionsPerSecondOneCore: perSecond,
 })
+console.log(
+  JSON.stringify({
+    scenario: 'extraction',
+    messages: labels.length,
+    otpExactPercent: Number(((100 * otpRight) / labels.length).toFixed(1)),
+    linkExactPercent: Number(((100 * linkRight) / labels.length).toFixed(1)),
+    falsePositives,
+    extractionsPerSecondOneCore: perSecond,
+  }),
+)

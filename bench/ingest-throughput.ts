@@ -1,5 +1,6 @@
 // Benchmark: SMTP ingest throughput side by side with MailDev 2, counted to the last message.processed.
-// Usage: bun bench/ingest-throughput.ts [--messages 4000] [--setup embedded,redis,maildev] [--variants reused,per-connection,large]
+// Usage: bun bench/ingest-throughput.ts [--messages 4000] [--repeat 3] [--setup embedded,redis,maildev]
+//          [--variants reused,per-connection,large]
 //   reused          4 KB messages over 16 pooled nodemailer connections
 //   per-connection  4 KB messages, one per connection, 200 connections at once (postfix's smtp-source)
 //   large           100 KB messages over 16 pooled nodemailer connections (a quarter as many)
@@ -15,6 +16,7 @@ const MESSAGES = Number(args.get('messages') ?? 4000)
 const SETUPS = (args.get('setup') ?? 'embedded,redis,maildev').split(',')
 const VARIANTS = (args.get('variants') ?? 'reused,per-connection,large').split(',') as Variant[]
 const REDIS_URL = process.env.EPHEMAIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+const REPEAT = Number(args.get('repeat') ?? 3)
 const POOL = 16
 
 type Variant = 'reused' | 'per-connection' | 'large'
@@ -117,26 +119,56 @@ async function maildev(variant: Variant): Promise<Result> {
   }
 }
 
-export async function ingestThroughput(): Promise<Result[]> {
-  const results: Result[] = []
-  for (const variant of VARIANTS) {
-    for (const setup of SETUPS) {
-      if (setup === 'embedded') results.push(await ephemail('Ephemail: PGlite + in-process', {}, variant))
-      else if (setup === 'redis')
-        results.push(
-          await withPostgresDatabase((url) =>
-            ephemail(
-              'Ephemail: PostgreSQL + BullMQ',
-              { DATABASE_URL: url, REDIS_URL, EPHEMAIL_REDIS_PREFIX: `bench-${Date.now()}` },
-              variant,
-            ),
-          ),
-        )
-      else if (setup === 'maildev') results.push(await maildev(variant))
-      else throw new Error(`unknown setup ${setup}`)
+function once(setup: string, variant: Variant): Promise<Result> {
+  if (setup === 'embedded') return ephemail('Ephemail: PGlite + in-process', {}, variant)
+  if (setup === 'redis')
+    return withPostgresDatabase((url) =>
+      ephemail(
+        'Ephemail: PostgreSQL + BullMQ',
+        { DATABASE_URL: url, REDIS_URL, EPHEMAIL_REDIS_PREFIX: `bench-${Date.now()}` },
+        variant,
+      ),
+    )
+  if (setup === 'maildev') return maildev(variant)
+  throw new Error(`unknown setup ${setup}`)
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] as number
+}
+
+/** Every setup and variant `REPEAT` times, interleaved so drift on the machine hits all alike; medians. */
+export async function ingestThroughput() {
+  const runs = new Map<string, Result[]>()
+  for (let round = 0; round < REPEAT; round++)
+    for (const variant of VARIANTS)
+      for (const setup of SETUPS) {
+        const result = await once(setup, variant)
+        const key = `${variant}|${setup}`
+        runs.set(key, [...(runs.get(key) ?? []), result])
+      }
+  const results = [...runs.values()].map((all) => {
+    const first = all[0] as Result
+    const processed = all.map((run) => run.processedPerSecond).filter((value) => value !== null)
+    return {
+      ...first,
+      runs: all.length,
+      acceptedPerSecond: median(all.map((run) => run.acceptedPerSecond)),
+      processedPerSecond: processed.length > 0 ? median(processed) : null,
     }
-  }
-  return results
+  })
+  // Ephemail's stored-and-processed rate over MailDev's accepted rate, per variant.
+  return results.map((result) => {
+    const peer = results.find(
+      (other) => other.variant === result.variant && other.processedPerSecond === null,
+    )
+    const ratio =
+      peer && result.processedPerSecond !== null
+        ? Number((result.processedPerSecond / peer.acceptedPerSecond).toFixed(2))
+        : null
+    return { ...result, ratioToMaildev: ratio }
+  })
 }
 
 if (import.meta.main) {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 import {
   adminApi,
+  openSmtp,
   percentile,
   readArgs,
   type ServerPorts,
@@ -29,55 +30,6 @@ const WARM_UP = 10
 function rssOf(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)
   return Number(line?.[1] ?? 0) * 1024
-}
-
-/** One SMTP connection that sends messages one after another and notes when each DATA ended. */
-async function openSmtp(port: number) {
-  const socket = connect(port, '127.0.0.1')
-  socket.setNoDelay(true)
-  let buffer = ''
-  // Pipelined commands get their replies in one read: keep every final reply line in order.
-  const replies: string[] = []
-  const waiting: ((line: string) => void)[] = []
-  socket.on('data', (chunk) => {
-    buffer += chunk.toString('latin1')
-    for (let end = buffer.indexOf('\r\n'); end !== -1; end = buffer.indexOf('\r\n')) {
-      const line = buffer.slice(0, end)
-      buffer = buffer.slice(end + 2)
-      if (!/^\d{3} /.test(line)) continue
-      const resolve = waiting.shift()
-      if (resolve) resolve(line)
-      else replies.push(line)
-    }
-  })
-  const reply = () => {
-    const ready = replies.shift()
-    return ready !== undefined
-      ? Promise.resolve(ready)
-      : new Promise<string>((resolve) => waiting.push(resolve))
-  }
-  const expect = async (code: string) => {
-    const line = await reply()
-    if (!line.startsWith(code)) throw new Error(`SMTP: expected ${code}, got ${line}`)
-  }
-  await expect('220')
-  socket.write('EHLO bench.test\r\n')
-  await expect('250')
-  return {
-    /** Resolves with the moment the final "." was written (the end of DATA). */
-    async send(to: string, subject: string, text: string): Promise<number> {
-      socket.write(`MAIL FROM:<bench@acme.example>\r\nRCPT TO:<${to}>\r\nDATA\r\n`)
-      await expect('250')
-      await expect('250')
-      await expect('354')
-      socket.write(`From: Acme <bench@acme.example>\r\nTo: ${to}\r\nSubject: ${subject}\r\n\r\n${text}\r\n`)
-      const dataEnd = performance.now()
-      socket.write('.\r\n')
-      await expect('250')
-      return dataEnd
-    },
-    close: () => socket.end('QUIT\r\n'),
-  }
 }
 
 interface Subscriber {
@@ -269,4 +221,4 @@ for (const setup of SETUPS) {
     })
   } else throw new Error(`unknown setup ${setup}`)
 }
-for (const result of results) console.log(JSON.stringify(result))
+for (const result of results) console.log(JSON.stringify({ scenario: 'live', ...(result as object) }))

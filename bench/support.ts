@@ -35,36 +35,46 @@ export interface ServerPorts {
   smtp: number
 }
 
-/** Starts `bun src/main.ts` with `env`, waits for /ready, runs `run`, then stops it and cleans up. */
+/**
+ * Starts `bun src/main.ts` with `env`, waits for /ready, runs `run`, then stops it and cleans up.
+ * With EPHEMAIL_BENCH_WORKERS=n (needs REDIS_URL in `env`) the server runs as one api+smtp process
+ * and n worker processes, the way a deployment uses more than one core.
+ */
 export async function withServer<T>(
   env: Record<string, string>,
   run: (ports: ServerPorts, pid: number) => Promise<T>,
 ): Promise<T> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ephemail-bench-'))
   const ports = { http: await freePort(), smtp: await freePort() }
-  const child = Bun.spawn(
-    [
-      'bun',
-      ...(process.env.EPHEMAIL_BENCH_PROFILE
-        ? ['--cpu-prof', '--cpu-prof-dir', process.env.EPHEMAIL_BENCH_PROFILE]
-        : []),
-      'src/main.ts',
-    ],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        EPHEMAIL_HOST: '127.0.0.1',
-        EPHEMAIL_HTTP_PORT: String(ports.http),
-        EPHEMAIL_SMTP_PORT: String(ports.smtp),
-        EPHEMAIL_DATA_DIR: dataDir,
-        EPHEMAIL_ADMIN_KEY: ADMIN_KEY,
-        ...env,
+  const workers = env.REDIS_URL ? Number(process.env.EPHEMAIL_BENCH_WORKERS ?? 0) : 0
+  const spawn = (roles: string | null, http: number) =>
+    Bun.spawn(
+      [
+        'bun',
+        ...(process.env.EPHEMAIL_BENCH_PROFILE
+          ? ['--cpu-prof', '--cpu-prof-dir', process.env.EPHEMAIL_BENCH_PROFILE]
+          : []),
+        'src/main.ts',
+      ],
+      {
+        cwd: root,
+        env: {
+          ...process.env,
+          EPHEMAIL_HOST: '127.0.0.1',
+          EPHEMAIL_HTTP_PORT: String(http),
+          EPHEMAIL_SMTP_PORT: String(ports.smtp),
+          EPHEMAIL_DATA_DIR: dataDir,
+          EPHEMAIL_ADMIN_KEY: ADMIN_KEY,
+          ...env,
+          ...(roles ? { EPHEMAIL_ROLES: roles } : {}),
+        },
+        stdout: 'ignore',
+        stderr: 'inherit',
       },
-      stdout: 'ignore',
-      stderr: 'inherit',
-    },
-  )
+    )
+  const child = spawn(workers > 0 ? 'api,smtp' : null, ports.http)
+  const workerProcesses = []
+  for (let i = 0; i < workers; i++) workerProcesses.push(spawn('worker', await freePort()))
   try {
     for (let i = 0; i < 300; i++) {
       const ok = await fetch(`http://127.0.0.1:${ports.http}/ready`).then(
@@ -74,10 +84,11 @@ export async function withServer<T>(
       if (ok) break
       await Bun.sleep(100)
     }
+    if (workers > 0) await Bun.sleep(1500) // workers connect to Redis
     return await run(ports, child.pid)
   } finally {
-    child.kill('SIGTERM')
-    await child.exited
+    for (const process of [child, ...workerProcesses]) process.kill('SIGTERM')
+    for (const process of [child, ...workerProcesses]) await process.exited
     rmSync(dataDir, { recursive: true, force: true })
   }
 }
@@ -155,5 +166,55 @@ export async function countEvents(
       return arrivals[n - 1] as number
     },
     close: () => socket.destroy(),
+  }
+}
+
+/** One SMTP connection that sends messages one after another and notes when each DATA ended. */
+export async function openSmtp(port: number) {
+  const { connect } = await import('node:net')
+  const socket = connect(port, '127.0.0.1')
+  socket.setNoDelay(true)
+  let buffer = ''
+  // Pipelined commands get their replies in one read: keep every final reply line in order.
+  const replies: string[] = []
+  const waiting: ((line: string) => void)[] = []
+  socket.on('data', (chunk) => {
+    buffer += chunk.toString('latin1')
+    for (let end = buffer.indexOf('\r\n'); end !== -1; end = buffer.indexOf('\r\n')) {
+      const line = buffer.slice(0, end)
+      buffer = buffer.slice(end + 2)
+      if (!/^\d{3} /.test(line)) continue
+      const resolve = waiting.shift()
+      if (resolve) resolve(line)
+      else replies.push(line)
+    }
+  })
+  const reply = () => {
+    const ready = replies.shift()
+    return ready !== undefined
+      ? Promise.resolve(ready)
+      : new Promise<string>((resolve) => waiting.push(resolve))
+  }
+  const expect = async (code: string) => {
+    const line = await reply()
+    if (!line.startsWith(code)) throw new Error(`SMTP: expected ${code}, got ${line}`)
+  }
+  await expect('220')
+  socket.write('EHLO bench.test\r\n')
+  await expect('250')
+  return {
+    /** Resolves with the moment the final "." was written (the end of DATA). */
+    async send(to: string, subject: string, text: string): Promise<number> {
+      socket.write(`MAIL FROM:<bench@acme.example>\r\nRCPT TO:<${to}>\r\nDATA\r\n`)
+      await expect('250')
+      await expect('250')
+      await expect('354')
+      socket.write(`From: Acme <bench@acme.example>\r\nTo: ${to}\r\nSubject: ${subject}\r\n\r\n${text}\r\n`)
+      const dataEnd = performance.now()
+      socket.write('.\r\n')
+      await expect('250')
+      return dataEnd
+    },
+    close: () => socket.end('QUIT\r\n'),
   }
 }

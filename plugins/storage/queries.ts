@@ -1,18 +1,6 @@
 // The storage operations written once against drizzle's pg-core API; each driver hands in its own database handle.
 
-import {
-  and,
-  desc,
-  eq,
-  gt,
-  inArray,
-  isNotNull,
-  isNull,
-  lt,
-  lte,
-  or,
-  sql,
-} from 'drizzle-orm'
+import { and, desc, eq, gt, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import type { MailboxChange, NewMailbox, NewMessage, Storage } from '../../src/contracts/storage.ts'
 import type { MailboxEvent } from '../../src/lib/events.ts'

@@ -1,0 +1,120 @@
+// Benchmark: latency under a steady load. A paced sender offers --rate messages/s over 16 SMTP connections;
+// from the end of DATA to the 250 reply, and to the message.received event on the mailbox's SSE stream.
+// Usage: bun bench/steady-latency.ts [--rate 500] [--seconds 10] [--setup embedded,redis]
+
+import { connect } from 'node:net'
+import {
+  adminApi,
+  openSmtp,
+  percentile,
+  readArgs,
+  type ServerPorts,
+  withPostgresDatabase,
+  withServer,
+} from './support.ts'
+
+const args = readArgs()
+const RATE = Number(args.get('rate') ?? 500)
+const SECONDS = Number(args.get('seconds') ?? 10)
+const SETUPS = (args.get('setup') ?? 'embedded,redis').split(',')
+const REDIS_URL = process.env.EPHEMAIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+const CONNECTIONS = 16
+const WARM_UP_SECONDS = 1
+
+/** Arrival times of message.received events, by subject, on one mailbox's stream. */
+async function receivedEvents(ports: ServerPorts, mailbox: { address: string; token: string }) {
+  const arrivals = new Map<string, number>()
+  const socket = connect(ports.http, '127.0.0.1')
+  let pending = ''
+  socket.on('data', (chunk) => {
+    pending += chunk.toString('utf8')
+    const end = pending.lastIndexOf('\n\n')
+    if (end === -1) return
+    const now = performance.now()
+    for (const match of pending
+      .slice(0, end)
+      .matchAll(/event: message\.received\ndata: .*?"subject":"(steady-\d+)"/g))
+      arrivals.set(match[1] as string, now)
+    pending = pending.slice(end + 2)
+  })
+  socket.write(
+    `GET /v1/mailboxes/${encodeURIComponent(mailbox.address)}/events?access_token=${mailbox.token} HTTP/1.1\r\nHost: bench\r\n\r\n`,
+  )
+  await Bun.sleep(200)
+  return { arrivals, close: () => socket.destroy() }
+}
+
+function summary(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b)
+  return { p50: Number(percentile(sorted, 50).toFixed(1)), p99: Number(percentile(sorted, 99).toFixed(1)) }
+}
+
+async function steady(label: string, env: Record<string, string>) {
+  return withServer(env, async (ports) => {
+    const api = adminApi(ports)
+    const mailbox = await (await api('/v1/mailboxes', { method: 'POST', body: '{"ttlSeconds":3600}' })).json()
+    const events = await receivedEvents(ports, mailbox)
+    const connections = await Promise.all(Array.from({ length: CONNECTIONS }, () => openSmtp(ports.smtp)))
+    const total = RATE * (SECONDS + WARM_UP_SECONDS)
+    const toReply: number[] = []
+    const dataEnds = new Map<string, number>()
+    const started = performance.now()
+    // Each connection takes every 16th message at its scheduled time (or as soon as it is free).
+    await Promise.all(
+      connections.map(async (smtp, lane) => {
+        for (let i = lane; i < total; i += CONNECTIONS) {
+          const wait = started + (i * 1000) / RATE - performance.now()
+          if (wait > 0) await Bun.sleep(wait)
+          const subject = `steady-${i}`
+          const dataEnd = await smtp.send(mailbox.address, subject, `Your code is ${100000 + i}.`)
+          const replied = performance.now()
+          if (i >= RATE * WARM_UP_SECONDS) {
+            toReply.push(replied - dataEnd)
+            dataEnds.set(subject, dataEnd)
+          }
+        }
+      }),
+    )
+    const offeredFor = (performance.now() - started) / 1000
+    const deadline = performance.now() + 30_000
+    while (
+      [...dataEnds.keys()].some((subject) => !events.arrivals.has(subject)) &&
+      performance.now() < deadline
+    )
+      await Bun.sleep(50)
+    for (const smtp of connections) smtp.close()
+    events.close()
+    const toEvent = [...dataEnds].map(
+      ([subject, end]) => (events.arrivals.get(subject) ?? Number.POSITIVE_INFINITY) - end,
+    )
+    return {
+      scenario: 'latency',
+      setup: label,
+      offeredPerSecond: RATE,
+      achievedPerSecond: Math.round(total / offeredFor),
+      dataEndTo250Ms: summary(toReply),
+      dataEndToSseEventMs: summary(toEvent),
+    }
+  })
+}
+
+export async function steadyLatency() {
+  const results = []
+  for (const setup of SETUPS) {
+    if (setup === 'embedded') results.push(await steady('Ephemail: PGlite + in-process', {}))
+    else if (setup === 'redis')
+      results.push(
+        await withPostgresDatabase((url) =>
+          steady('Ephemail: PostgreSQL + BullMQ', {
+            DATABASE_URL: url,
+            REDIS_URL,
+            EPHEMAIL_REDIS_PREFIX: `bench-${Date.now()}`,
+          }),
+        ),
+      )
+    else throw new Error(`unknown setup ${setup}`)
+  }
+  return results
+}
+
+if (import.meta.main) for (const result of await steadyLatency()) console.log(JSON.stringify(result))
