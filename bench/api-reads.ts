@@ -1,6 +1,6 @@
 // Benchmark: API reads under wrk (Debian's) at 64 connections on PostgreSQL holding 10k, 100k and 1M messages:
 // an inbox list and a message read, requests/s and p99. The cost must not grow with the total.
-// Usage: bun bench/api-reads.ts [--totals 10000,100000,1000000] [--seconds 10] [--connections 64]
+// Usage: bun bench/api-reads.ts [--totals 10000,100000,1000000] [--seconds 10] [--connections 64] [--routes list,read]
 
 import nodemailer from 'nodemailer'
 import postgres from 'postgres'
@@ -10,6 +10,7 @@ const args = readArgs()
 const TOTALS = (args.get('totals') ?? '10000,100000,1000000').split(',').map(Number)
 const SECONDS = Number(args.get('seconds') ?? 10)
 const CONNECTIONS = Number(args.get('connections') ?? 64)
+const ROUTES = (args.get('routes') ?? 'list,read').split(',')
 const HOT_MESSAGES = 50
 const FILLER_MAILBOXES = 1000
 
@@ -111,10 +112,20 @@ export async function apiReads() {
       const results = []
       for (const total of TOTALS) {
         await fillTo(url, total)
-        const list = wrk(`${base}/v1/mailboxes/${hot.address}/messages?limit=20`)
-        const read = wrk(`${base}/v1/messages/${messageId}`)
-        results.push({ scenario: 'api', totalMessages: total, route: 'list 20', ...list })
-        results.push({ scenario: 'api', totalMessages: total, route: 'read one', ...read })
+        if (ROUTES.includes('list'))
+          results.push({
+            scenario: 'api',
+            totalMessages: total,
+            route: 'list 20',
+            ...wrk(`${base}/v1/mailboxes/${hot.address}/messages?limit=20`),
+          })
+        if (ROUTES.includes('read'))
+          results.push({
+            scenario: 'api',
+            totalMessages: total,
+            route: 'read one',
+            ...wrk(`${base}/v1/messages/${messageId}`),
+          })
       }
       return results
     }),

@@ -9,9 +9,11 @@ import { FormatRegistry } from 'elysia/type-system'
  */
 export function registerFastFormats(): void {
   const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-  // RFC 3339 date-time, as toISOString() writes it and clients send it.
-  const dateTime = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/
+  // RFC 3339 date-time, as toISOString() writes it and clients send it (field ranges checked here,
+  // without Date.parse, which cost more than the rest of a list response's checks together).
+  const dateTime =
+    /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])[Tt ](?:[01]\d|2[0-3]):[0-5]\d:(?:[0-5]\d|60)(?:\.\d+)?(?:[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/
   FormatRegistry.Set('uuid', (value) => uuid.test(value))
-  FormatRegistry.Set('date-time', (value) => dateTime.test(value) && !Number.isNaN(Date.parse(value)))
+  FormatRegistry.Set('date-time', (value) => dateTime.test(value))
   FormatRegistry.Set('uri', (value) => URL.canParse(value))
 }
