@@ -6,7 +6,7 @@ import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import { createBullmqQueue } from '../plugins/queue/bullmq/index.ts'
 import { createInlineQueue } from '../plugins/queue/inline/index.ts'
-import type { JobQueue, ProcessMessageJob } from '../src/contracts/queue.ts'
+import { backoffDelay, type JobQueue, type ProcessMessageJob } from '../src/contracts/queue.ts'
 import { redisAvailable, TEST_REDIS_URL } from './support/redis.ts'
 
 const REDIS_URL = TEST_REDIS_URL
@@ -126,8 +126,9 @@ function queueContract(name: string, open: OpenQueue) {
         expect(startedAt).toHaveLength(3)
         // Exponential backoff: the retries wait at least backoffMs, then twice that (a little timer slack).
         const [first, second, third] = startedAt as [number, number, number]
-        expect(second - first).toBeGreaterThanOrEqual(BACKOFF_MS * 0.9)
-        expect(third - second).toBeGreaterThanOrEqual(2 * BACKOFF_MS * 0.9)
+        // Exponential with ±20 % jitter (backoffDelay), less a little timer slack.
+        expect(second - first).toBeGreaterThanOrEqual(BACKOFF_MS * 0.75)
+        expect(third - second).toBeGreaterThanOrEqual(2 * BACKOFF_MS * 0.75)
         expect(failures).toEqual([])
       },
       TEST_TIMEOUT_MS,
@@ -334,3 +335,14 @@ if (await redisAvailable()) {
     }, 20_000)
   })
 }
+
+test('backoff doubles per attempt, stays within ±20 % jitter and never passes the cap', () => {
+  const low = () => 0
+  const high = () => 0.999_999
+  expect([1, 2, 3, 4].map((attempt) => backoffDelay(attempt, 100, 10_000, low))).toEqual([80, 160, 320, 640])
+  expect([1, 2, 3, 4].map((attempt) => backoffDelay(attempt, 100, 10_000, high))).toEqual([
+    120, 240, 480, 960,
+  ])
+  expect(backoffDelay(30, 1000, 600_000, high)).toBe(600_000)
+  expect(backoffDelay(30, 1000, 600_000, low)).toBe(480_000)
+})

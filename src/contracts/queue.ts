@@ -27,10 +27,13 @@ export class PermanentJobError extends Error {
   override name = 'PermanentJobError'
 }
 
-/** Retry delay after the `attempt`-th failure (1-based): doubling from `baseMs`, capped, with ±20% jitter. */
+/**
+ * Retry delay after the `attempt`-th failure (1-based): doubling from `baseMs` with ±20% jitter (so
+ * retries of many jobs that failed together spread out), never more than `capMs`.
+ */
 export function backoffDelay(attempt: number, baseMs: number, capMs: number, random = Math.random): number {
   const plain = Math.min(baseMs * 2 ** (attempt - 1), capMs)
-  return Math.round(plain * (0.8 + 0.4 * random()))
+  return Math.min(Math.round(plain * (0.8 + 0.4 * random())), capMs)
 }
 
 export interface JobQueue<Job = ProcessMessageJob> {
