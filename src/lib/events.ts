@@ -45,5 +45,11 @@ export interface MailboxChangedEvent {
   mailboxId: string
 }
 
+/** A webhook was registered or deleted (for one mailbox, or null: an all-mail one): caches let go. */
+export interface WebhooksChangedEvent {
+  type: 'webhooks.changed'
+  mailboxId: string | null
+}
+
 export type MailboxEvent = MessageReceivedEvent | MessageProcessedEvent
-export type EphemailEvent = MailboxEvent | MailboxExpiredEvent | MailboxChangedEvent
+export type EphemailEvent = MailboxEvent | MailboxExpiredEvent | MailboxChangedEvent | WebhooksChangedEvent

@@ -96,7 +96,7 @@ export function buildApp({
     .use(messageRoutes({ storage, access, now }))
     .use(otpRoutes({ storage, hub, access }))
     .use(eventRoutes({ storage, access, hub, live: config.live, now }))
-    .use(webhookRoutes({ storage, access, webhooks: config.webhooks, now }))
+    .use(webhookRoutes({ storage, pubsub, access, webhooks: config.webhooks, now }))
     .use(docsRoutes(() => finished as AnyElysia, version))
   finished = app
   return app

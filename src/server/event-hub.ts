@@ -112,7 +112,7 @@ export function createEventHub({
   }
 
   function onEvent(event: EphemailEvent): void {
-    if (event.type === 'mailbox.changed') return // for caches, not for streams
+    if (event.type === 'mailbox.changed' || event.type === 'webhooks.changed') return // for caches, not streams
     const channel = channels.get(event.mailboxId)
     if (!channel) return
     if (event.type === 'mailbox.expired') {

@@ -82,7 +82,7 @@ export async function startEphemail(
         backoffCapMs: config.webhooks.backoffCapMs,
         keyOf: (job) => job.deliveryId,
       })
-  const webhooks = createWebhookDispatcher({ storage, queue: webhookQueue })
+  const webhooks = createWebhookDispatcher({ storage, queue: webhookQueue, pubsub })
   const processor = createMessageProcessor({
     storage,
     pubsub,

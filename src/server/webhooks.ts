@@ -1,6 +1,7 @@
 // Webhooks: which registered URLs want a processed message (dispatch), and sending one signed delivery (deliver).
 
 import { Webhook as StandardWebhook } from 'standardwebhooks'
+import type { PubSub } from '../contracts/pubsub.ts'
 import { type DeliverWebhookJob, type JobQueue, PermanentJobError } from '../contracts/queue.ts'
 import type { Storage } from '../contracts/storage.ts'
 import type { MessageProcessedEvent } from '../lib/events.ts'
@@ -51,18 +52,44 @@ export interface WebhookDispatcher {
   recover(staleMs: number): Promise<number>
 }
 
+/** How long a mailbox's webhook list is reused; registering or deleting one clears it at once anyway. */
+const WEBHOOK_CACHE_MS = 60_000
+
 export function createWebhookDispatcher({
   storage,
   queue,
+  pubsub,
   now = () => new Date(),
 }: {
   storage: Storage
   queue: JobQueue<DeliverWebhookJob>
+  /** Carries webhooks.changed, so every worker forgets a changed list (most mailboxes have none). */
+  pubsub: PubSub
   now?: () => Date
 }): WebhookDispatcher {
+  const known = new Map<
+    string,
+    { webhooks: Awaited<ReturnType<Storage['findWebhooksForMailbox']>>; until: number }
+  >()
+  pubsub.subscribe((event) => {
+    if (event.type === 'webhooks.changed') {
+      if (event.mailboxId === null) known.clear()
+      else known.delete(event.mailboxId)
+    } else if (event.type === 'mailbox.expired') known.delete(event.mailboxId)
+  })
+  async function webhooksFor(mailboxId: string) {
+    const at = now().getTime()
+    const entry = known.get(mailboxId)
+    if (entry && entry.until > at) return entry.webhooks
+    const webhooks = await storage.findWebhooksForMailbox(mailboxId)
+    if (known.size > 10_000) known.clear() // bounded; refilled on demand
+    known.set(mailboxId, { webhooks, until: at + WEBHOOK_CACHE_MS })
+    return webhooks
+  }
+
   return {
     async dispatch(event) {
-      const candidates = await storage.findWebhooksForMailbox(event.mailboxId)
+      const candidates = await webhooksFor(event.mailboxId)
       const wanted = candidates.filter((webhook) => matchesFilter(webhook.filter, event))
       if (wanted.length === 0) return 0
       const mailbox = await storage.findLiveMailboxById(event.mailboxId, now())

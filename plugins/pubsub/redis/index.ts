@@ -5,7 +5,8 @@ import type { EventListener, PubSub } from '../../../src/contracts/pubsub.ts'
 import type { EphemailEvent } from '../../../src/lib/events.ts'
 
 export function createRedisPubSub({ url, channel = 'ephemail:events' }: { url: string; channel?: string }) {
-  const publisher = new Redis(url, { lazyConnect: false })
+  // Auto-pipelining: publishes issued in the same tick (a committed batch's events) share one write.
+  const publisher = new Redis(url, { lazyConnect: false, enableAutoPipelining: true })
   // A connection in subscriber mode can do nothing else, so it is a second one.
   const subscriber = new Redis(url, { lazyConnect: false })
   const listeners = new Set<EventListener>()

@@ -2,6 +2,7 @@
 
 import { Elysia, t } from 'elysia'
 import type { Principal } from '../../contracts/auth.ts'
+import type { PubSub } from '../../contracts/pubsub.ts'
 import type { Storage } from '../../contracts/storage.ts'
 import { isUuid, uuidv7 } from '../../lib/ids.ts'
 import { ProblemError } from '../../lib/problem.ts'
@@ -14,6 +15,8 @@ import { newWebhookSecret } from '../webhooks.ts'
 
 export interface WebhookRouteDeps {
   storage: Storage
+  /** Announces registrations and deletions, so workers' cached webhook lists let go. */
+  pubsub: PubSub
   access: Access
   webhooks: Config['webhooks']
   now: () => Date
@@ -134,7 +137,7 @@ function deliveryJson(delivery: WebhookDelivery) {
   }
 }
 
-export function webhookRoutes({ storage, access, webhooks: settings, now }: WebhookRouteDeps) {
+export function webhookRoutes({ storage, pubsub, access, webhooks: settings, now }: WebhookRouteDeps) {
   const policy = { allowedCidrs: settings.allowCidrs }
 
   /** The webhook if this principal may see it (its own mailbox's, or any for the admin), else 404. */
@@ -180,6 +183,7 @@ export function webhookRoutes({ storage, access, webhooks: settings, now }: Webh
         const webhook = { id: uuidv7(), mailboxId, url: body.url, filter, createdAt: now() }
         const secret = newWebhookSecret()
         await storage.insertWebhook({ ...webhook, secret })
+        await pubsub.publish({ type: 'webhooks.changed', mailboxId })
         set.status = 201
         set.headers.location = `/v1/webhooks/${webhook.id}`
         return { ...webhookJson({ ...webhook, address }), secret }
@@ -237,6 +241,7 @@ export function webhookRoutes({ storage, access, webhooks: settings, now }: Webh
       async ({ params, request, set }) => {
         const webhook = await visibleWebhook(await access.requirePrincipal(request), params.id)
         await storage.deleteWebhook(webhook.id)
+        await pubsub.publish({ type: 'webhooks.changed', mailboxId: webhook.mailboxId })
         set.status = 204
       },
       {
