@@ -384,3 +384,10 @@ describe('webhooks', () => {
     expect(JSON.stringify(missing.json.errors)).toContain('url')
   })
 })
+
+test('a host that does not resolve is refused at registration with its name in the detail', async () => {
+  const box = await eph.createMailbox('hook-nxdomain')
+  const refused = await register({ url: 'https://no-such-host.invalid/hook', address: box.address })
+  expect(refused.status).toBe(422)
+  expect(refused.json.detail).toContain('no-such-host.invalid does not resolve')
+})

@@ -171,6 +171,13 @@ export function webhookRoutes({ storage, pubsub, access, webhooks: settings, now
         } catch (error) {
           if (error instanceof OutboundBlockedError)
             throw new ProblemError(422, 'url-not-allowed', error.message)
+          const code = (error as { code?: string }).code
+          if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ENODATA')
+            throw new ProblemError(
+              422,
+              'url-not-allowed',
+              `url: the host ${new URL(body.url).hostname} does not resolve (${code}); deliveries could not reach it`,
+            )
           throw new ProblemError(422, 'url-not-allowed', `url: ${(error as Error).message}`)
         }
         if (mailboxId !== null && (await storage.countWebhooksOfMailbox(mailboxId)) >= settings.maxPerMailbox)
