@@ -2,8 +2,8 @@
 // an inbox list and a message read, requests/s and p99. The cost must not grow with the total.
 // Usage: bun bench/api-reads.ts [--totals 10000,100000,1000000] [--seconds 10] [--connections 64] [--routes list,read]
 
+import { SQL } from 'bun'
 import nodemailer from 'nodemailer'
-import postgres from 'postgres'
 import { ADMIN_KEY, adminApi, countEvents, readArgs, withPostgresDatabase, withServer } from './support.ts'
 
 const args = readArgs()
@@ -55,7 +55,7 @@ function wrk(url: string): WrkResult {
 
 /** Adds filler mailboxes and messages straight into the database until it holds `total` messages. */
 async function fillTo(url: string, total: number): Promise<void> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} })
+  const sql = new SQL(url, { max: 1 })
   try {
     const [{ count }] = (await sql`select count(*)::int as count from messages`) as unknown as [
       { count: number },
@@ -76,7 +76,7 @@ async function fillTo(url: string, total: number): Promise<void> {
       join boxes on boxes.n = i % ${FILLER_MAILBOXES}`
     await sql`vacuum analyze messages`
   } finally {
-    await sql.end()
+    await sql.close()
   }
 }
 

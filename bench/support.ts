@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import postgres from 'postgres'
+import { SQL } from 'bun'
 
 export const ADMIN_KEY = 'bench-admin-key-0123456789'
 const POSTGRES_URL = process.env.EPHEMAIL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -96,7 +96,7 @@ export async function withServer<T>(
 /** A throw-away database on the local PostgreSQL for the duration of `run`. */
 export async function withPostgresDatabase<T>(run: (url: string) => Promise<T>): Promise<T> {
   const name = `ephemail_bench_${Date.now()}`
-  const admin = postgres(POSTGRES_URL, { max: 1, onnotice: () => {} })
+  const admin = new SQL(POSTGRES_URL, { max: 1 })
   await admin.unsafe(`create database ${name}`)
   const url = new URL(POSTGRES_URL)
   url.pathname = `/${name}`
@@ -104,7 +104,7 @@ export async function withPostgresDatabase<T>(run: (url: string) => Promise<T>):
     return await run(url.toString())
   } finally {
     await admin.unsafe(`drop database if exists ${name} with (force)`)
-    await admin.end()
+    await admin.close()
   }
 }
 

@@ -20,9 +20,10 @@ export interface DriverHooks {
 const UNIQUE_VIOLATION = '23505'
 
 function isUniqueViolation(error: unknown): boolean {
-  // postgres.js puts the SQLSTATE on `code`; PGlite does too. drizzle wraps it in `cause`.
+  // PGlite puts the SQLSTATE on `code`, Bun's SQL client on `errno`. drizzle wraps it in `cause`.
   for (let current: unknown = error; current; current = (current as { cause?: unknown }).cause) {
-    if ((current as { code?: unknown }).code === UNIQUE_VIOLATION) return true
+    const { code, errno } = current as { code?: unknown; errno?: unknown }
+    if (code === UNIQUE_VIOLATION || errno === UNIQUE_VIOLATION) return true
   }
   return false
 }
@@ -125,7 +126,7 @@ function toRow(message: NewMessage): typeof messages.$inferInsert {
   }
 }
 
-/** Rows of a raw `db.execute`: postgres.js hands back the rows, PGlite an object holding them. */
+/** Rows of a raw `db.execute`: Bun's SQL client hands back the rows, PGlite an object holding them. */
 function rowsOf<T>(result: unknown): T[] {
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[]
 }

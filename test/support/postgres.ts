@@ -1,13 +1,13 @@
 // Test helper: a fresh, uniquely named database on the real PostgreSQL server, dropped afterwards.
 
-import postgres from 'postgres'
+import { SQL } from 'bun'
 
 export const TEST_POSTGRES_URL =
   process.env.EPHEMAIL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
 /** True when the server answers; CI sets EPHEMAIL_REQUIRE_SERVICES=1 so absence fails instead of skipping. */
 export async function postgresAvailable(): Promise<boolean> {
-  const admin = postgres(TEST_POSTGRES_URL, { max: 1, connect_timeout: 2, onnotice: () => {} })
+  const admin = new SQL(TEST_POSTGRES_URL, { max: 1, connectionTimeout: 2 })
   try {
     await admin`select 1`
     return true
@@ -17,13 +17,13 @@ export async function postgresAvailable(): Promise<boolean> {
     console.warn(`PostgreSQL not reachable at ${TEST_POSTGRES_URL}: its tests are skipped`)
     return false
   } finally {
-    await admin.end({ timeout: 1 })
+    await admin.close({ timeout: 1 })
   }
 }
 
 export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `ephemail_test_${Date.now()}_${Math.floor(Math.random() * 1e6)}`
-  const admin = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} })
+  const admin = new SQL(TEST_POSTGRES_URL, { max: 1 })
   await admin.unsafe(`create database ${name}`)
   const url = new URL(TEST_POSTGRES_URL)
   url.pathname = `/${name}`
@@ -31,7 +31,7 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
     url: url.toString(),
     async drop() {
       await admin.unsafe(`drop database if exists ${name} with (force)`)
-      await admin.end({ timeout: 1 })
+      await admin.close({ timeout: 1 })
     },
   }
 }

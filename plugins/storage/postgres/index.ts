@@ -1,8 +1,8 @@
-// PostgreSQL storage driver (postgres.js): chosen when DATABASE_URL is set; several processes may share it.
+// PostgreSQL storage driver (Bun's built-in SQL client): chosen when DATABASE_URL is set; several processes may share it.
 
-import { drizzle } from 'drizzle-orm/postgres-js'
-import { migrate } from 'drizzle-orm/postgres-js/migrator'
-import postgres from 'postgres'
+import { SQL } from 'bun'
+import { drizzle } from 'drizzle-orm/bun-sql'
+import { migrate } from 'drizzle-orm/bun-sql/migrator'
 import type { Storage } from '../../../src/contracts/storage.ts'
 import { MIGRATIONS_FOLDER } from '../migrations.ts'
 import { createDrizzleStorage } from '../queries.ts'
@@ -18,7 +18,7 @@ export interface PostgresStorageOptions {
 }
 
 export function createPostgresStorage({ url, poolSize = 10 }: PostgresStorageOptions) {
-  const client = postgres(url, { max: poolSize, onnotice: () => {} })
+  const client = new SQL(url, { max: poolSize })
   const db = drizzle({ client, schema })
   return createDrizzleStorage(db, {
     driver: 'postgres',
@@ -35,7 +35,7 @@ export function createPostgresStorage({ url, poolSize = 10 }: PostgresStorageOpt
       }
     },
     async close() {
-      await client.end({ timeout: 5 })
+      await client.close({ timeout: 5 })
     },
   }) satisfies Storage
 }
