@@ -159,6 +159,11 @@ export function eventRoutes({ storage, access, hub, live: settings, now }: Event
     write(new TextEncoder().encode(`retry: ${RECONNECT_MS}\n\n`), true)
     feed = await openMailboxFeed({ hub, storage, mailbox, now, resumeAfter, onEvent: send, onClose: finish })
     if (!feed) throw new ProblemError(404, 'not-found', `No mailbox ${mailbox.address} (it may have expired)`)
+    if (ending) {
+      // The mailbox expired (or the server began stopping) while the feed opened: nothing follows.
+      feed.close()
+      return stream
+    }
     // Only on a quiet stream: pending frames keep the connection busy anyway.
     const beat = () => {
       if (!pumping) write(SSE_HEARTBEAT, true)
