@@ -4,13 +4,14 @@
 //          [--webhooks 300] [--setup embedded,redis]
 
 import { readFileSync } from 'node:fs'
-import { connect, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import {
   adminApi,
+  openRawEventStream,
   openSmtp,
-  percentile,
   readArgs,
   type ServerPorts,
+  summary,
   withPostgresDatabase,
   withServer,
 } from './support.ts'
@@ -32,62 +33,28 @@ function rssOf(pid: number): number {
   return Number(line?.[1] ?? 0) * 1024
 }
 
-interface Subscriber {
-  socket: Socket
-  mailbox: number
-}
-
-/** Opens `count` event streams spread over the mailboxes, each a raw HTTP/1.1 socket; resolves once all answered 200. */
+/** Opens `count` event streams spread over the mailboxes, in batches; resolves once all answered 200. */
 async function openSubscribers(
   ports: ServerPorts,
   mailboxes: { address: string; token: string }[],
   count: number,
-  onEvent: (mailbox: number, chunk: string, at: number) => void,
-): Promise<Subscriber[]> {
-  const subscribers: Subscriber[] = []
+  onFrames: (text: string, at: number) => void,
+): Promise<Socket[]> {
+  const sockets: Socket[] = []
   const batch = 250
-  for (let start = 0; start < count; start += batch) {
-    const opened = Array.from({ length: Math.min(batch, count - start) }, (_, offset) => {
-      const mailbox = (start + offset) % mailboxes.length
-      const { address, token } = mailboxes[mailbox] as { address: string; token: string }
-      return new Promise<Subscriber>((resolve, reject) => {
-        const socket = connect(ports.http, '127.0.0.1')
-        let headersSeen = false
-        let pending = '' // a frame may arrive split over two reads
-        socket.on('data', (chunk) => {
-          const text = chunk.toString('utf8')
-          if (!headersSeen) {
-            if (!text.startsWith('HTTP/1.1 200'))
-              return reject(new Error(`stream refused: ${text.slice(0, 200)}`))
-            headersSeen = true
-            resolve({ socket, mailbox })
-          }
-          pending += text
-          const end = pending.lastIndexOf('\n\n')
-          if (end === -1) return
-          const complete = pending.slice(0, end)
-          pending = pending.slice(end + 2)
-          if (complete.includes('event: ')) onEvent(mailbox, complete, performance.now())
-        })
-        socket.on('error', reject)
-        socket.write(
-          `GET /v1/mailboxes/${encodeURIComponent(address)}/events?access_token=${token} HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n`,
-        )
-      })
-    })
-    subscribers.push(...(await Promise.all(opened)))
-  }
-  return subscribers
-}
-
-function summary(values: number[]) {
-  const sorted = [...values].sort((a, b) => a - b)
-  return {
-    count: sorted.length,
-    p50: Number(percentile(sorted, 50).toFixed(1)),
-    p99: Number(percentile(sorted, 99).toFixed(1)),
-    max: Number((sorted.at(-1) ?? 0).toFixed(1)),
-  }
+  for (let start = 0; start < count; start += batch)
+    sockets.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(batch, count - start) }, (_, offset) =>
+          openRawEventStream(
+            ports,
+            mailboxes[(start + offset) % mailboxes.length] as (typeof mailboxes)[number],
+            onFrames,
+          ),
+        ),
+      )),
+    )
+  return sockets
 }
 
 async function fanOut(label: string, env: Record<string, string>) {
@@ -104,7 +71,7 @@ async function fanOut(label: string, env: Record<string, string>) {
     const latencies: number[] = []
     const lastArrival = new Map<string, number>()
     const perEvent = new Map<string, number>()
-    const subscribers = await openSubscribers(ports, mailboxes, SUBSCRIBERS, (_mailbox, chunk, at) => {
+    const subscribers = await openSubscribers(ports, mailboxes, SUBSCRIBERS, (chunk, at) => {
       // One chunk may carry several events; the subject tells which message each is.
       for (
         let index = chunk.indexOf('event: message.received');
@@ -138,7 +105,7 @@ async function fanOut(label: string, env: Record<string, string>) {
     while (latencies.length < expected && performance.now() < deadline) await Bun.sleep(50)
     smtp.close()
     const allReached = [...lastArrival.entries()].map(([subject, at]) => at - (sentAt.get(subject) as number))
-    for (const subscriber of subscribers) subscriber.socket.destroy()
+    for (const socket of subscribers) socket.destroy()
     const result = {
       label,
       subscribers: SUBSCRIBERS,

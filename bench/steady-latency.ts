@@ -2,13 +2,13 @@
 // from the end of DATA to the 250 reply, and to the message.received event on the mailbox's SSE stream.
 // Usage: bun bench/steady-latency.ts [--rate 500] [--seconds 10] [--setup embedded,redis]
 
-import { connect } from 'node:net'
 import {
   adminApi,
+  openRawEventStream,
   openSmtp,
-  percentile,
   readArgs,
   type ServerPorts,
+  summary,
   withPostgresDatabase,
   withServer,
 } from './support.ts'
@@ -24,29 +24,11 @@ const WARM_UP_SECONDS = 1
 /** Arrival times of message.received events, by subject, on one mailbox's stream. */
 async function receivedEvents(ports: ServerPorts, mailbox: { address: string; token: string }) {
   const arrivals = new Map<string, number>()
-  const socket = connect(ports.http, '127.0.0.1')
-  let pending = ''
-  socket.on('data', (chunk) => {
-    pending += chunk.toString('utf8')
-    const end = pending.lastIndexOf('\n\n')
-    if (end === -1) return
-    const now = performance.now()
-    for (const match of pending
-      .slice(0, end)
-      .matchAll(/event: message\.received\ndata: .*?"subject":"(steady-\d+)"/g))
-      arrivals.set(match[1] as string, now)
-    pending = pending.slice(end + 2)
+  const socket = await openRawEventStream(ports, mailbox, (text, at) => {
+    for (const match of text.matchAll(/event: message\.received\ndata: .*?"subject":"(steady-\d+)"/g))
+      arrivals.set(match[1] as string, at)
   })
-  socket.write(
-    `GET /v1/mailboxes/${encodeURIComponent(mailbox.address)}/events?access_token=${mailbox.token} HTTP/1.1\r\nHost: bench\r\n\r\n`,
-  )
-  await Bun.sleep(200)
   return { arrivals, close: () => socket.destroy() }
-}
-
-function summary(values: number[]) {
-  const sorted = [...values].sort((a, b) => a - b)
-  return { p50: Number(percentile(sorted, 50).toFixed(1)), p99: Number(percentile(sorted, 99).toFixed(1)) }
 }
 
 async function steady(label: string, env: Record<string, string>) {

@@ -1,7 +1,7 @@
 // Shared by the benchmarks: run Ephemail as a separate process on free ports, with a fresh PostgreSQL database if asked.
 
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { connect, createServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SQL } from 'bun'
@@ -117,19 +117,17 @@ export function adminApi(ports: ServerPorts) {
 }
 
 /**
- * Counts one event type on a mailbox's SSE stream (raw socket, frames reassembled across reads) and
- * notes when each arrived: "stored and processed" is measured at the last message.processed.
+ * A mailbox's SSE stream on a raw socket (light enough to hold 10,000 of them). `onFrames` gets each
+ * run of complete frames (a frame split over two reads is reassembled) with its arrival time.
+ * Resolves with the socket once the server answered 200.
  */
-export async function countEvents(
+export async function openRawEventStream(
   ports: ServerPorts,
   mailbox: { address: string; token: string },
-  type: string,
-) {
-  const { connect } = await import('node:net')
-  const arrivals: number[] = []
-  let pending = ''
+  onFrames: (text: string, at: number) => void,
+): Promise<Socket> {
   const socket = connect(ports.http, '127.0.0.1')
-  const marker = `event: ${type}\n`
+  let pending = ''
   await new Promise<void>((resolve, reject) => {
     let open = false
     socket.on('data', (chunk) => {
@@ -143,15 +141,29 @@ export async function countEvents(
       pending += text
       const end = pending.lastIndexOf('\n\n')
       if (end === -1) return
-      const now = performance.now()
-      for (let at = pending.indexOf(marker); at !== -1 && at < end; at = pending.indexOf(marker, at + 1))
-        arrivals.push(now)
+      const complete = pending.slice(0, end)
       pending = pending.slice(end + 2)
+      onFrames(complete, performance.now())
     })
     socket.on('error', reject)
     socket.write(
-      `GET /v1/mailboxes/${encodeURIComponent(mailbox.address)}/events?access_token=${mailbox.token} HTTP/1.1\r\nHost: bench\r\n\r\n`,
+      `GET /v1/mailboxes/${encodeURIComponent(mailbox.address)}/events?access_token=${mailbox.token} HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n`,
     )
+  })
+  return socket
+}
+
+/** Counts one event type on a mailbox's stream: "stored and processed" is measured at the last message.processed. */
+export async function countEvents(
+  ports: ServerPorts,
+  mailbox: { address: string; token: string },
+  type: string,
+) {
+  const arrivals: number[] = []
+  const marker = `event: ${type}\n`
+  const socket = await openRawEventStream(ports, mailbox, (text, at) => {
+    for (let index = text.indexOf(marker); index !== -1; index = text.indexOf(marker, index + 1))
+      arrivals.push(at)
   })
   return {
     count: () => arrivals.length,
@@ -169,9 +181,20 @@ export async function countEvents(
   }
 }
 
+/** p50, p99 and the largest value, in ms with one decimal. */
+export function summary(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b)
+  const round = (value: number) => Number(value.toFixed(1))
+  return {
+    count: sorted.length,
+    p50: round(percentile(sorted, 50)),
+    p99: round(percentile(sorted, 99)),
+    max: round(sorted.at(-1) ?? 0),
+  }
+}
+
 /** One SMTP connection that sends messages one after another and notes when each DATA ended. */
 export async function openSmtp(port: number) {
-  const { connect } = await import('node:net')
   const socket = connect(port, '127.0.0.1')
   socket.setNoDelay(true)
   let buffer = ''

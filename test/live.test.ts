@@ -24,23 +24,12 @@ afterAll(async () => {
   await eph.stop()
 })
 
-async function sendCode(to: string, code: string, subject = `Your sign-in code is ${code}`) {
-  const transport = nodemailer.createTransport({
-    host: '127.0.0.1',
-    port: eph.smtpPort,
-    secure: false,
-    ignoreTLS: true,
+function sendCode(to: string, code: string, subject = `Your sign-in code is ${code}`) {
+  return eph.send({
+    to,
+    subject,
+    text: `Hello,\n\nUse the verification code ${code} to sign in. It expires in 10 minutes.\n\nAcme`,
   })
-  try {
-    await transport.sendMail({
-      from: 'Acme Accounts <no-reply@acme.example>',
-      to,
-      subject,
-      text: `Hello,\n\nUse the verification code ${code} to sign in. It expires in 10 minutes.\n\nAcme`,
-    })
-  } finally {
-    transport.close()
-  }
 }
 
 /** Waits for the end of a chunked HTTP response on a raw socket and returns its de-chunked body. */
@@ -257,19 +246,12 @@ describe('server-sent events', () => {
       )
       await Bun.sleep(11_500)
       expect(stream.read.ended).toBe(false)
-      const transport = nodemailer.createTransport({
-        host: '127.0.0.1',
-        port: quiet.smtpPort,
-        secure: false,
-        ignoreTLS: true,
-      })
-      await transport.sendMail({
+      await quiet.send({
         from: 'a@acme.example',
         to: box.address,
         subject: 'late',
         text: 'Your code: 908172',
       })
-      transport.close()
       const events = await stream.next(2)
       expect(events.map((event) => event.event)).toEqual(['message.received', 'message.processed'])
       stream.close()

@@ -3,7 +3,6 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHmac } from 'node:crypto'
-import nodemailer from 'nodemailer'
 import { Webhook } from 'standardwebhooks'
 import { ADMIN_KEY, startTestEphemail, type TestEphemail } from './support/ephemail.ts'
 import { freePorts } from './support/ephemail-process.ts'
@@ -66,21 +65,8 @@ afterAll(async () => {
   await eph.stop()
 })
 
-async function send(
-  to: string,
-  { subject, text, from = 'Acme <no-reply@acme.example>' }: { subject: string; text: string; from?: string },
-) {
-  const transport = nodemailer.createTransport({
-    host: '127.0.0.1',
-    port: eph.smtpPort,
-    secure: false,
-    ignoreTLS: true,
-  })
-  try {
-    await transport.sendMail({ from, to, subject, text })
-  } finally {
-    transport.close()
-  }
+function send(to: string, message: { subject: string; text: string; from?: string }) {
+  return eph.send({ to, from: 'Acme <no-reply@acme.example>', ...message })
 }
 
 async function register(body: Record<string, unknown>, token = ADMIN_KEY) {

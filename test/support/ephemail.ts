@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import nodemailer from 'nodemailer'
 import type { AttachmentInfo } from '../../src/lib/mail.ts'
 import { loadConfig } from '../../src/server/config.ts'
 import { type RunningEphemail, startEphemail } from '../../src/server/runtime.ts'
@@ -58,6 +59,8 @@ export interface TestEphemail {
   listMessages(address: string): Promise<MessageSummary[]>
   getMessage(id: string): Promise<MessageDetail>
   getRaw(id: string): Promise<Uint8Array>
+  /** Sends one message over SMTP with nodemailer (a connection of its own); resolves after the 250. */
+  send(message: { to: string; subject: string; text: string; from?: string }): Promise<void>
   stop(): Promise<void>
 }
 
@@ -131,6 +134,19 @@ export async function startTestEphemail(overrides: Record<string, string> = {}):
       const response = await api(`/v1/messages/${id}/raw`)
       await expectStatus(response, 200, `reading raw message ${id}`)
       return new Uint8Array(await response.arrayBuffer())
+    },
+    async send({ to, subject, text, from = 'Acme Accounts <no-reply@acme.example>' }) {
+      const transport = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port: smtpPort,
+        secure: false,
+        ignoreTLS: true,
+      })
+      try {
+        await transport.sendMail({ from, to, subject, text })
+      } finally {
+        transport.close()
+      }
     },
     async stop() {
       try {
