@@ -102,17 +102,18 @@ for (const row of results.ingest ?? [])
   })
 for (const row of results.latency ?? []) {
   const reply = row.dataEndTo250Ms as { p50: number; p99: number }
-  const event = row.dataEndToSseEventMs as { p50: number; p99: number }
   rows.push({
     figure: `DATA end → 250 at ${row.offeredPerSecond}/s (${row.achievedPerSecond}/s sent), ${row.setup}`,
     measured: `p50 ${reply.p50} ms, p99 ${reply.p99} ms`,
-    target: 'p99 < 20 ms',
+    target: String(row.setup).startsWith('Ephemail') ? 'p99 < 20 ms' : '',
   })
-  rows.push({
-    figure: `DATA end → SSE event at ${row.offeredPerSecond}/s, ${row.setup}`,
-    measured: `p50 ${event.p50} ms, p99 ${event.p99} ms`,
-    target: 'p99 < 100 ms',
-  })
+  const event = row.dataEndToSseEventMs as { p50: number; p99: number } | null
+  if (event)
+    rows.push({
+      figure: `DATA end → SSE event at ${row.offeredPerSecond}/s, ${row.setup}`,
+      measured: `p50 ${event.p50} ms, p99 ${event.p99} ms`,
+      target: 'p99 < 100 ms',
+    })
 }
 for (const row of results.api ?? [])
   rows.push({
