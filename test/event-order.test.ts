@@ -57,9 +57,11 @@ test('numbers are handed out per mailbox with each stored change, without holes,
   expect(await store(1)).toEqual([4])
   const [event] = await storage.listMailboxEvents(mailbox.id, 0, 1)
   const messageId = (event as MailboxEvent).messageId
-  expect((await storage.saveProcessingResult(messageId, result, new Date()))?.seq).toBe(5)
+  const save = (ids: string[]) =>
+    storage.saveProcessingResults(ids.map((id) => ({ id, result, processedAt: new Date() })))
+  expect((await save([messageId])).map((saved) => saved.seq)).toEqual([5])
   // A second save of the same message uses no number: the sequence keeps no hole.
-  expect(await storage.saveProcessingResult(messageId, result, new Date())).toBeNull()
+  expect(await save([messageId])).toEqual([])
   expect(await store(1)).toEqual([6])
   expect(await storage.currentEventSeq(mailbox.id)).toBe(6)
   const all = await storage.listMailboxEvents(mailbox.id, 0)
@@ -72,6 +74,26 @@ test('numbers are handed out per mailbox with each stored change, without holes,
     '6 message.received',
   ])
   expect((await storage.listMailboxEvents(mailbox.id, 4, 5)).map((e) => e.seq)).toEqual([5])
+  await storage.close()
+})
+
+test('one save of many messages numbers them in arrival order, skipping those processed already or gone', async () => {
+  const { storage, mailbox, store } = await storageWithMailbox()
+  await store(4)
+  const [first, second, third, fourth] = (await storage.listMailboxEvents(mailbox.id, 0)).map(
+    (event) => event.messageId,
+  ) as [string, string, string, string]
+  const save = (chosen: string[]) =>
+    storage.saveProcessingResults(chosen.map((id) => ({ id, result, processedAt: new Date() })))
+  expect(await save([second])).toMatchObject([{ id: second, seq: 5 }])
+  await storage.deleteMessage(fourth, new Date())
+  // Given out of order, with one processed already and one deleted: the other two take 6 and 7.
+  const saved = await save([third, fourth, second, first])
+  expect(saved.map(({ id, seq }) => `${seq} ${id}`).sort()).toEqual([`6 ${first}`, `7 ${third}`])
+  expect(await storage.currentEventSeq(mailbox.id)).toBe(7)
+  const loaded = await storage.loadForProcessing([first, second, third, fourth])
+  expect(loaded.map((input) => input.id).sort()).toEqual([first, second, third].sort())
+  expect(loaded.every((input) => input.processed)).toBe(true)
   await storage.close()
 })
 

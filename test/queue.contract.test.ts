@@ -6,7 +6,7 @@ import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import { createBullmqQueue } from '../plugins/queue/bullmq/index.ts'
 import { createInlineQueue } from '../plugins/queue/inline/index.ts'
-import { backoffDelay, type JobQueue, type ProcessMessageJob } from '../src/contracts/queue.ts'
+import { backoffDelay, type JobQueue, type ProcessMessagesJob } from '../src/contracts/queue.ts'
 import { redisAvailable, TEST_REDIS_URL } from './support/redis.ts'
 
 const REDIS_URL = TEST_REDIS_URL
@@ -30,18 +30,21 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 8_000
   }
 }
 
-function jobs(count: number, tag: string): ProcessMessageJob[] {
+/** Jobs of one message each; a job of one message is keyed by that message's id. */
+function jobs(count: number, tag: string): ProcessMessagesJob[] {
   return Array.from({ length: count }, (_, index) => ({
-    messageId: `${tag}-${index}-${crypto.randomUUID()}`,
+    messageIds: [`${tag}-${index}-${crypto.randomUUID()}`],
   }))
 }
 
+const idOf = (job: ProcessMessagesJob) => job.messageIds[0] as string
+
 /** onFinalFailure that records, so a test can assert there was none (or exactly one). */
 function failureLog() {
-  const failures: { job: ProcessMessageJob; error: Error }[] = []
+  const failures: { job: ProcessMessagesJob; error: Error }[] = []
   return {
     failures,
-    async onFinalFailure(job: ProcessMessageJob, error: Error) {
+    async onFinalFailure(job: ProcessMessagesJob, error: Error) {
       failures.push({ job, error })
     },
   }
@@ -70,13 +73,13 @@ function queueContract(name: string, open: OpenQueue) {
         await queue.enqueue(early)
         queue.work(
           async (job) => {
-            handled.push(job.messageId)
+            handled.push(idOf(job))
           },
           { concurrency: 2, onFinalFailure },
         )
         await queue.enqueue(late)
         await waitFor(() => handled.length >= 8, 'all jobs to be handled')
-        expect(handled.toSorted()).toEqual([...early, ...late].map((job) => job.messageId).toSorted())
+        expect(handled.toSorted()).toEqual([...early, ...late].map((job) => idOf(job)).toSorted())
         expect(failures).toEqual([])
       },
       TEST_TIMEOUT_MS,
@@ -86,7 +89,7 @@ function queueContract(name: string, open: OpenQueue) {
       'a duplicate enqueue of a waiting job runs it once',
       async () => {
         const queue = await openQueue()
-        const [job, last] = jobs(2, 'dup') as [ProcessMessageJob, ProcessMessageJob]
+        const [job, last] = jobs(2, 'dup') as [ProcessMessagesJob, ProcessMessagesJob]
         const handled: string[] = []
         await queue.enqueue([job])
         await queue.enqueue([job]) // again while it waits
@@ -94,13 +97,13 @@ function queueContract(name: string, open: OpenQueue) {
         await queue.enqueue([last])
         queue.work(
           async (next) => {
-            handled.push(next.messageId)
+            handled.push(idOf(next))
           },
           { concurrency: 1, ...failureLog() },
         )
         // One at a time in order: once the last job ran, any copy queued before it would have run too.
-        await waitFor(() => handled.includes(last.messageId), 'the last job')
-        expect(handled).toEqual([job.messageId, last.messageId])
+        await waitFor(() => handled.includes(idOf(last)), 'the last job')
+        expect(handled).toEqual([idOf(job), idOf(last)])
       },
       TEST_TIMEOUT_MS,
     )
@@ -109,7 +112,7 @@ function queueContract(name: string, open: OpenQueue) {
       'a handler that throws twice is retried with backoff and succeeds on the third attempt',
       async () => {
         const queue = await openQueue()
-        const [job] = jobs(1, 'flaky') as [ProcessMessageJob]
+        const [job] = jobs(1, 'flaky') as [ProcessMessagesJob]
         const startedAt: number[] = []
         let succeeded = false
         const { failures, onFinalFailure } = failureLog()
@@ -138,7 +141,7 @@ function queueContract(name: string, open: OpenQueue) {
       'a poison job ends in onFinalFailure exactly once, with its error, after `attempts` tries',
       async () => {
         const queue = await openQueue()
-        const [job] = jobs(1, 'poison') as [ProcessMessageJob]
+        const [job] = jobs(1, 'poison') as [ProcessMessagesJob]
         let tries = 0
         const { failures, onFinalFailure } = failureLog()
         queue.work(
@@ -196,7 +199,7 @@ function queueContract(name: string, open: OpenQueue) {
         const most = new Map<string, number>()
         let done = 0
         const grouped = [...jobs(8, 'slow-endpoint'), ...jobs(4, 'fast-endpoint')]
-        const groupOf = (job: ProcessMessageJob) => job.messageId.split('-')[0] as string
+        const groupOf = (job: ProcessMessagesJob) => idOf(job).split('-')[0] as string
         queue.work(
           async (job) => {
             const group = groupOf(job)
@@ -261,7 +264,7 @@ if (await redisAvailable()) {
       const queue = createBullmqQueue(JSON.parse(process.env.QUEUE_SETTINGS))
       queue.work(
         async (job) => {
-          console.log('started ' + job.messageId)
+          console.log('started ' + job.messageIds[0])
           await new Promise(() => {})
         },
         { concurrency: 1, onFinalFailure: async () => {} },
@@ -289,7 +292,7 @@ if (await redisAvailable()) {
       const queueName = nextQueueName()
       used.push(queueName)
       const settings = { url: REDIS_URL, queueName, lockDurationMs: 1_000, stalledIntervalMs: 500 }
-      const [job] = jobs(1, 'crash') as [ProcessMessageJob]
+      const [job] = jobs(1, 'crash') as [ProcessMessagesJob]
       const queue = createBullmqQueue(settings)
       const child = Bun.spawn([process.execPath, '-e', childSource], {
         env: { ...process.env, QUEUE_SETTINGS: JSON.stringify(settings) },
@@ -298,31 +301,31 @@ if (await redisAvailable()) {
       })
       try {
         await queue.enqueue([job])
-        await waitForLine(child.stdout, `started ${job.messageId}`, 8_000)
+        await waitForLine(child.stdout, `started ${idOf(job)}`, 8_000)
         child.kill('SIGKILL')
         await child.exited
 
         const handled: string[] = []
         queue.work(
           async (next) => {
-            handled.push(next.messageId)
+            handled.push(idOf(next))
           },
           { concurrency: 1, ...failureLog() },
         )
         await waitFor(() => handled.length > 0, 'the stalled job to run again')
-        expect(handled).toEqual([job.messageId])
+        expect(handled).toEqual([idOf(job)])
 
         const connection = new Redis(REDIS_URL)
         const admin = new Queue(queueName, { connection })
         try {
           // The completion is written just after the handler returns.
-          let state = await admin.getJobState(job.messageId)
+          let state = await admin.getJobState(idOf(job))
           for (let poll = 0; state !== 'completed' && poll < 200; poll++) {
             await Bun.sleep(10)
-            state = await admin.getJobState(job.messageId)
+            state = await admin.getJobState(idOf(job))
           }
           expect(state).toBe('completed')
-          const stored = await admin.getJob(job.messageId)
+          const stored = await admin.getJob(idOf(job))
           expect(stored?.attemptsStarted).toBe(2) // the same job, started once per worker
         } finally {
           await admin.close()

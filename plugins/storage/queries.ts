@@ -216,7 +216,7 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
     .from(mailboxes)
     .where(eq(mailboxes.id, param('id')))
     .prepare('event_seq')
-  const processingInput = db
+  const processingInputs = db
     .select({
       id: messages.id,
       mailboxId: messages.mailboxId,
@@ -227,8 +227,8 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
       processedSeq: messages.processedSeq,
     })
     .from(messages)
-    .where(eq(messages.id, param('id')))
-    .prepare('processing_input')
+    .where(sql`${messages.id} = any(${param('ids')}::uuid[])`)
+    .prepare('processing_inputs')
   const webhooksFor = db
     .select({ ...webhookColumns, secret: webhooks.secret })
     .from(webhooks)
@@ -490,44 +490,69 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
       return { mailboxIds: gone.map((row) => row.id), messagesDeleted: chunk.length }
     },
 
-    async loadForProcessing(id) {
-      const [row] = await processingInput.execute({ id })
-      if (!row) return null
-      const { processedAt, raw, ...rest } = row
-      return { ...rest, raw: new Uint8Array(raw), processed: processedAt !== null }
+    async loadForProcessing(ids) {
+      if (ids.length === 0) return []
+      const rows = await processingInputs.execute({ ids: `{${ids.join(',')}}` })
+      return rows.map(({ processedAt, raw, ...rest }) => ({
+        ...rest,
+        raw: new Uint8Array(raw),
+        processed: processedAt !== null,
+      }))
     },
 
-    async saveProcessingResult(id, result, processedAt) {
-      // One statement: the mailbox's counter moves (under its row lock) only if this run saves the
-      // result. Two runs of the same job racing could still use up a number without a message; the
-      // event hub skips such a hole after its short wait.
-      const [saved] = rowsOf<{ processed_seq: number; received_at: string | Date }>(
-        await db.execute(sql`
-          with target as (
-            select mailbox_id from ${messages} where id = ${id}::uuid and processed_at is null
-          ), bumped as (
-            update ${mailboxes} set event_seq = event_seq + 1
-            where id = (select mailbox_id from target)
-            returning event_seq
-          )
-          update ${messages} set
-            otp = ${result.otp}::text, link = ${result.link}::text,
-            extraction = ${JSON.stringify(result.extraction)}::jsonb,
-            authentication = ${result.authentication === null ? null : JSON.stringify(result.authentication)}::jsonb,
-            safe_html = ${result.safeHtml}::text, processed_at = ${processedAt.toISOString()}::timestamptz,
-            processing_error = null, processed_seq = (select event_seq from bumped)
-          where id = ${id}::uuid and processed_at is null and exists (select 1 from bumped)
-          returning processed_seq, received_at`),
+    async saveProcessingResults(outcomes) {
+      if (outcomes.length === 0) return []
+      // One statement for the whole job: the mailboxes' counters move (under their row locks, taken
+      // in id order like insertMessages) by the number of messages this run really saves. Two runs of
+      // the same job racing could still use up numbers without a message; the event hub skips such
+      // holes after its short wait.
+      const values = sql.join(
+        outcomes.map(
+          ({ id, result, processedAt }) => sql`(${id}::uuid, ${result.otp}::text, ${result.link}::text,
+            ${JSON.stringify(result.extraction)}::jsonb,
+            ${result.authentication === null ? null : JSON.stringify(result.authentication)}::jsonb,
+            ${result.safeHtml}::text, ${processedAt.toISOString()}::timestamptz)`,
+        ),
+        sql`, `,
       )
-      if (!saved) return null // gone, or already processed
-      return { seq: Number(saved.processed_seq), receivedAt: new Date(saved.received_at) }
+      const saved = rowsOf<{ id: string; processed_seq: number; received_at: string | Date }>(
+        await db.execute(sql`
+          with v(id, otp, link, extraction, authentication, safe_html, processed_at) as (values ${values}),
+          targets as (
+            select m.id, m.mailbox_id, row_number() over (partition by m.mailbox_id order by m.received_seq) as n
+            from ${messages} as m join v on v.id = m.id where m.processed_at is null
+          ), counts as (
+            select mailbox_id, count(*)::integer as c from targets group by mailbox_id
+          ), locked as (
+            select id from ${mailboxes} where id in (select mailbox_id from counts) order by id for update
+          ), bumped as (
+            update ${mailboxes} as b set event_seq = b.event_seq + counts.c
+            from counts where b.id = counts.mailbox_id and b.id in (select id from locked)
+            returning b.id, b.event_seq - counts.c as base
+          )
+          update ${messages} as m set
+            otp = v.otp, link = v.link, extraction = v.extraction, authentication = v.authentication,
+            safe_html = v.safe_html, processed_at = v.processed_at, processing_error = null,
+            processed_seq = bumped.base + targets.n
+          from targets
+          join bumped on bumped.id = targets.mailbox_id
+          join v on v.id = targets.id
+          where m.id = targets.id and m.processed_at is null
+          returning m.id, m.processed_seq, m.received_at`),
+      )
+      return saved.map((row) => ({
+        id: row.id,
+        seq: Number(row.processed_seq),
+        receivedAt: new Date(row.received_at),
+      }))
     },
 
-    async markProcessingFailed(id, error) {
+    async markProcessingFailed(ids, error) {
+      if (ids.length === 0) return
       await db
         .update(messages)
         .set({ processingError: error })
-        .where(and(eq(messages.id, id), isNull(messages.processedAt)))
+        .where(and(inArray(messages.id, ids), isNull(messages.processedAt)))
     },
 
     async findUnprocessed(storedBefore, limit) {

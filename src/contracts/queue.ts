@@ -1,7 +1,18 @@
 // Queue contract: durable background jobs (BullMQ on Redis, or in-process), at least once, with retries.
 
-export interface ProcessMessageJob {
-  messageId: string
+/** One job per group commit: the messages stored together are processed together. */
+export interface ProcessMessagesJob {
+  messageIds: string[]
+}
+
+/**
+ * A process-messages job's key: ids are unique and a message is stored by one commit, so first id,
+ * last id and count name a job (no colon: BullMQ refuses one in an id); the recovery scan finding the same messages again makes the same key.
+ */
+export function processMessagesKey({ messageIds }: ProcessMessagesJob): string {
+  return messageIds.length === 1
+    ? (messageIds[0] as string)
+    : `${messageIds[0]}+${messageIds.at(-1)}+${messageIds.length}`
 }
 
 export interface DeliverWebhookJob {
@@ -10,7 +21,7 @@ export interface DeliverWebhookJob {
   webhookId: string
 }
 
-export interface WorkerOptions<Job = ProcessMessageJob> {
+export interface WorkerOptions<Job = ProcessMessagesJob> {
   concurrency: number
   /** Called once a job has used up its attempts (or failed permanently), so the failure can be recorded. */
   onFinalFailure(job: Job, error: Error): Promise<void>
@@ -36,7 +47,7 @@ export function backoffDelay(attempt: number, baseMs: number, capMs: number, ran
   return Math.min(Math.round(plain * (0.8 + 0.4 * random())), capMs)
 }
 
-export interface JobQueue<Job = ProcessMessageJob> {
+export interface JobQueue<Job = ProcessMessagesJob> {
   readonly name: string
   /** Resolves once the jobs are queued (on Redis: written there). Duplicates of a queued id are ignored. */
   enqueue(jobs: Job[]): Promise<void>

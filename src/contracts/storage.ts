@@ -40,6 +40,19 @@ export interface ProcessingInput {
   processedSeq: number | null
 }
 
+export interface ProcessingOutcome {
+  id: string
+  result: ProcessingResult
+  processedAt: Date
+}
+
+export interface SavedProcessingResult {
+  id: string
+  /** Number of the message.processed event. */
+  seq: number
+  receivedAt: Date
+}
+
 export interface NewWebhook extends Omit<Webhook, 'address'> {
   secret: string
 }
@@ -127,18 +140,16 @@ export interface Storage {
    */
   deleteExpired(now: Date, batchSize: number): Promise<ExpiredBatch>
 
-  /** What the process-message job needs; null when the message (or its mailbox) is gone. */
-  loadForProcessing(id: string): Promise<ProcessingInput | null>
+  /** What the process-messages job needs, for those of `ids` that still exist (in no particular order). */
+  loadForProcessing(ids: string[]): Promise<ProcessingInput[]>
   /**
-   * Saves the result and numbers the `message.processed` event. Null when nothing was saved: the
-   * message is gone or another run already processed it (no number is used up then).
+   * Saves the results in one statement and numbers each `message.processed` event (in arrival order within
+   * a mailbox). A message that is gone or was already processed by another run is left out of the
+   * answer (and uses up no number).
    */
-  saveProcessingResult(
-    id: string,
-    result: ProcessingResult,
-    processedAt: Date,
-  ): Promise<{ seq: number; receivedAt: Date } | null>
-  markProcessingFailed(id: string, error: string): Promise<void>
+  saveProcessingResults(results: ProcessingOutcome[]): Promise<SavedProcessingResult[]>
+  /** Records why processing gave up, on those of `ids` not processed meanwhile. */
+  markProcessingFailed(ids: string[], error: string): Promise<void>
   /** Messages stored before `storedBefore` whose job never finished: the worker re-enqueues them at start. */
   findUnprocessed(storedBefore: Date, limit: number): Promise<string[]>
   /** The newest processed message with a code or a link, received after `since`. */

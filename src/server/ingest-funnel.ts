@@ -49,7 +49,7 @@ export class MessageTooLargeError extends Error {
 export interface IngestFunnelDeps {
   storage: Storage
   pubsub: PubSub
-  /** Where process-message jobs go once a message is stored. */
+  /** Where process-messages jobs go once messages are stored. */
   queue: JobQueue
   domains: readonly ReceivingDomain[]
   maxMessageBytes: number
@@ -92,12 +92,25 @@ export function createIngestFunnel({
     return found
   }
 
+  /**
+   * One process-messages job per commit: its messages were stored together and are processed together
+   * (one load, one save, one job's round trips on the queue). Not awaited: the messages are stored, so
+   * the 250 need not wait for the queue; a lost enqueue is repaired by the worker's recovery scan.
+   */
+  function enqueue(rows: NewMessage[]): void {
+    if (rows.length === 0) return
+    queue.enqueue([{ messageIds: rows.map((row) => row.id) }]).catch((error) => {
+      console.error('enqueueing a process-messages job failed; recovery will pick it up', error)
+    })
+  }
+
   // A failed batch is retried one delivery at a time, so a single bad delivery (its mailbox
   // deleted a moment ago) cannot make every other message of the batch fail.
   // Each delivery gets back the event numbers of its rows, or the error that kept them out.
   const committer = createGroupCommitter<NewMessage[], number[] | Error>(async (deliveries) => {
     try {
       const seqs = await storage.insertMessages(deliveries.flat())
+      enqueue(deliveries.flat())
       let offset = 0
       return deliveries.map((rows) => {
         const own = seqs.slice(offset, offset + rows.length)
@@ -106,9 +119,11 @@ export function createIngestFunnel({
       })
     } catch (batchError) {
       if (deliveries.length === 1) return [batchError as Error]
-      return Promise.all(
+      const outcomes = await Promise.all(
         deliveries.map((rows) => storage.insertMessages(rows).catch((error: Error) => error)),
       )
+      enqueue(deliveries.filter((_, index) => !(outcomes[index] instanceof Error)).flat())
+      return outcomes
     }
   }, MAX_MESSAGES_PER_COMMIT)
 
@@ -164,12 +179,6 @@ export function createIngestFunnel({
       }))
       const seqs = await committer.submit(rows)
       if (seqs instanceof Error) throw seqs
-
-      // Not awaited: the message is stored, so the 250 need not wait for the queue. A lost
-      // enqueue is repaired by the worker's recovery scan of unprocessed messages.
-      queue.enqueue(rows.map((row) => ({ messageId: row.id }))).catch((error) => {
-        console.error('enqueueing process-message jobs failed; recovery will pick them up', error)
-      })
 
       for (const [index, row] of rows.entries()) {
         void pubsub.publish({

@@ -1,13 +1,13 @@
-// The process-message job: parse, authenticate the sender, extract code and link, sanitise HTML, save, announce.
+// The process-messages job: parse, authenticate the sender, extract code and link, sanitise HTML, save, announce.
 
 import type { Extractor } from '../contracts/extractor.ts'
 import type { PubSub } from '../contracts/pubsub.ts'
-import type { JobQueue, ProcessMessageJob } from '../contracts/queue.ts'
-import type { Storage } from '../contracts/storage.ts'
+import type { JobQueue, ProcessMessagesJob } from '../contracts/queue.ts'
+import type { ProcessingInput, Storage } from '../contracts/storage.ts'
 import type { MessageProcessedEvent } from '../lib/events.ts'
 import { type ParsedMail, parseMail } from '../lib/mail.ts'
 import { sanitizeHtml } from '../lib/sanitize.ts'
-import type { AuthenticationResult, Envelope } from '../lib/types.ts'
+import type { AuthenticationResult, Envelope, ProcessingResult } from '../lib/types.ts'
 
 export type SenderAuthenticator = (raw: Uint8Array, envelope: Envelope) => Promise<AuthenticationResult>
 
@@ -47,20 +47,17 @@ export function createMessageProcessor({
   now = () => new Date(),
 }: MessageProcessorDeps) {
   /** A repeated job of a processed message: redo only what follows the save (it is idempotent). */
-  async function repeatAfterProcessed(
-    mailboxId: string,
-    messageId: string,
-    seq: number | null,
-  ): Promise<void> {
-    if (!afterProcessed || seq === null) return
-    const [event] = await storage.listMailboxEvents(mailboxId, seq - 1, seq)
-    if (event?.type === 'message.processed' && event.messageId === messageId) await afterProcessed(event)
+  async function repeatAfterProcessed(input: ProcessingInput): Promise<void> {
+    if (!afterProcessed || input.processedSeq === null) return
+    const seq = input.processedSeq
+    const [event] = await storage.listMailboxEvents(input.mailboxId, seq - 1, seq)
+    if (event?.type === 'message.processed' && event.messageId === input.id) await afterProcessed(event)
   }
 
-  async function processMessage({ messageId }: ProcessMessageJob): Promise<void> {
-    const input = await storage.loadForProcessing(messageId)
-    if (!input) return // deleted meanwhile
-    if (input.processed) return repeatAfterProcessed(input.mailboxId, messageId, input.processedSeq)
+  /** Everything but the save: parse (unless done at ingest), authenticate, extract, sanitise. */
+  async function analyse(
+    input: ProcessingInput,
+  ): Promise<{ parsed: ParsedMail | null; result: ProcessingResult }> {
     let parsed: ParsedMail | null = input.parsed
     if (!parsed) parsed = await parseMail(input.raw).catch(() => null)
     let authentication: AuthenticationResult | null
@@ -77,7 +74,7 @@ export function createMessageProcessor({
       }
     }
     const found = extractFromMail(extractor, parsed)
-    const result = {
+    const result: ProcessingResult = {
       otp: found.otp,
       link: found.link,
       extraction: {
@@ -87,42 +84,82 @@ export function createMessageProcessor({
       authentication,
       safeHtml: parsed?.html ? sanitizeHtml(parsed.html) : null,
     }
+    return { parsed, result }
+  }
+
+  /**
+   * One job: the messages stored by one group commit, loaded in one query and saved in one statement.
+   * A message whose analysis throws is left unsaved while the others are saved; the job then fails, and
+   * its retry finds only that message still to do (processed ones are skipped, so retries are cheap).
+   */
+  async function processMessages({ messageIds }: ProcessMessagesJob): Promise<void> {
+    const inputs = await storage.loadForProcessing(messageIds) // deleted ones are simply absent
+    const repeats = inputs.filter((input) => input.processed)
+    const pending = inputs.filter((input) => !input.processed)
+    const analysed = await Promise.all(
+      pending.map((input) =>
+        analyse(input).then(
+          (done) => ({ input, ...done }),
+          (error: unknown) => ({ input, error }),
+        ),
+      ),
+    )
+    const failures = analysed.flatMap((entry) => ('error' in entry ? [entry.error] : []))
+    const done = analysed.flatMap((entry) => ('error' in entry ? [] : [entry]))
     const processedAt = now()
-    const saved = await storage.saveProcessingResult(messageId, result, processedAt)
-    if (!saved) return // gone meanwhile, or another run got there first and announced it
-    const event: MessageProcessedEvent = {
-      type: 'message.processed',
-      mailboxId: input.mailboxId,
-      seq: saved.seq,
-      messageId,
-      receivedAt: saved.receivedAt.toISOString(),
-      from: parsed?.from ?? null,
-      subject: parsed?.subject ?? null,
-      otp: result.otp,
-      link: result.link,
-      processedAt: processedAt.toISOString(),
-    }
-    await pubsub.publish(event)
-    await afterProcessed?.(event)
+    const saved = new Map(
+      (
+        await storage.saveProcessingResults(
+          done.map(({ input, result }) => ({ id: input.id, result, processedAt })),
+        )
+      ).map((entry) => [entry.id, entry]),
+    )
+    // Unsaved ones are gone meanwhile, or another run got there first and announced them.
+    const events: MessageProcessedEvent[] = done.flatMap(({ input, parsed, result }) => {
+      const entry = saved.get(input.id)
+      if (!entry) return []
+      return [
+        {
+          type: 'message.processed',
+          mailboxId: input.mailboxId,
+          seq: entry.seq,
+          messageId: input.id,
+          receivedAt: entry.receivedAt.toISOString(),
+          from: parsed?.from ?? null,
+          subject: parsed?.subject ?? null,
+          otp: result.otp,
+          link: result.link,
+          processedAt: processedAt.toISOString(),
+        },
+      ]
+    })
+    await Promise.all(events.map((event) => pubsub.publish(event)))
+    await Promise.all([
+      ...events.map((event) => afterProcessed?.(event)),
+      ...repeats.map((input) => repeatAfterProcessed(input)),
+    ])
+    if (failures.length > 0) throw failures[0]
   }
 
   return {
-    processMessage,
-    /** Wires the job handler to the queue; the failure of a last attempt is recorded on the message. */
+    processMessages,
+    /** Wires the job handler to the queue; the failure of a last attempt is recorded on its messages. */
     start(queue: JobQueue, concurrency: number) {
-      queue.work(processMessage, {
+      queue.work(processMessages, {
         concurrency,
         onFinalFailure: (job, error) =>
-          storage.markProcessingFailed(job.messageId, error.message || String(error)),
+          storage.markProcessingFailed(job.messageIds, error.message || String(error)),
       })
     },
     /**
-     * Re-enqueues up to a batch of messages whose job was lost (a crash after the 250, before
-     * the enqueue). Run at start and then periodically; duplicates of queued jobs are ignored.
+     * Re-enqueues, as one job, up to a batch of messages whose job was lost (a crash after the 250,
+     * before the enqueue). Run at start and then periodically. Finding the same messages again gives
+     * the same job key, which is ignored while that job is queued; a message that is in some other
+     * queued job too is processed once, and the second run skips it.
      */
     async recover(queue: JobQueue): Promise<number> {
       const ids = await storage.findUnprocessed(new Date(now().getTime() - RECOVERY_AGE_MS), RECOVERY_BATCH)
-      if (ids.length > 0) await queue.enqueue(ids.map((messageId) => ({ messageId })))
+      if (ids.length > 0) await queue.enqueue([{ messageIds: ids }])
       return ids.length
     },
   }

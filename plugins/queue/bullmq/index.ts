@@ -6,7 +6,8 @@ import {
   backoffDelay,
   type JobQueue,
   PermanentJobError,
-  type ProcessMessageJob,
+  type ProcessMessagesJob,
+  processMessagesKey,
   type WorkerOptions,
 } from '../../../src/contracts/queue.ts'
 
@@ -41,15 +42,13 @@ return 0`
 /** How long a job whose group is full waits before it asks again (plus jitter). */
 const GROUP_FULL_DELAY_MS = 25
 
-const processMessageKey = (job: unknown) => (job as ProcessMessageJob).messageId
-
-export function createBullmqQueue<T extends object = ProcessMessageJob>({
+export function createBullmqQueue<T extends object = ProcessMessagesJob>({
   url,
   queueName = 'ephemail-process-message',
   attempts = 5,
   backoffMs = 200,
   backoffCapMs = 60_000,
-  keyOf = processMessageKey,
+  keyOf = processMessagesKey as unknown as (job: T) => string,
   lockDurationMs,
   stalledIntervalMs,
 }: BullmqQueueOptions<T>) {

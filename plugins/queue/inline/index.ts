@@ -5,7 +5,8 @@ import {
   backoffDelay,
   type JobQueue,
   PermanentJobError,
-  type ProcessMessageJob,
+  type ProcessMessagesJob,
+  processMessagesKey,
   type WorkerOptions,
 } from '../../../src/contracts/queue.ts'
 
@@ -23,13 +24,11 @@ interface Entry<T> {
   attempt: number
 }
 
-const processMessageKey = (job: unknown) => (job as ProcessMessageJob).messageId
-
-export function createInlineQueue<T extends object = ProcessMessageJob>({
+export function createInlineQueue<T extends object = ProcessMessagesJob>({
   attempts = 5,
   backoffMs = 200,
   backoffCapMs = 60_000,
-  keyOf = processMessageKey,
+  keyOf = processMessagesKey as unknown as (job: T) => string,
 }: InlineQueueOptions<T> = {}) {
   const waiting: Entry<T>[] = []
   const queued = new Set<string>()
