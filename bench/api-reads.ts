@@ -4,7 +4,15 @@
 
 import { SQL } from 'bun'
 import nodemailer from 'nodemailer'
-import { ADMIN_KEY, adminApi, countEvents, readArgs, withPostgresDatabase, withServer } from './support.ts'
+import {
+  ADMIN_KEY,
+  adminApi,
+  countEvents,
+  cpuSeconds,
+  readArgs,
+  withPostgresDatabase,
+  withServer,
+} from './support.ts'
 
 const args = readArgs()
 const TOTALS = (args.get('totals') ?? '10000,100000,1000000').split(',').map(Number)
@@ -16,13 +24,15 @@ const FILLER_MAILBOXES = 1000
 
 interface WrkResult {
   requestsPerSecond: number
+  serverCpuUsPerRequest: number
   p50Ms: number
   p99Ms: number
   errors: number
 }
 
-/** Runs wrk and reads its summary (with --latency: the 50/75/90/99 % lines). */
-function wrk(url: string): WrkResult {
+/** Runs wrk and reads its summary (with --latency: the 50/75/90/99 % lines), and the server's CPU per request. */
+function wrk(url: string, serverPid: number): WrkResult {
+  const cpuBefore = cpuSeconds(serverPid)
   const result = Bun.spawnSync(
     [
       'wrk',
@@ -45,8 +55,10 @@ function wrk(url: string): WrkResult {
     return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value
   }
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0)
   return {
     requestsPerSecond: Math.round(Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0)),
+    serverCpuUsPerRequest: Math.round(((cpuSeconds(serverPid) - cpuBefore) * 1e6) / Math.max(1, requests)),
     p50Ms: Number(ms(/\s50%\s+([\d.]+)(us|ms|s)/).toFixed(2)),
     p99Ms: Number(ms(/\s99%\s+([\d.]+)(us|ms|s)/).toFixed(2)),
     errors: Number(errors?.[1] ?? 0),
@@ -82,7 +94,7 @@ async function fillTo(url: string, total: number): Promise<void> {
 
 export async function apiReads() {
   return withPostgresDatabase((url) =>
-    withServer({ DATABASE_URL: url }, async (ports) => {
+    withServer({ DATABASE_URL: url }, async (ports, pid) => {
       const api = adminApi(ports)
       const hot = await (await api('/v1/mailboxes', { method: 'POST', body: '{"ttlSeconds":86400}' })).json()
       const processed = await countEvents(ports, hot, 'message.processed')
@@ -117,14 +129,14 @@ export async function apiReads() {
             scenario: 'api',
             totalMessages: total,
             route: 'list 20',
-            ...wrk(`${base}/v1/mailboxes/${hot.address}/messages?limit=20`),
+            ...wrk(`${base}/v1/mailboxes/${hot.address}/messages?limit=20`, pid),
           })
         if (ROUTES.includes('read'))
           results.push({
             scenario: 'api',
             totalMessages: total,
             route: 'read one',
-            ...wrk(`${base}/v1/messages/${messageId}`),
+            ...wrk(`${base}/v1/messages/${messageId}`, pid),
           })
       }
       return results

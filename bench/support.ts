@@ -1,6 +1,6 @@
 // Shared by the benchmarks: run Ephemail as a separate process on free ports, with a fresh PostgreSQL database if asked.
 
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { connect, createServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -33,6 +33,16 @@ export const percentile = (sorted: number[], p: number) =>
 export interface ServerPorts {
   http: number
   smtp: number
+}
+
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc (Linux). Throughput on a shared
+ * two-core machine swings with whatever else runs; the server's CPU per request or message does not.
+ */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+  // After the command name: state is field 3, utime field 14, stime field 15 (man 5 proc), in ticks of 1/100 s.
+  return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
 /**

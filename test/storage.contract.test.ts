@@ -6,6 +6,7 @@ import { createPostgresStorage } from '../plugins/storage/postgres/index.ts'
 import type { NewMessage, Storage } from '../src/contracts/storage.ts'
 import { uuidv7 } from '../src/lib/ids.ts'
 import { parseMail } from '../src/lib/mail.ts'
+import type { ProcessingState } from '../src/lib/types.ts'
 import { createTestDatabase, postgresAvailable } from './support/postgres.ts'
 
 const HOUR = 3_600_000
@@ -109,6 +110,27 @@ function storageContract(
       expect(summary?.from).toEqual({ address: 'sender@example.org', name: 'Sender Name' })
       expect(summary?.seen).toBe(false)
       expect(summary?.size).toBe((batch[4] as NewMessage).raw.byteLength)
+      // Timestamps come back as the API's ISO 8601 text, to the millisecond, in list and full reads alike.
+      expect(summary?.receivedAt).toBe((batch[4] as NewMessage).receivedAt.toISOString())
+      const processedAt = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6))
+      await storage.saveProcessingResults([
+        {
+          id: (batch[4] as NewMessage).id,
+          processedAt,
+          result: {
+            otp: '123456',
+            link: null,
+            extraction: { otpCandidates: [], linkCandidates: [] },
+            authentication: null,
+            safeHtml: null,
+          },
+        },
+      ])
+      const [processed] = (await storage.listMessages(box.id, { limit: 1 })).items
+      expect(processed?.processing).toEqual({ state: 'processed', at: '2026-01-02T03:04:05.006Z' })
+      expect((await storage.getMessage((batch[4] as NewMessage).id, now()))?.processing).toEqual(
+        processed?.processing as ProcessingState,
+      )
 
       const full = await storage.getMessage((batch[4] as NewMessage).id, now())
       expect(full?.parsed?.text?.trim()).toBe('Body of Message 4')

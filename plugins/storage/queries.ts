@@ -13,6 +13,11 @@ export type Database = PgDatabase<PgQueryResultHKT, typeof schema>
 /** Operations that differ per driver; everything else is shared. */
 export interface DriverHooks {
   driver: Storage['driver']
+  /**
+   * Runs a fixed statement with positional parameters and returns the rows as the driver typed them.
+   * For the hottest reads only: no query building and no generic row mapping per call.
+   */
+  query<Row>(text: string, params: unknown[]): Promise<Row[]>
   migrate(): Promise<void>
   close(): Promise<void>
 }
@@ -89,10 +94,64 @@ type SummaryRow = {
   processingError: string | null
 }
 
-function processingState(processedAt: Date | null, processingError: string | null): ProcessingState {
+function processingState(processedAt: string | null, processingError: string | null): ProcessingState {
   if (processedAt) return { state: 'processed', at: processedAt }
   if (processingError !== null) return { state: 'failed', error: processingError }
   return { state: 'pending' }
+}
+
+/** A summary row as the driver returns it (column names, values already typed). */
+interface RawSummaryRow {
+  id: string
+  mailbox_id: string
+  from_address: string | null
+  from_name: string | null
+  subject: string | null
+  received_at: string
+  seen: boolean
+  size: number
+  has_attachments: boolean
+  otp: string | null
+  link: string | null
+  processed_at: string | null
+  processing_error: string | null
+}
+
+/**
+ * A timestamptz as the API's ISO 8601 text, formatted by PostgreSQL: formatting 40 dates per list page
+ * in JavaScript (toISOString) was a tenth of a list request's CPU.
+ */
+const isoText = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+
+/**
+ * The inbox list, newest first, as fixed statements ($1 mailbox, $2 limit, $3/$4 cursors): building it
+ * with drizzle and mapping its rows generically took a third of a list request's CPU.
+ */
+const listPage = (bounds: string) => `
+  select id, mailbox_id, from_address, from_name, subject, ${isoText('received_at')} as received_at, seen, size,
+    has_attachments, otp, link, ${isoText('processed_at')} as processed_at, processing_error
+  from messages where mailbox_id = $1::uuid ${bounds} order by id desc limit $2::integer`
+const LIST_PAGE = {
+  newest: listPage(''),
+  before: listPage('and id < $3::uuid'),
+  after: listPage('and id > $3::uuid'),
+  between: listPage('and id < $3::uuid and id > $4::uuid'),
+}
+
+function rawToSummary(row: RawSummaryRow): MessageSummary {
+  return {
+    id: row.id,
+    mailboxId: row.mailbox_id,
+    from: row.from_address === null ? null : { address: row.from_address, name: row.from_name ?? '' },
+    subject: row.subject,
+    receivedAt: row.received_at,
+    seen: row.seen,
+    size: row.size,
+    hasAttachments: row.has_attachments,
+    otp: row.otp,
+    link: row.link,
+    processing: processingState(row.processed_at, row.processing_error),
+  }
 }
 
 /** Field by field rather than rest and spread: this runs for every row of every list (a hot path). */
@@ -102,13 +161,13 @@ function toSummary(row: SummaryRow): MessageSummary {
     mailboxId: row.mailboxId,
     from: row.fromAddress === null ? null : { address: row.fromAddress, name: row.fromName ?? '' },
     subject: row.subject,
-    receivedAt: row.receivedAt,
+    receivedAt: row.receivedAt.toISOString(),
     seen: row.seen,
     size: row.size,
     hasAttachments: row.hasAttachments,
     otp: row.otp,
     link: row.link,
-    processing: processingState(row.processedAt, row.processingError),
+    processing: processingState(row.processedAt?.toISOString() ?? null, row.processingError),
   }
 }
 
@@ -179,20 +238,6 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
         .where(gt(mailboxes.expiresAt, param('now'))),
     ),
   )
-  const listPage = (name: string, bounds: ReturnType<typeof and>[]) =>
-    db
-      .select(summaryColumns)
-      .from(messages)
-      .where(and(eq(messages.mailboxId, param('mailboxId')), ...bounds))
-      .orderBy(desc(messages.id))
-      .limit(param('limit'))
-      .prepare(name)
-  const listPages = {
-    newest: listPage('list_newest', []),
-    before: listPage('list_before', [lt(messages.id, param('before'))]),
-    after: listPage('list_after', [gt(messages.id, param('after'))]),
-    between: listPage('list_between', [lt(messages.id, param('before')), gt(messages.id, param('after'))]),
-  }
   const fullMessage = db
     .select({
       ...summaryColumns,
@@ -401,15 +446,11 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
     },
 
     async listMessages(mailboxId, { limit, before, after }) {
-      const page = before
-        ? after
-          ? listPages.between
-          : listPages.before
-        : after
-          ? listPages.after
-          : listPages.newest
-      const rows = await page.execute({ mailboxId, limit: limit + 1, before, after })
-      const items = rows.slice(0, limit).map(toSummary)
+      const rows = await hooks.query<RawSummaryRow>(
+        before ? (after ? LIST_PAGE.between : LIST_PAGE.before) : after ? LIST_PAGE.after : LIST_PAGE.newest,
+        [mailboxId, limit + 1, ...(before ? [before] : []), ...(after ? [after] : [])],
+      )
+      const items = rows.slice(0, limit).map(rawToSummary)
       return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null }
     },
 

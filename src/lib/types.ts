@@ -26,7 +26,8 @@ export interface MessageSummary {
   mailboxId: string
   from: MailAddress | null
   subject: string | null
-  receivedAt: Date
+  /** ISO 8601 in UTC with milliseconds, as the API shows it (storage formats it, once). */
+  receivedAt: string
   seen: boolean
   size: number
   hasAttachments: boolean
@@ -40,7 +41,7 @@ export interface MessageSummary {
 /** pending: stored, job not done yet; failed: the job gave up (the message stays readable). */
 export type ProcessingState =
   | { state: 'pending' }
-  | { state: 'processed'; at: Date }
+  | { state: 'processed' /** ISO 8601, like receivedAt */; at: string }
   | { state: 'failed'; error: string }
 
 export interface StoredMessage extends MessageSummary {

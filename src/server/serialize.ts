@@ -19,16 +19,13 @@ export function messageSummaryJson(message: MessageSummary) {
     mailboxId: message.mailboxId,
     from: message.from,
     subject: message.subject,
-    receivedAt: message.receivedAt.toISOString(),
+    receivedAt: message.receivedAt,
     seen: message.seen,
     size: message.size,
     hasAttachments: message.hasAttachments,
     otp: message.otp,
     link: message.link,
-    processing:
-      message.processing.state === 'processed'
-        ? { state: 'processed' as const, at: message.processing.at.toISOString() }
-        : message.processing,
+    processing: message.processing,
   }
 }
 

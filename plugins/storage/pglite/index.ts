@@ -36,6 +36,7 @@ export function createPgliteStorage({ dataDir }: PgliteStorageOptions = {}) {
   const db = drizzle({ client, schema })
   const storage = createDrizzleStorage(db, {
     driver: 'pglite',
+    query: async <Row>(text: string, params: unknown[]) => (await client.query<Row>(text, params)).rows,
     async migrate() {
       await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER })
     },

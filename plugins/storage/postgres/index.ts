@@ -22,6 +22,8 @@ export function createPostgresStorage({ url, poolSize = 10 }: PostgresStorageOpt
   const db = drizzle({ client, schema })
   return createDrizzleStorage(db, {
     driver: 'postgres',
+    // Bun's client prepares each distinct statement once per connection and reuses it.
+    query: (text, params) => client.unsafe(text, params),
     async migrate() {
       // drizzle's migrator takes no lock of its own: without this, two processes starting
       // together would both try to create the tables.
