@@ -9,7 +9,15 @@
 
 import nodemailer from 'nodemailer'
 import { runSmtpSource, startMaildev } from './peers.ts'
-import { adminApi, countEvents, readArgs, withPostgresDatabase, withServer } from './support.ts'
+import {
+  adminApi,
+  type CpuShares,
+  countEvents,
+  cpuMeter,
+  readArgs,
+  withPostgresDatabase,
+  withServer,
+} from './support.ts'
 
 const args = readArgs()
 const MESSAGES = Number(args.get('messages') ?? 4000)
@@ -68,18 +76,22 @@ interface Result {
   acceptedPerSecond: number
   /** Messages per second to the last message.processed (null for MailDev: it processes nothing). */
   processedPerSecond: number | null
+  /** CPU milliseconds per message, by process, from the first message to the last counted. */
+  cpuMsPerMessage: CpuShares
 }
 
 async function ephemail(setup: string, env: Record<string, string>, variant: Variant): Promise<Result> {
   const count = COUNTS[variant]
-  return withServer({ EPHEMAIL_MAX_MESSAGE_BYTES: String(1024 * 1024), ...env }, async (ports) => {
+  return withServer({ EPHEMAIL_MAX_MESSAGE_BYTES: String(1024 * 1024), ...env }, async (ports, pid) => {
     const api = adminApi(ports)
     const mailbox = await (await api('/v1/mailboxes', { method: 'POST', body: '{"ttlSeconds":3600}' })).json()
     const processed = await countEvents(ports, mailbox, 'message.processed')
+    const cpu = cpuMeter(pid)
     const started = performance.now()
     await load(variant, ports.smtp, mailbox.address, count)
     const accepted = performance.now()
     const last = await processed.reach(count)
+    const cpuMsPerMessage = cpu(count)
     processed.close()
     return {
       setup,
@@ -88,6 +100,7 @@ async function ephemail(setup: string, env: Record<string, string>, variant: Var
       sizeBytes: SIZES[variant],
       acceptedPerSecond: Math.round(count / ((accepted - started) / 1000)),
       processedPerSecond: Math.round(count / ((last - started) / 1000)),
+      cpuMsPerMessage,
     }
   })
 }
@@ -96,6 +109,7 @@ async function maildev(variant: Variant): Promise<Result> {
   const count = COUNTS[variant]
   const peer = await startMaildev()
   try {
+    const cpu = cpuMeter(peer.pid)
     const started = performance.now()
     await load(variant, peer.smtp, 'someone@maildev.test', count)
     const accepted = performance.now()
@@ -106,6 +120,7 @@ async function maildev(variant: Variant): Promise<Result> {
       held = await peer.count()
     }
     if (held < count) throw new Error(`MailDev holds ${held} of ${count} messages`)
+    const cpuMsPerMessage = cpu(count)
     return {
       setup: 'MailDev 2 (in memory)',
       variant,
@@ -113,6 +128,7 @@ async function maildev(variant: Variant): Promise<Result> {
       sizeBytes: SIZES[variant],
       acceptedPerSecond: Math.round(count / ((accepted - started) / 1000)),
       processedPerSecond: null,
+      cpuMsPerMessage,
     }
   } finally {
     await peer.stop()
@@ -156,6 +172,12 @@ export async function ingestThroughput() {
       runs: all.length,
       acceptedPerSecond: median(all.map((run) => run.acceptedPerSecond)),
       processedPerSecond: processed.length > 0 ? median(processed) : null,
+      cpuMsPerMessage: {
+        server: median(all.map((run) => run.cpuMsPerMessage.server)),
+        client: median(all.map((run) => run.cpuMsPerMessage.client)),
+        postgres: median(all.map((run) => run.cpuMsPerMessage.postgres)),
+        redis: median(all.map((run) => run.cpuMsPerMessage.redis)),
+      },
     }
   })
   // Ephemail's stored-and-processed rate over MailDev's accepted rate, per variant.

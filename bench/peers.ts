@@ -29,6 +29,8 @@ function maildevBin(): string {
 export interface RunningMaildev {
   smtp: number
   web: number
+  /** Its process, for CPU accounting. */
+  pid: number
   /** How many messages MailDev holds (its REST API). */
   count(): Promise<number>
   stop(): Promise<void>
@@ -60,6 +62,7 @@ export async function startMaildev(): Promise<RunningMaildev> {
   return {
     smtp,
     web,
+    pid: child.pid,
     async count() {
       const list = (await (await fetch(`${url}/email`)).json()) as unknown[]
       return list.length

@@ -1,6 +1,6 @@
 // Shared by the benchmarks: run Ephemail as a separate process on free ports, with a fresh PostgreSQL database if asked.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { connect, createServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -43,6 +43,56 @@ export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
   // After the command name: state is field 3, utime field 14, stime field 15 (man 5 proc), in ticks of 1/100 s.
   return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+/** CPU seconds used so far by every process whose command name is `name` (e.g. postgres, redis-server). */
+function cpuSecondsOfAll(name: string): number {
+  let total = 0
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === name)
+        total += cpuSeconds(Number(entry))
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return total
+}
+
+export interface CpuShares {
+  /** The server under test (Ephemail or the peer). */
+  server: number
+  /** This process: the load generator (nodemailer) and the event counter. */
+  client: number
+  postgres: number
+  redis: number
+}
+
+/**
+ * Starts counting CPU by component; the returned function gives milliseconds of CPU per message for
+ * `messages` since the start. (smtp-source runs as a child of this process and is not counted.)
+ */
+export function cpuMeter(serverPid: number): (messages: number) => CpuShares {
+  const read = () => ({
+    server: cpuSeconds(serverPid),
+    client: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    postgres: cpuSecondsOfAll('postgres'),
+    redis: cpuSecondsOfAll('redis-server'),
+  })
+  const start = read()
+  return (messages) => {
+    const end = read()
+    const perMessage = (key: keyof CpuShares) =>
+      Number((((end[key] - start[key]) * 1000) / Math.max(1, messages)).toFixed(3))
+    return {
+      server: perMessage('server'),
+      client: perMessage('client'),
+      postgres: perMessage('postgres'),
+      redis: perMessage('redis'),
+    }
+  }
 }
 
 /**
