@@ -12,6 +12,9 @@ import type { Envelope, Mailbox } from '../lib/types.ts'
 /** Concurrent deliveries written in one transaction at most; bounds one commit's size and latency. */
 export const MAX_MESSAGES_PER_COMMIT = 256
 
+/** Commits whose messages may share one process-messages job; bounds a job to a few hundred messages. */
+export const MAX_COMMITS_PER_JOB = 16
+
 /**
  * How long a live mailbox found at RCPT is trusted without asking storage again (RCPT and DATA of the
  * same message, and the next messages, then skip the lookups). Its expiry is still checked on every
@@ -93,13 +96,18 @@ export function createIngestFunnel({
   }
 
   /**
-   * One process-messages job per commit: its messages were stored together and are processed together
-   * (one load, one save, one job's round trips on the queue). Not awaited: the messages are stored, so
-   * the 250 need not wait for the queue; a lost enqueue is repaired by the worker's recovery scan.
+   * Process-messages jobs: messages stored together are processed together (one load, one save, one
+   * job's round trips on the queue). Commits that finish while an enqueue is in flight share the next
+   * job, up to MAX_COMMITS_PER_JOB of them. Not awaited by the commit: the messages are stored, so the
+   * 250 need not wait for the queue; a lost enqueue is repaired by the worker's recovery scan.
    */
+  const enqueuer = createGroupCommitter<string[], void>(async (idLists) => {
+    await queue.enqueue([{ messageIds: idLists.flat() }])
+    return idLists.map(() => undefined)
+  }, MAX_COMMITS_PER_JOB)
   function enqueue(rows: NewMessage[]): void {
     if (rows.length === 0) return
-    queue.enqueue([{ messageIds: rows.map((row) => row.id) }]).catch((error) => {
+    enqueuer.submit(rows.map((row) => row.id)).catch((error) => {
       console.error('enqueueing a process-messages job failed; recovery will pick it up', error)
     })
   }

@@ -80,7 +80,11 @@ export function createBullmqQueue<T extends object = ProcessMessagesJob>({
     async enqueue(jobs) {
       if (jobs.length === 0) return
       // jobId = the job's key: BullMQ ignores an add whose id already exists, which makes enqueue idempotent.
-      await queue.addBulk(jobs.map((job) => ({ name: queueName, data: job, opts: { jobId: keyOf(job) } })))
+      // A single job skips addBulk's MULTI/EXEC wrapper, half the client CPU of an enqueue.
+      const [only] = jobs
+      if (jobs.length === 1 && only) await queue.add(queueName, only, { jobId: keyOf(only) })
+      else
+        await queue.addBulk(jobs.map((job) => ({ name: queueName, data: job, opts: { jobId: keyOf(job) } })))
     },
     work(handler, options: WorkerOptions<T>) {
       if (worker) throw new Error('bullmq queue: work() was already called')
