@@ -102,6 +102,42 @@ describe('group commit', () => {
     expect(batches).toEqual([[1], [2, 3, 4], [5, 6]])
   })
 
+  test('a writer that blocks this thread still gets batches when each batch waits one I/O turn', async () => {
+    // Like PGlite: the commit runs synchronously on this thread, so nothing else happens during it.
+    // Submissions arrive from I/O callbacks (setImmediate here), a few per turn of the event loop.
+    const run = async (beforeBatch?: () => Promise<void>) => {
+      const batches: number[][] = []
+      const committer = createGroupCommitter<number, number>(
+        async (items) => {
+          batches.push(items)
+          const until = performance.now() + 2
+          while (performance.now() < until) {} // busy: the thread is taken
+          return items
+        },
+        100,
+        beforeBatch,
+      )
+      const done: Promise<number>[] = []
+      await new Promise<void>((resolve) => {
+        let next = 0
+        const arrive = () => {
+          for (let i = 0; i < 4; i++) done.push(committer.submit(next++))
+          if (next < 40) setImmediate(arrive)
+          else resolve()
+        }
+        setImmediate(arrive)
+      })
+      await Promise.all(done)
+      return batches
+    }
+    const withoutTurn = await run()
+    const withTurn = await run(() => new Promise<void>((resolve) => setImmediate(resolve)))
+    expect(withoutTurn.flat()).toEqual(withTurn.flat())
+    // Without the turn, the first item of each arrival goes alone; with it, each arrival's items go together.
+    expect(withoutTurn.filter((batch) => batch.length === 1).length).toBeGreaterThanOrEqual(10)
+    expect(withTurn.every((batch) => batch.length >= 4)).toBe(true)
+  })
+
   test('a failed commit rejects exactly the callers of that batch', async () => {
     let calls = 0
     const committer = createGroupCommitter<number, number>(async (items) => {

@@ -6,13 +6,19 @@ export interface GroupCommitter<I, O> {
 }
 
 /**
- * Wraps a batch writer so concurrent callers share one durable write. There is no timer:
- * a lone item is written at once, and under load batches grow by themselves up to
- * `maxBatchSize` while the previous commit runs. `commit` must return one result per item.
+ * Wraps a batch writer so concurrent callers share one durable write. There is no timer: a lone
+ * item is written at once, and under load batches grow by themselves up to `maxBatchSize` while
+ * the previous commit runs. `commit` must return one result per item.
+ *
+ * `beforeBatch`, when given, is awaited before each batch is taken; a runtime passes "let pending
+ * I/O run" (setImmediate) there. That matters for a writer that runs on this thread (PGlite):
+ * while it writes no I/O is read, so without the turn every batch would hold a single item.
+ * (It is a parameter because web standards have no unclamped macrotask: setTimeout(0) costs 1 ms.)
  */
 export function createGroupCommitter<I, O>(
   commit: (items: I[]) => Promise<O[]>,
   maxBatchSize: number,
+  beforeBatch?: () => Promise<void>,
 ): GroupCommitter<I, O> {
   const waiting: { item: I; resolve: (value: O) => void; reject: (error: unknown) => void }[] = []
   let draining = false
@@ -20,6 +26,7 @@ export function createGroupCommitter<I, O>(
   async function drain(): Promise<void> {
     draining = true
     while (waiting.length > 0) {
+      if (beforeBatch) await beforeBatch()
       const batch = waiting.splice(0, maxBatchSize)
       try {
         const results = await commit(batch.map((entry) => entry.item))

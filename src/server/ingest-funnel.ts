@@ -23,6 +23,9 @@ export const MAX_COMMITS_PER_JOB = 16
  */
 export const MAILBOX_CACHE_MS = 2000
 
+/** One turn of the event loop: deliveries whose DATA completed meanwhile join the next batch. */
+const ioTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
+
 export type RecipientVerdict =
   | { accepted: true; mailbox: Mailbox }
   | { accepted: false; reason: 'invalid-address' | 'unknown-domain' | 'no-such-mailbox' }
@@ -115,25 +118,29 @@ export function createIngestFunnel({
   // A failed batch is retried one delivery at a time, so a single bad delivery (its mailbox
   // deleted a moment ago) cannot make every other message of the batch fail.
   // Each delivery gets back the event numbers of its rows, or the error that kept them out.
-  const committer = createGroupCommitter<NewMessage[], number[] | Error>(async (deliveries) => {
-    try {
-      const seqs = await storage.insertMessages(deliveries.flat())
-      enqueue(deliveries.flat())
-      let offset = 0
-      return deliveries.map((rows) => {
-        const own = seqs.slice(offset, offset + rows.length)
-        offset += rows.length
-        return own
-      })
-    } catch (batchError) {
-      if (deliveries.length === 1) return [batchError as Error]
-      const outcomes = await Promise.all(
-        deliveries.map((rows) => storage.insertMessages(rows).catch((error: Error) => error)),
-      )
-      enqueue(deliveries.filter((_, index) => !(outcomes[index] instanceof Error)).flat())
-      return outcomes
-    }
-  }, MAX_MESSAGES_PER_COMMIT)
+  const committer = createGroupCommitter<NewMessage[], number[] | Error>(
+    async (deliveries) => {
+      try {
+        const seqs = await storage.insertMessages(deliveries.flat())
+        enqueue(deliveries.flat())
+        let offset = 0
+        return deliveries.map((rows) => {
+          const own = seqs.slice(offset, offset + rows.length)
+          offset += rows.length
+          return own
+        })
+      } catch (batchError) {
+        if (deliveries.length === 1) return [batchError as Error]
+        const outcomes = await Promise.all(
+          deliveries.map((rows) => storage.insertMessages(rows).catch((error: Error) => error)),
+        )
+        enqueue(deliveries.filter((_, index) => !(outcomes[index] instanceof Error)).flat())
+        return outcomes
+      }
+    },
+    MAX_MESSAGES_PER_COMMIT,
+    ioTurn,
+  )
 
   function addressOf(recipient: string): string | null {
     const parts = normalizeRecipient(recipient)
