@@ -140,6 +140,18 @@ function storageContract(
       expect(raw?.mailboxId).toBe(box.id)
     })
 
+    test('raw bytes come back exactly, every byte value included, from both raw reads', async () => {
+      const box = mailbox('bytes', new Date(Date.now() + HOUR))
+      await storage.insertMailbox(box)
+      const base = await message(box.id, 'binary body')
+      const everyByte = Uint8Array.from({ length: 512 }, (_, i) => (i * 7) % 256)
+      const raw = new Uint8Array([...base.raw, ...everyByte])
+      await storage.insertMessages([{ ...base, raw }])
+      expect((await storage.getRawMessage(base.id, now()))?.raw).toEqual(raw)
+      const [input] = await storage.loadForProcessing([base.id])
+      expect(input?.raw).toEqual(raw)
+    })
+
     test('insertMessages is all or nothing', async () => {
       const box = mailbox('atomic', new Date(Date.now() + HOUR))
       await storage.insertMailbox(box)
