@@ -92,10 +92,11 @@ const find = (name: string, match: (row: Row) => boolean) => (results[name] ?? [
 for (const row of results.ingest ?? [])
   rows.push({
     figure: `ingest ${row.variant} (${row.sizeBytes} B), ${row.setup}`,
-    measured:
+    measured: `${
       row.processedPerSecond === null
         ? `${row.acceptedPerSecond}/s accepted`
-        : `${row.processedPerSecond}/s processed (${row.acceptedPerSecond}/s accepted), ×${row.ratioToMaildev} MailDev`,
+        : `${row.processedPerSecond}/s processed (${row.acceptedPerSecond}/s accepted), ×${row.ratioToMaildev} MailDev`
+    }; server CPU ${(row.cpuMsPerMessage as { server: number }).server} ms/message`,
     target: String(row.setup).includes('PostgreSQL')
       ? ({ reused: '≥ 3,000/s', 'per-connection': '≥ 1,000/s', large: '≥ 400/s' }[String(row.variant)] ?? '')
       : '',
