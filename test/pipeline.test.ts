@@ -160,6 +160,74 @@ describe('failures and slow dependencies', () => {
     await storage.close()
   })
 
+  test('in a job of several messages, one that fails does not hold back the others, and only it is retried', async () => {
+    const storage = createPgliteStorage()
+    await storage.migrate()
+    const pubsub = createMemoryPubSub()
+    const queue = createInlineQueue({ attempts: 3, backoffMs: 5 })
+    const calls = new Map<string, number>()
+    const builtin = createBuiltinExtractor()
+    const processor = createMessageProcessor({
+      storage,
+      pubsub,
+      extractor: {
+        name: 'picky',
+        extract(input) {
+          calls.set(input.subject ?? '', (calls.get(input.subject ?? '') ?? 0) + 1)
+          if (input.subject === 'ログイン確認コード') throw new Error('extractor exploded')
+          return builtin.extract(input)
+        },
+      },
+      authenticateSender: async () => ({
+        spf: 'none',
+        dkim: 'none',
+        dmarc: 'none',
+        arc: 'none',
+        header: null,
+      }),
+    })
+    const processed: string[] = []
+    pubsub.subscribe((event) => {
+      if (event.type === 'message.processed') processed.push(event.messageId)
+    })
+    const jobs: string[][] = []
+    const recordingQueue: JobQueue = {
+      ...queue,
+      enqueue: (batch) => {
+        jobs.push(...batch.map((job) => job.messageIds))
+        return queue.enqueue(batch)
+      },
+    }
+    const funnel = await funnelWithMailbox(storage, pubsub, recordingQueue, 'mixed')
+    const envelope = {
+      mailFrom: null,
+      rcptTo: ['mixed@ephemail.test'],
+      remoteAddress: null,
+      helo: null,
+      source: 'smtp' as const,
+    }
+    // Delivered together, so the group commit stores them in one batch and they share one job.
+    const [good, bad] = await Promise.all([
+      funnel.ingestMessage({ raw: fixture('confirm-de-qp.eml'), envelope }),
+      funnel.ingestMessage({ raw: fixture('login-ja-base64.eml'), envelope }),
+    ])
+    processor.start(queue, 2)
+    await queue.drained()
+    const goodId = good?.stored[0]?.messageId as string
+    const badId = bad?.stored[0]?.messageId as string
+    expect(jobs).toEqual([[goodId, badId]])
+    expect(processed).toEqual([goodId])
+    expect((await storage.getMessage(goodId, new Date()))?.processing.state).toBe('processed')
+    expect((await storage.getMessage(badId, new Date()))?.processing).toEqual({
+      state: 'failed',
+      error: 'extractor exploded',
+    })
+    expect(calls.get('ログイン確認コード')).toBe(3)
+    expect([...calls.values()].reduce((sum, count) => sum + count, 0)).toBe(4) // the good one ran once
+    await queue.close()
+    await storage.close()
+  })
+
   test('a resolver that never answers is cut off by the deadline; the check reports a temporary error', async () => {
     const never = () => new Promise<never>(() => {})
     const authenticate = createSenderAuthenticator({

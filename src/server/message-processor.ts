@@ -28,6 +28,11 @@ export function extractFromMail(extractor: Extractor, parsed: ParsedMail | null)
   })
 }
 
+/** One message's analysis within a job: what it found, or why it failed. */
+type Analysis =
+  | { input: ProcessingInput; parsed: ParsedMail | null; result: ProcessingResult }
+  | { input: ProcessingInput; error: unknown }
+
 export interface MessageProcessorDeps {
   storage: Storage
   pubsub: PubSub
@@ -101,13 +106,7 @@ export function createMessageProcessor({
     const pending = inputs.filter((input) => !input.processed)
     // A few at a time, letting I/O in between: a job of a hundred messages analysed in one go would hold
     // the event loop for tens of milliseconds, and with it the 250s of SMTP sessions in this process.
-    const analysed: (
-      | { input: ProcessingInput; parsed: ParsedMail | null; result: ProcessingResult }
-      | {
-          input: ProcessingInput
-          error: unknown
-        }
-    )[] = []
+    const analysed: Analysis[] = []
     for (let start = 0; start < pending.length; start += ANALYSIS_SLICE) {
       if (start > 0) await new Promise((resolve) => setImmediate(resolve))
       const slice = pending.slice(start, start + ANALYSIS_SLICE)
@@ -151,6 +150,8 @@ export function createMessageProcessor({
         },
       ]
     })
+    // In number order, so listeners of a mailbox rarely have to wait for an earlier number.
+    events.sort((a, b) => a.seq - b.seq)
     await Promise.all(events.map((event) => pubsub.publish(event)))
     await Promise.all([
       ...events.map((event) => afterProcessed?.(event)),
