@@ -360,7 +360,7 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
           const row = toRow(message)
           return sql`(${index}::integer, ${row.id}::uuid, ${row.mailboxId}::uuid, ${message.receivedAt.toISOString()}::timestamptz,
             ${row.size}::integer, ${row.fromAddress}::text, ${row.fromName}::text, ${row.subject}::text, ${row.hasAttachments}::boolean,
-            ${JSON.stringify(row.envelope)}::jsonb, ${row.parsed === null ? null : JSON.stringify(row.parsed)}::jsonb,
+            ${JSON.stringify(row.envelope)}::jsonb, ${row.parsed === null ? null : JSON.stringify(row.parsed)}::json,
             ${row.parseError}::text, ${row.raw}::bytea)`
         }),
         sql`, `,

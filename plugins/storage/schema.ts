@@ -6,6 +6,7 @@ import {
   customType,
   index,
   integer,
+  json,
   jsonb,
   pgTable,
   text,
@@ -62,10 +63,12 @@ export const messages = pgTable(
     subject: text('subject'),
     hasAttachments: boolean('has_attachments').notNull().default(false),
     envelope: jsonb('envelope').$type<Envelope>().notNull(),
-    parsed: jsonb('parsed').$type<ParsedMail>(),
+    // json, not jsonb: it is only ever written whole and read whole, and for a large message jsonb's
+    // conversion both ways was a quarter of PostgreSQL's time (bench/README.md).
+    parsed: json('parsed').$type<ParsedMail>(),
     parseError: text('parse_error'),
     raw: bytea('raw').notNull(),
-    // Filled in by the process-message job; null until it has run.
+    // Filled in by the process-messages job; null until it has run.
     processedAt: timestamp('processed_at', { withTimezone: true, mode: 'date' }),
     processingError: text('processing_error'),
     otp: text('otp'),
