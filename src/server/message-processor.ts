@@ -16,6 +16,8 @@ const ANALYSIS_SLICE = 4
 
 /** Unprocessed messages re-enqueued per recovery pass; they are older than a minute, so their job was lost. */
 const RECOVERY_BATCH = 500
+/** Messages per recovered job: one job of 500 would hold a worker (and its event loop) for too long. */
+const RECOVERY_JOB_SIZE = 16
 const RECOVERY_AGE_MS = 60_000
 
 /** The one extraction path: the worker and `ephemail extract` both call this. */
@@ -171,14 +173,17 @@ export function createMessageProcessor({
       })
     },
     /**
-     * Re-enqueues, as one job, up to a batch of messages whose job was lost (a crash after the 250,
+     * Re-enqueues, in jobs the size live traffic makes, up to a batch of messages whose job was lost (a crash after the 250,
      * before the enqueue). Run at start and then periodically. Finding the same messages again gives
      * the same job key, which is ignored while that job is queued; a message that is in some other
      * queued job too is processed once, and the second run skips it.
      */
     async recover(queue: JobQueue): Promise<number> {
       const ids = await storage.findUnprocessed(new Date(now().getTime() - RECOVERY_AGE_MS), RECOVERY_BATCH)
-      if (ids.length > 0) await queue.enqueue([{ messageIds: ids }])
+      const jobs: ProcessMessagesJob[] = []
+      for (let start = 0; start < ids.length; start += RECOVERY_JOB_SIZE)
+        jobs.push({ messageIds: ids.slice(start, start + RECOVERY_JOB_SIZE) })
+      if (jobs.length > 0) await queue.enqueue(jobs)
       return ids.length
     },
   }
