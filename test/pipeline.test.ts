@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import crypto from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { Queue } from 'bullmq'
+import { Redis } from 'ioredis'
 import { dkimSign } from 'mailauth/lib/dkim/sign'
 import { createBuiltinExtractor, parseExtractionRules } from '../plugins/extractor/builtin/index.ts'
 import { createMemoryPubSub } from '../plugins/pubsub/memory/index.ts'
@@ -14,6 +16,7 @@ import { createPgliteStorage } from '../plugins/storage/pglite/index.ts'
 import type { PubSub } from '../src/contracts/pubsub.ts'
 import type { JobQueue } from '../src/contracts/queue.ts'
 import type { Storage } from '../src/contracts/storage.ts'
+import { uuidv7 } from '../src/lib/ids.ts'
 import { parseMail } from '../src/lib/mail.ts'
 import { sanitizeHtml } from '../src/lib/sanitize.ts'
 import { loadConfig } from '../src/server/config.ts'
@@ -460,6 +463,74 @@ describe.skipIf(!(await redisAvailable()))('the pipeline on BullMQ and the real 
     }
     return { deliver, settled, events, close }
   }
+
+  test('a job queued before jobs were batched ({ messageId }) is still processed', async () => {
+    const storage = createPgliteStorage()
+    await storage.migrate()
+    const queueName = `pipeline-legacy-${crypto.randomUUID()}`
+    const queue = createBullmqQueue({ url: TEST_REDIS_URL, queueName, attempts: 2, backoffMs: 20 })
+    const processor = createMessageProcessor({
+      storage,
+      pubsub: createMemoryPubSub(),
+      extractor: createBuiltinExtractor(),
+      authenticateSender: async () => ({
+        spf: 'none',
+        dkim: 'none',
+        dmarc: 'none',
+        arc: 'none',
+        header: null,
+      }),
+    })
+    const connection = new Redis(TEST_REDIS_URL)
+    const producer = new Queue(queueName, { connection })
+    try {
+      const mailboxId = crypto.randomUUID()
+      await storage.insertMailbox({
+        id: mailboxId,
+        localPart: 'legacy',
+        domain: 'ephemail.test',
+        address: 'legacy@ephemail.test',
+        tokenHash: crypto.randomUUID(),
+        createdAt: new Date(),
+        expiresAt: new Date(Date.now() + 60_000),
+      })
+      const raw = fixture('login-ja-base64.eml')
+      const messageId = uuidv7()
+      await storage.insertMessages([
+        {
+          id: messageId,
+          mailboxId,
+          receivedAt: new Date(),
+          raw,
+          envelope: {
+            mailFrom: null,
+            rcptTo: ['legacy@ephemail.test'],
+            remoteAddress: null,
+            helo: null,
+            source: 'smtp',
+          },
+          parsed: await parseMail(raw),
+          parseError: null,
+        },
+      ])
+      // Exactly what the previous version's funnel queued: one message per job, keyed by its id.
+      await producer.add(queueName, { messageId }, { jobId: messageId })
+      processor.start(queue, 1)
+      let message = await storage.getMessage(messageId, new Date())
+      for (let i = 0; i < 200 && message?.processing.state === 'pending'; i++) {
+        await Bun.sleep(25)
+        message = await storage.getMessage(messageId, new Date())
+      }
+      expect(message?.processing.state).toBe('processed')
+      expect(message?.otp).toBe('482913')
+    } finally {
+      await producer.obliterate({ force: true })
+      await producer.close()
+      connection.disconnect()
+      await queue.close()
+      await storage.close()
+    }
+  })
 
   test('a slow resolver is cut off and the code still arrives', async () => {
     const never = () => new Promise<never>(() => {})

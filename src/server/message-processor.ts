@@ -30,6 +30,14 @@ export function extractFromMail(extractor: Extractor, parsed: ParsedMail | null)
   })
 }
 
+/**
+ * The messages of a job. Jobs queued on Redis before jobs were batched carry one `messageId`; a worker
+ * of this version still runs them, so an upgrade with a full queue loses no time to failed jobs.
+ */
+function idsOf(job: ProcessMessagesJob | { messageId: string }): string[] {
+  return 'messageIds' in job ? job.messageIds : [job.messageId]
+}
+
 /** One message's analysis within a job: what it found, or why it failed. */
 type Analysis =
   | { input: ProcessingInput; parsed: ParsedMail | null; result: ProcessingResult }
@@ -102,8 +110,8 @@ export function createMessageProcessor({
    * A message whose analysis throws is left unsaved while the others are saved; the job then fails, and
    * its retry finds only that message still to do (processed ones are skipped, so retries are cheap).
    */
-  async function processMessages({ messageIds }: ProcessMessagesJob): Promise<void> {
-    const inputs = await storage.loadForProcessing(messageIds) // deleted ones are simply absent
+  async function processMessages(job: ProcessMessagesJob): Promise<void> {
+    const inputs = await storage.loadForProcessing(idsOf(job)) // deleted ones are simply absent
     const repeats = inputs.filter((input) => input.processed)
     const pending = inputs.filter((input) => !input.processed)
     // A few at a time, letting I/O in between: a job of a hundred messages analysed in one go would hold
@@ -169,7 +177,7 @@ export function createMessageProcessor({
       queue.work(processMessages, {
         concurrency,
         onFinalFailure: (job, error) =>
-          storage.markProcessingFailed(job.messageIds, error.message || String(error)),
+          storage.markProcessingFailed(idsOf(job), error.message || String(error)),
       })
     },
     /**
