@@ -34,6 +34,15 @@ import { redisAvailable, TEST_REDIS_URL } from './support/redis.ts'
 
 const CORPUS = join(import.meta.dir, 'fixtures', 'extraction')
 
+/** Sender authentication that finds nothing, for tests about other steps. */
+const noAuthentication = async () => ({
+  spf: 'none',
+  dkim: 'none',
+  dmarc: 'none',
+  arc: 'none',
+  header: null,
+})
+
 /** A funnel over the given plugins, with one live mailbox `<localPart>@ephemail.test` to deliver to. */
 async function funnelWithMailbox(storage: Storage, pubsub: PubSub, queue: JobQueue, localPart: string) {
   await storage.insertMailbox({
@@ -132,13 +141,7 @@ describe('failures and slow dependencies', () => {
           throw new Error('extractor exploded')
         },
       },
-      authenticateSender: async () => ({
-        spf: 'none',
-        dkim: 'none',
-        dmarc: 'none',
-        arc: 'none',
-        header: null,
-      }),
+      authenticateSender: noAuthentication,
     })
     processor.start(queue, 2)
     const funnel = await funnelWithMailbox(storage, pubsub, queue, 'poison')
@@ -181,13 +184,7 @@ describe('failures and slow dependencies', () => {
           return builtin.extract(input)
         },
       },
-      authenticateSender: async () => ({
-        spf: 'none',
-        dkim: 'none',
-        dmarc: 'none',
-        arc: 'none',
-        header: null,
-      }),
+      authenticateSender: noAuthentication,
     })
     const processed: string[] = []
     pubsub.subscribe((event) => {
@@ -473,13 +470,7 @@ describe.skipIf(!(await redisAvailable()))('the pipeline on BullMQ and the real 
       storage,
       pubsub: createMemoryPubSub(),
       extractor: createBuiltinExtractor(),
-      authenticateSender: async () => ({
-        spf: 'none',
-        dkim: 'none',
-        dmarc: 'none',
-        arc: 'none',
-        header: null,
-      }),
+      authenticateSender: noAuthentication,
     })
     const connection = new Redis(TEST_REDIS_URL)
     const producer = new Queue(queueName, { connection })
