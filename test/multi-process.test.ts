@@ -143,5 +143,29 @@ describe.skipIf(!ready)(
         receiver.stop(true)
       }
     }, 60_000)
+
+    test('a mailbox renamed on one API process stops answering on the other (remembered lookups are dropped)', async () => {
+      const [first, second] = apiPorts
+      const mailbox = await (await api(first, '/v1/mailboxes', { method: 'POST', body: '{}' })).json()
+      // Both processes now remember the mailbox by address.
+      expect((await api(first, `/v1/mailboxes/${mailbox.address}`)).status).toBe(200)
+      expect((await api(second, `/v1/mailboxes/${mailbox.address}`)).status).toBe(200)
+      const renamed = await api(first, `/v1/mailboxes/${mailbox.address}`, {
+        method: 'PATCH',
+        body: JSON.stringify({ localPart: `moved-${crypto.randomUUID().slice(0, 8)}` }),
+      })
+      expect(renamed.status).toBe(200)
+      const moved = await renamed.json()
+      expect((await api(first, `/v1/mailboxes/${mailbox.address}`)).status).toBe(404)
+      // The other process hears of it through Redis pub/sub, well within its 2 s memory.
+      const deadline = Date.now() + 1_000
+      let status = 200
+      while (Date.now() < deadline && status !== 404) {
+        status = (await api(second, `/v1/mailboxes/${mailbox.address}`)).status
+        if (status !== 404) await Bun.sleep(10)
+      }
+      expect(status).toBe(404)
+      expect((await api(second, `/v1/mailboxes/${moved.address}`)).status).toBe(200)
+    })
   },
 )

@@ -1,10 +1,10 @@
 // Access rules: who may see which mailbox and message. Anything not visible is a 404, so addresses cannot be probed.
 
 import type { AuthPlugin, Principal } from '../contracts/auth.ts'
-import type { Storage } from '../contracts/storage.ts'
 import { isUuid } from '../lib/ids.ts'
 import { ProblemError, unauthorized } from '../lib/problem.ts'
 import type { Mailbox } from '../lib/types.ts'
+import type { LiveMailboxes } from './live-mailboxes.ts'
 
 export interface Access {
   /** The caller, or a 401 when no credential came with the request. */
@@ -22,6 +22,8 @@ export interface Access {
   principalOfToken(token: string): Promise<Principal>
   /** A live mailbox this principal may use, or a 404. */
   mailboxFor(principal: Principal, address: string): Promise<Mailbox>
+  /** Call after renaming, extending or deleting a mailbox: the next lookup asks storage. */
+  forgetMailbox(mailboxId: string): void
   /** Loads a message with `load` and returns it if the caller may see it, else a 404. */
   message<T extends { mailboxId: string }>(
     request: Request,
@@ -32,11 +34,12 @@ export interface Access {
 
 export function createAccess({
   auth,
-  storage,
+  mailboxes,
   now,
 }: {
   auth: AuthPlugin
-  storage: Storage
+  /** Mailbox lookups by address, remembered briefly: a client polling its inbox costs one query, not two. */
+  mailboxes: LiveMailboxes
   now: () => Date
 }): Access {
   async function requirePrincipal(request: Request): Promise<Principal> {
@@ -56,7 +59,7 @@ export function createAccess({
 
   async function mailboxFor(principal: Principal, address: string): Promise<Mailbox> {
     const normalized = address.trim().toLowerCase()
-    const mailbox = await storage.findLiveMailboxByAddress(normalized, now())
+    const mailbox = await mailboxes.findOne(normalized, now())
     if (!mailbox || !mayUse(principal, mailbox.id))
       throw new ProblemError(404, 'not-found', `No mailbox ${normalized} (it may have expired)`)
     return mailbox
@@ -72,6 +75,7 @@ export function createAccess({
     principalOf,
     principalOfToken: (token) => auth.authenticateToken(token),
     mailboxFor,
+    forgetMailbox: (mailboxId) => mailboxes.forget(mailboxId),
 
     async message(request, id, load) {
       const principal = await requirePrincipal(request)

@@ -10,6 +10,7 @@ import type { Config } from './config.ts'
 import { renderError, routeShapes } from './errors.ts'
 import { createEventHub, type EventHub } from './event-hub.ts'
 import { registerFastFormats } from './formats.ts'
+import { createLiveMailboxes } from './live-mailboxes.ts'
 import { docsRoutes } from './routes/docs.ts'
 import { domainRoutes } from './routes/domains.ts'
 import { eventRoutes } from './routes/events.ts'
@@ -46,7 +47,7 @@ export function buildApp({
   now = () => new Date(),
 }: AppDeps) {
   registerFastFormats()
-  const access = createAccess({ auth, storage, now })
+  const access = createAccess({ auth, mailboxes: createLiveMailboxes({ storage, pubsub }), now })
   const maxBody = config.limits.httpMaxBodyBytes
   let shapes: ReturnType<typeof routeShapes> | null = null
   // The error handler and the docs need the finished route table, known only once built.

@@ -8,20 +8,13 @@ import { createGroupCommitter } from '../lib/group-commit.ts'
 import { uuidv7 } from '../lib/ids.ts'
 import { type ParsedMail, parseMail } from '../lib/mail.ts'
 import type { Envelope, Mailbox } from '../lib/types.ts'
+import { createLiveMailboxes } from './live-mailboxes.ts'
 
 /** Concurrent deliveries written in one transaction at most; bounds one commit's size and latency. */
 export const MAX_MESSAGES_PER_COMMIT = 256
 
 /** Commits whose messages may share one process-messages job; bounds a job to a few hundred messages. */
 export const MAX_COMMITS_PER_JOB = 16
-
-/**
- * How long a live mailbox found at RCPT is trusted without asking storage again (RCPT and DATA of the
- * same message, and the next messages, then skip the lookups). Its expiry is still checked on every
- * use, and a rename or delete drops it at once (mailbox.changed / mailbox.expired events); should a
- * message still race a delete, its insert fails the foreign key and the sender gets a 451.
- */
-export const MAILBOX_CACHE_MS = 2000
 
 /** One turn of the event loop: deliveries whose DATA completed meanwhile join the next batch. */
 const ioTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
@@ -71,32 +64,8 @@ export function createIngestFunnel({
   now = () => new Date(),
 }: IngestFunnelDeps): IngestFunnel {
   const servedDomains = new Set(domains.map((domain) => domain.name))
-  // Only live mailboxes are remembered: one created a moment ago must never be refused.
-  const recentlyLive = new Map<string, { mailbox: Mailbox; until: number }>()
-  function cached(address: string, at: Date): Mailbox | null {
-    const entry = recentlyLive.get(address)
-    if (!entry) return null
-    if (entry.until > at.getTime() && entry.mailbox.expiresAt > at) return entry.mailbox
-    recentlyLive.delete(address)
-    return null
-  }
-  function remember(mailbox: Mailbox, at: Date): void {
-    if (recentlyLive.size > 10_000) recentlyLive.clear() // bounded; refilled on the next lookups
-    recentlyLive.set(mailbox.address, { mailbox, until: at.getTime() + MAILBOX_CACHE_MS })
-  }
-  // A renamed, extended, deleted or expired mailbox is forgotten at once, in every process (pub/sub).
-  pubsub.subscribe((event) => {
-    if (event.type !== 'mailbox.changed' && event.type !== 'mailbox.expired') return
-    for (const [address, entry] of recentlyLive)
-      if (entry.mailbox.id === event.mailboxId) recentlyLive.delete(address)
-  })
-  async function liveMailboxes(addresses: string[], at: Date): Promise<Mailbox[]> {
-    const known = addresses.map((address) => cached(address, at))
-    if (known.every((mailbox) => mailbox !== null)) return known as Mailbox[]
-    const found = await storage.findLiveMailboxesByAddresses(addresses, at)
-    for (const mailbox of found) remember(mailbox, at)
-    return found
-  }
+  // RCPT and DATA of one message, and the next messages to the same mailbox, skip the lookups.
+  const liveMailboxes = createLiveMailboxes({ storage, pubsub })
 
   /**
    * Process-messages jobs: messages stored together are processed together (one load, one save, one
@@ -152,7 +121,7 @@ export function createIngestFunnel({
       const parts = normalizeRecipient(recipient)
       if (!parts) return { accepted: false, reason: 'invalid-address' }
       if (!servedDomains.has(parts.domain)) return { accepted: false, reason: 'unknown-domain' }
-      const [mailbox] = await liveMailboxes([`${parts.localPart}@${parts.domain}`], now())
+      const [mailbox] = await liveMailboxes.find([`${parts.localPart}@${parts.domain}`], now())
       return mailbox ? { accepted: true, mailbox } : { accepted: false, reason: 'no-such-mailbox' }
     },
 
@@ -167,7 +136,7 @@ export function createIngestFunnel({
         if (address && !wanted.has(address)) wanted.set(address, recipient)
       }
       const receivedAt = now()
-      const mailboxes = await liveMailboxes([...wanted.keys()], receivedAt)
+      const mailboxes = await liveMailboxes.find([...wanted.keys()], receivedAt)
       const liveAddresses = new Set(mailboxes.map((mailbox) => mailbox.address))
       const rejected = envelope.rcptTo.filter((recipient) => {
         const address = addressOf(recipient)

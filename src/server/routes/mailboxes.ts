@@ -165,6 +165,7 @@ export function mailboxRoutes({ config, storage, pubsub, hub, access, now }: Mai
         if (updated === 'address-taken') throw addressTaken(address)
         if (updated === null)
           throw new ProblemError(404, 'not-found', `No mailbox ${mailbox.address} (it may have expired)`)
+        access.forgetMailbox(mailbox.id)
         await pubsub.publish({ type: 'mailbox.changed', mailboxId: mailbox.id })
         return mailboxJson(updated)
       },
@@ -195,8 +196,10 @@ export function mailboxRoutes({ config, storage, pubsub, hub, access, now }: Mai
       '/v1/mailboxes/:address',
       async ({ params, request, set }) => {
         const mailbox = await access.mailbox(request, params.address)
-        if (await storage.deleteMailbox(mailbox.id))
+        if (await storage.deleteMailbox(mailbox.id)) {
+          access.forgetMailbox(mailbox.id)
           void pubsub.publish({ type: 'mailbox.expired', mailboxId: mailbox.id, reason: 'deleted' })
+        }
         set.status = 204
       },
       {
