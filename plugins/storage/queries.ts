@@ -134,19 +134,41 @@ const LIST_PAGE = {
   between: listPage('and id < $3::uuid and id > $4::uuid'),
 }
 
-function rawToSummary(row: RawSummaryRow): MessageSummary {
+/**
+ * Timestamps as the API's ISO 8601 text, remembered: a list page formats 40 of them and the same
+ * messages are listed again and again, while toISOString was the list's largest JavaScript cost.
+ * Bounded; cleared when full. One per storage instance.
+ */
+function createIsoTexts(max = 50_000): (date: Date) => string {
+  const texts = new Map<number, string>()
+  return (date) => {
+    const ms = date.getTime()
+    let text = texts.get(ms)
+    if (text === undefined) {
+      if (texts.size >= max) texts.clear()
+      text = date.toISOString()
+      texts.set(ms, text)
+    }
+    return text
+  }
+}
+
+function rawToSummary(row: RawSummaryRow, isoText: (date: Date) => string): MessageSummary {
   return {
     id: row.id,
     mailboxId: row.mailbox_id,
     from: row.from_address === null ? null : { address: row.from_address, name: row.from_name ?? '' },
     subject: row.subject,
-    receivedAt: row.received_at.toISOString(),
+    receivedAt: isoText(row.received_at),
     seen: row.seen,
     size: row.size,
     hasAttachments: row.has_attachments,
     otp: row.otp,
     link: row.link,
-    processing: processingState(row.processed_at?.toISOString() ?? null, row.processing_error),
+    processing: processingState(
+      row.processed_at === null ? null : isoText(row.processed_at),
+      row.processing_error,
+    ),
   }
 }
 
@@ -190,6 +212,7 @@ function rowsOf<T>(result: unknown): T[] {
 }
 
 export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage {
+  const isoText = createIsoTexts()
   /** A message is visible only while its mailbox is live. */
   const liveMessage = (id: string, now: Date) =>
     and(
@@ -446,7 +469,7 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
         before ? (after ? LIST_PAGE.between : LIST_PAGE.before) : after ? LIST_PAGE.after : LIST_PAGE.newest,
         [mailboxId, limit + 1, ...(before ? [before] : []), ...(after ? [after] : [])],
       )
-      const items = rows.slice(0, limit).map(rawToSummary)
+      const items = rows.slice(0, limit).map((row) => rawToSummary(row, isoText))
       return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null }
     },
 
