@@ -227,6 +227,68 @@ function storageContract(
       expect(await storage.findLiveMailboxByAddress(box.address, now())).toBeNull()
     })
 
+    test('text PostgreSQL cannot store (NUL, lone surrogates) is saved as U+FFFD in every kind of column', async () => {
+      const box = mailbox('unstorable', new Date(Date.now() + HOUR))
+      await storage.insertMailbox(box)
+      const base = await message(box.id, 'plain')
+      const odd = 'a\0b\uD800c' // a NUL and a lone high surrogate
+      const clean = 'a\uFFFDb\uFFFDc'
+      const parsed = {
+        ...(base.parsed as NonNullable<NewMessage['parsed']>),
+        subject: odd,
+        html: `<p>${odd}</p>`,
+      }
+      const row: NewMessage = {
+        ...base,
+        parsed: { ...parsed, from: { address: 'sender@example.org', name: odd } },
+        parseError: odd,
+        envelope: { ...base.envelope, helo: odd },
+      }
+      await storage.insertMessages([row])
+      const stored = await storage.getMessage(row.id, now())
+      expect(stored?.subject).toBe(clean)
+      expect(stored?.from?.name).toBe(clean)
+      expect(stored?.parsed?.html).toBe(`<p>${clean}</p>`)
+      expect(stored?.parseError).toBe(clean)
+      expect(stored?.envelope.helo).toBe(clean)
+      const [summary] = (await storage.listMessages(box.id, { limit: 1 })).items
+      expect(summary?.subject).toBe(clean)
+
+      const saved = await storage.saveProcessingResults([
+        {
+          id: row.id,
+          processedAt: now(),
+          result: {
+            otp: odd,
+            link: null,
+            extraction: {
+              otpCandidates: [{ value: odd, confidence: 0.5, reasons: [odd] }],
+              linkCandidates: [],
+            },
+            authentication: { spf: 'none', dkim: 'none', dmarc: 'none', arc: 'none', header: odd },
+            safeHtml: `<p>${odd}</p>`,
+          },
+        },
+      ])
+      expect(saved).toHaveLength(1)
+      const processed = await storage.getMessage(row.id, now())
+      expect(processed?.otp).toBe(clean)
+      expect(processed?.safeHtml).toBe(`<p>${clean}</p>`)
+      expect(processed?.extraction?.otpCandidates[0]?.reasons).toEqual([clean])
+      expect(processed?.authentication?.header).toBe(clean)
+
+      const failing = await message(box.id, 'fails')
+      await storage.insertMessages([failing])
+      await storage.markProcessingFailed([failing.id], `error: ${odd}`)
+      expect((await storage.getMessage(failing.id, now()))?.processing).toEqual({
+        state: 'failed',
+        error: `error: ${clean}`,
+      })
+      // Lookups by text take such values too: nothing matches, nothing throws.
+      expect(await storage.findLiveMailboxByAddress(`x${odd}@contract.test`, now())).toBeNull()
+      expect(await storage.findLiveMailboxesByAddresses([`x${odd}@contract.test`], now())).toEqual([])
+    })
+
     test('settings keep the first value written', async () => {
       expect(await storage.getSetting('contract-key')).toBeNull()
       expect(await storage.putSettingIfAbsent('contract-key', 'first')).toBe('first')

@@ -225,11 +225,12 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
 
   // The hot reads, built once: drizzle otherwise assembles the SQL text on every call, which showed
   // as an eighth of the server's time under load (bench/api-reads.ts, bench/ingest-throughput.ts).
-  // Placeholders skip drizzle's column encoders, so times go in as ISO strings.
+  // Bare placeholders skip drizzle's column encoders, so times go in as ISO strings; a key compared with
+  // a column is wrapped in that column's encoder, so a text key is made storable like every write.
   const param = sql.placeholder
   const liveMailboxWhere = (
     column: typeof mailboxes.address | typeof mailboxes.tokenHash | typeof mailboxes.id,
-  ) => and(eq(column, param('key')), gt(mailboxes.expiresAt, param('now')))
+  ) => and(eq(column, sql.param(param('key'), column)), gt(mailboxes.expiresAt, param('now')))
   const mailboxBy = {
     address: db
       .select(mailboxColumns)
@@ -377,10 +378,13 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
       const values = sql.join(
         batch.map((message, index) => {
           const row = toRow(message)
+          // Text and json bind through their columns, so they are made storable as in every other write.
+          const bound = <K extends keyof typeof row>(key: K) =>
+            sql.param(row[key] ?? null, messages[key as keyof typeof messages.$inferInsert])
           return sql`(${index}::integer, ${row.id}::uuid, ${row.mailboxId}::uuid, ${message.receivedAt.toISOString()}::timestamptz,
-            ${row.size}::integer, ${row.fromAddress}::text, ${row.fromName}::text, ${row.subject}::text, ${row.hasAttachments}::boolean,
-            ${JSON.stringify(row.envelope)}::jsonb, ${row.parsed === null ? null : JSON.stringify(row.parsed)}::json,
-            ${row.parseError}::text, ${row.raw}::bytea)`
+            ${row.size}::integer, ${bound('fromAddress')}::text, ${bound('fromName')}::text, ${bound('subject')}::text,
+            ${row.hasAttachments}::boolean, ${bound('envelope')}::jsonb, ${bound('parsed')}::json,
+            ${bound('parseError')}::text, ${row.raw}::bytea)`
         }),
         sql`, `,
       )
@@ -568,10 +572,10 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
       // holes after its short wait.
       const values = sql.join(
         outcomes.map(
-          ({ id, result, processedAt }) => sql`(${id}::uuid, ${result.otp}::text, ${result.link}::text,
-            ${JSON.stringify(result.extraction)}::jsonb,
-            ${result.authentication === null ? null : JSON.stringify(result.authentication)}::jsonb,
-            ${result.safeHtml}::text, ${processedAt.toISOString()}::timestamptz)`,
+          ({ id, result, processedAt }) => sql`(${id}::uuid, ${sql.param(result.otp, messages.otp)}::text,
+            ${sql.param(result.link, messages.link)}::text, ${sql.param(result.extraction, messages.extraction)}::jsonb,
+            ${sql.param(result.authentication, messages.authentication)}::jsonb,
+            ${sql.param(result.safeHtml, messages.safeHtml)}::text, ${processedAt.toISOString()}::timestamptz)`,
         ),
         sql`, `,
       )

@@ -6,10 +6,7 @@ import {
   customType,
   index,
   integer,
-  json,
-  jsonb,
   pgTable,
-  text,
   timestamp,
   uniqueIndex,
   uuid,
@@ -23,9 +20,32 @@ import type {
   WebhookDeliveryState,
   WebhookFilter,
 } from '../../src/lib/types.ts'
+import { storableJson, storableText } from './storable.ts'
 
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
   dataType: () => 'bytea',
+})
+
+// Every text, json and jsonb column writes through storable.ts: the one place where values PostgreSQL
+// cannot store (NUL, lone surrogates) are replaced. Raw statements bind through these columns too.
+const text = customType<{ data: string; driverData: string }>({
+  dataType: () => 'text',
+  toDriver: storableText,
+})
+
+/** The driver may hand json back parsed (PGlite, Bun SQL) or as text. */
+const fromJson = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value)
+
+const json = customType<{ data: unknown; driverData: string }>({
+  dataType: () => 'json',
+  toDriver: storableJson,
+  fromDriver: fromJson,
+})
+
+const jsonb = customType<{ data: unknown; driverData: string }>({
+  dataType: () => 'jsonb',
+  toDriver: storableJson,
+  fromDriver: fromJson,
 })
 
 export const mailboxes = pgTable(

@@ -63,6 +63,8 @@ export interface AuthenticationResult {
   arc: string
   /** The Authentication-Results header value mailauth produced. */
   header: string | null
+  /** Why the checks were not run (the message is past a limit); the verdicts then say `skipped`. */
+  skipped?: string
 }
 
 export interface RankedCandidate {

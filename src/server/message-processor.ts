@@ -3,7 +3,7 @@
 import type { Extractor } from '../contracts/extractor.ts'
 import type { PubSub } from '../contracts/pubsub.ts'
 import type { JobQueue, ProcessMessagesJob } from '../contracts/queue.ts'
-import type { ProcessingInput, Storage } from '../contracts/storage.ts'
+import type { ProcessingInput, ProcessingOutcome, Storage } from '../contracts/storage.ts'
 import type { MessageProcessedEvent } from '../lib/events.ts'
 import { type ParsedMail, parseMail } from '../lib/mail.ts'
 import { sanitizeHtml } from '../lib/sanitize.ts'
@@ -106,6 +106,28 @@ export function createMessageProcessor({
   }
 
   /**
+   * Saves a job's results in one statement; if that fails, one message at a time, so a result that
+   * cannot be saved fails only its own message (its error joins `failures`, the job is retried, and
+   * the last attempt marks just that message failed) instead of holding back the whole job.
+   */
+  async function saveEach(outcomes: ProcessingOutcome[], failures: unknown[]) {
+    try {
+      return await storage.saveProcessingResults(outcomes)
+    } catch (batchError) {
+      if (outcomes.length <= 1) throw batchError
+      const each = await Promise.all(
+        outcomes.map((outcome) =>
+          storage.saveProcessingResults([outcome]).catch((error: unknown) => {
+            failures.push(error)
+            return []
+          }),
+        ),
+      )
+      return each.flat()
+    }
+  }
+
+  /**
    * One job: the messages stored by one group commit, loaded in one query and saved in one statement.
    * A message whose analysis throws is left unsaved while the others are saved; the job then fails, and
    * its retry finds only that message still to do (processed ones are skipped, so retries are cheap).
@@ -134,13 +156,8 @@ export function createMessageProcessor({
     const failures = analysed.flatMap((entry) => ('error' in entry ? [entry.error] : []))
     const done = analysed.flatMap((entry) => ('error' in entry ? [] : [entry]))
     const processedAt = now()
-    const saved = new Map(
-      (
-        await storage.saveProcessingResults(
-          done.map(({ input, result }) => ({ id: input.id, result, processedAt })),
-        )
-      ).map((entry) => [entry.id, entry]),
-    )
+    const outcomes = done.map(({ input, result }) => ({ id: input.id, result, processedAt }))
+    const saved = new Map((await saveEach(outcomes, failures)).map((entry) => [entry.id, entry] as const))
     // Unsaved ones are gone meanwhile, or another run got there first and announced them.
     const events: MessageProcessedEvent[] = done.flatMap(({ input, parsed, result }) => {
       const entry = saved.get(input.id)

@@ -213,6 +213,13 @@ export const MessageSchema = t.Object(
           dmarc: t.String({ examples: ['pass'] }),
           arc: t.String({ examples: ['none'] }),
           header: t.Union([t.String(), t.Null()], { description: 'The Authentication-Results header' }),
+          skipped: t.Optional(
+            t.String({
+              description:
+                'Why the checks were not run (the message is past a documented limit); the verdicts then say skipped',
+              examples: ['the header section has more than 2000 lines'],
+            }),
+          ),
         }),
         t.Null(),
       ],
