@@ -49,6 +49,7 @@ const result = {
   extraction: { otpCandidates: [], linkCandidates: [] },
   authentication: null,
   safeHtml: null,
+  notes: [],
 }
 
 test('numbers are handed out per mailbox with each stored change, without holes, once per message processed', async () => {

@@ -1,6 +1,8 @@
 // Hostile input that once stopped the service: folded-header floods, NUL bytes in bodies, subjects and paths.
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { parseMail } from '../src/lib/mail.ts'
+import { createMailOffload, OFFLOAD_MIN_BYTES, OffloadTimeoutError } from '../src/server/mail-offload.ts'
 import { MAX_AUTH_HEADER_LINES } from '../src/server/sender-auth.ts'
 import { createApiHarness } from './support/api-harness.ts'
 
@@ -34,6 +36,9 @@ describe('hostile input is processed, never left pending', () => {
     const message = await read(stored[0]?.messageId)
     expect(message.processing.state).toBe('processed')
     expect(message.otp).toBe('482913')
+    expect(message.processingNotes).toEqual([
+      `sender authentication skipped: the header section has more than ${MAX_AUTH_HEADER_LINES} lines`,
+    ])
     expect(message.authentication).toMatchObject({
       spf: 'skipped',
       dkim: 'skipped',
@@ -93,6 +98,81 @@ describe('hostile input is processed, never left pending', () => {
       const response = await h.call('GET', path)
       expect(response.status).toBe(404)
       expect(response.headers.get('content-type')).toStartWith('application/problem+json')
+    }
+  })
+})
+
+/** An HTML message of about `kilobytes` KB with a script to remove and a code to find. */
+function bigHtmlMessage(kilobytes: number): Uint8Array {
+  const filler = '<tr><td style="padding:4px">Quarterly figures, row after row of them.</td></tr>'
+  const rows = filler.repeat(Math.ceil((kilobytes * 1024) / filler.length))
+  return crlf([
+    'From: reports@sender.example',
+    'Subject: Your sign-in code',
+    'Content-Type: text/html; charset=utf-8',
+    '',
+    `<p>Your sign-in code is <b>730561</b></p><script>alert(1)</script><table>${rows}</table>`,
+    '',
+  ])
+}
+
+describe('large messages are parsed and sanitised off the event loop', () => {
+  test('a message past the offload size goes through the worker thread and comes back whole', async () => {
+    const h = await createApiHarness()
+    try {
+      const box = (await h.call('POST', '/v1/mailboxes', { token: null })).json
+      const raw = bigHtmlMessage(200)
+      expect(raw.byteLength).toBeGreaterThan(OFFLOAD_MIN_BYTES)
+      const { stored } = await h.deliver(raw, [box.address])
+      await h.processed()
+      const message = (await h.call('GET', `/v1/messages/${stored[0]?.messageId}`, { token: box.token })).json
+      expect(message.subject).toBe('Your sign-in code')
+      expect(message.otp).toBe('730561')
+      expect(message.safeHtml).toContain('<b>730561</b>')
+      expect(message.safeHtml).not.toContain('<script')
+      expect(message.processingNotes).toEqual([])
+    } finally {
+      await h.close()
+    }
+  }, 60_000)
+
+  test('sanitising that passes the deadline is given up: safeHtml null, a note, the code still found', async () => {
+    const offload = createMailOffload({ timeoutMs: 1 })
+    // Parsing on this thread, so only the sanitising stage meets the 1 ms deadline.
+    const h = await createApiHarness({}, { mail: { ...offload, parse: parseMail } })
+    try {
+      const box = (await h.call('POST', '/v1/mailboxes', { token: null })).json
+      // Any message past the offload size will do: starting the thread alone takes longer than 1 ms.
+      const { stored } = await h.deliver(bigHtmlMessage(100), [box.address])
+      await h.processed()
+      const message = (await h.call('GET', `/v1/messages/${stored[0]?.messageId}`, { token: box.token })).json
+      expect(message.processing.state).toBe('processed')
+      expect(message.safeHtml).toBeNull()
+      expect(message.processingNotes).toEqual(['HTML not sanitised (safeHtml is null): gave up after 1 ms'])
+      expect(message.otp).toBe('730561')
+    } finally {
+      await h.close()
+    }
+  }, 60_000)
+
+  test('a thread ended at its deadline is replaced: tasks queued behind it still succeed', async () => {
+    const offload = createMailOffload({ minBytes: 0, timeoutMs: 1 })
+    const small = crlf(['Subject: queued', '', 'hello', ''])
+    // The first task starts the thread and loads the parser: far past 1 ms, so it is given up.
+    const first = offload.parse(bigHtmlMessage(100))
+    const patient = createMailOffload({ minBytes: 0, timeoutMs: 10_000 })
+    try {
+      await expect(first).rejects.toBeInstanceOf(OffloadTimeoutError)
+      const [a, b] = await Promise.all([patient.parse(small), patient.sanitize('<p onclick="x()">ok</p>')])
+      expect(a.subject).toBe('queued')
+      expect(b).toBe('<p>ok</p>')
+      // The ended thread's offload keeps working on a fresh thread once tasks fit the deadline again.
+      const relaxed = createMailOffload({ minBytes: 0, timeoutMs: 10_000 })
+      expect((await relaxed.parse(small)).subject).toBe('queued')
+      await relaxed.close()
+    } finally {
+      await offload.close()
+      await patient.close()
     }
   })
 })

@@ -123,6 +123,7 @@ function storageContract(
             extraction: { otpCandidates: [], linkCandidates: [] },
             authentication: null,
             safeHtml: null,
+            notes: [],
           },
         },
       ])
@@ -267,6 +268,7 @@ function storageContract(
             },
             authentication: { spf: 'none', dkim: 'none', dmarc: 'none', arc: 'none', header: odd },
             safeHtml: `<p>${odd}</p>`,
+            notes: [],
           },
         },
       ])

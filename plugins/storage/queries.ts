@@ -267,6 +267,7 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
       extraction: messages.extraction,
       authentication: messages.authentication,
       safeHtml: messages.safeHtml,
+      processingNotes: messages.processingNotes,
     })
     .from(messages)
     .where(liveMessageWhere)
@@ -485,8 +486,26 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
     async getMessage(id, now) {
       const [row] = await fullMessage.execute({ id, now: now.toISOString() })
       if (!row) return null
-      const { envelope, parsed, parseError, extraction, authentication, safeHtml, ...summary } = row
-      return { ...toSummary(summary), envelope, parsed, parseError, extraction, authentication, safeHtml }
+      const {
+        envelope,
+        parsed,
+        parseError,
+        extraction,
+        authentication,
+        safeHtml,
+        processingNotes,
+        ...summary
+      } = row
+      return {
+        ...toSummary(summary),
+        envelope,
+        parsed,
+        parseError,
+        extraction,
+        authentication,
+        safeHtml,
+        processingNotes: processingNotes ?? [],
+      }
     },
 
     async getRawMessage(id, now) {
@@ -575,13 +594,14 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
           ({ id, result, processedAt }) => sql`(${id}::uuid, ${sql.param(result.otp, messages.otp)}::text,
             ${sql.param(result.link, messages.link)}::text, ${sql.param(result.extraction, messages.extraction)}::jsonb,
             ${sql.param(result.authentication, messages.authentication)}::jsonb,
-            ${sql.param(result.safeHtml, messages.safeHtml)}::text, ${processedAt.toISOString()}::timestamptz)`,
+            ${sql.param(result.safeHtml, messages.safeHtml)}::text, ${processedAt.toISOString()}::timestamptz,
+            ${sql.param(result.notes.length > 0 ? result.notes : null, messages.processingNotes)}::jsonb)`,
         ),
         sql`, `,
       )
       const saved = rowsOf<{ id: string; processed_seq: number; received_at: string | Date }>(
         await db.execute(sql`
-          with v(id, otp, link, extraction, authentication, safe_html, processed_at) as (values ${values}),
+          with v(id, otp, link, extraction, authentication, safe_html, processed_at, processing_notes) as (values ${values}),
           targets as (
             select m.id, m.mailbox_id, row_number() over (partition by m.mailbox_id order by m.received_seq) as n
             from ${messages} as m join v on v.id = m.id where m.processed_at is null
@@ -597,6 +617,7 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
           update ${messages} as m set
             otp = v.otp, link = v.link, extraction = v.extraction, authentication = v.authentication,
             safe_html = v.safe_html, processed_at = v.processed_at, processing_error = null,
+            processing_notes = v.processing_notes,
             processed_seq = bumped.base + targets.n
           from targets
           join bumped on bumped.id = targets.mailbox_id

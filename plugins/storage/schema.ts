@@ -96,6 +96,8 @@ export const messages = pgTable(
     extraction: jsonb('extraction').$type<MessageExtraction>(),
     authentication: jsonb('authentication').$type<AuthenticationResult>(),
     safeHtml: text('safe_html'),
+    // What processing skipped or gave up on (a stage past its limit), each with the limit.
+    processingNotes: jsonb('processing_notes').$type<string[]>(),
     // The mailbox event numbers of this message's message.received and message.processed events.
     receivedSeq: integer('received_seq').notNull().default(0),
     processedSeq: integer('processed_seq'),

@@ -53,6 +53,8 @@ export interface StoredMessage extends MessageSummary {
   authentication: AuthenticationResult | null
   /** HTML safe to display: no scripts, handlers, forms, frames or javascript: URLs. */
   safeHtml: string | null
+  /** What processing skipped or gave up on (a stage past its limit), each with the limit; empty normally. */
+  processingNotes: string[]
 }
 
 /** SPF, DKIM, DMARC and ARC verdicts as mailauth reports them (`pass`, `fail`, `none`, ...). */
@@ -85,6 +87,8 @@ export interface ProcessingResult {
   extraction: MessageExtraction
   authentication: AuthenticationResult | null
   safeHtml: string | null
+  /** Stages skipped or given up on, each with the limit that stopped it. */
+  notes: string[]
 }
 
 /** Which mail a webhook wants; every field given must match (an absent field matches everything). */

@@ -6,9 +6,10 @@ import type { NewMessage, Storage } from '../contracts/storage.ts'
 import { normalizeRecipient, type ReceivingDomain } from '../lib/address.ts'
 import { createGroupCommitter } from '../lib/group-commit.ts'
 import { uuidv7 } from '../lib/ids.ts'
-import { type ParsedMail, parseMail } from '../lib/mail.ts'
+import type { ParsedMail } from '../lib/mail.ts'
 import type { Envelope, Mailbox } from '../lib/types.ts'
 import { createLiveMailboxes } from './live-mailboxes.ts'
+import { inThreadMailWork, type MailWork } from './mail-offload.ts'
 
 /** Concurrent deliveries written in one transaction at most; bounds one commit's size and latency. */
 export const MAX_MESSAGES_PER_COMMIT = 256
@@ -52,6 +53,8 @@ export interface IngestFunnelDeps {
   queue: JobQueue
   domains: readonly ReceivingDomain[]
   maxMessageBytes: number
+  /** Where parsing runs: a large message on a worker thread, so it cannot hold up other sessions' replies. */
+  mail?: MailWork
   now?: () => Date
 }
 
@@ -61,6 +64,7 @@ export function createIngestFunnel({
   queue,
   domains,
   maxMessageBytes,
+  mail = inThreadMailWork,
   now = () => new Date(),
 }: IngestFunnelDeps): IngestFunnel {
   const servedDomains = new Set(domains.map((domain) => domain.name))
@@ -147,7 +151,7 @@ export function createIngestFunnel({
       let parsed: ParsedMail | null = null
       let parseError: string | null = null
       try {
-        parsed = await parseMail(raw)
+        parsed = await mail.parse(raw)
       } catch (error) {
         // Unparseable mail is still stored: the raw source is kept and can be downloaded.
         parseError = error instanceof Error ? error.message : String(error)

@@ -5,9 +5,9 @@ import type { PubSub } from '../contracts/pubsub.ts'
 import type { JobQueue, ProcessMessagesJob } from '../contracts/queue.ts'
 import type { ProcessingInput, ProcessingOutcome, Storage } from '../contracts/storage.ts'
 import type { MessageProcessedEvent } from '../lib/events.ts'
-import { type ParsedMail, parseMail } from '../lib/mail.ts'
-import { sanitizeHtml } from '../lib/sanitize.ts'
+import type { ParsedMail } from '../lib/mail.ts'
 import type { AuthenticationResult, Envelope, ProcessingResult } from '../lib/types.ts'
+import { inThreadMailWork, type MailWork } from './mail-offload.ts'
 
 export type SenderAuthenticator = (raw: Uint8Array, envelope: Envelope) => Promise<AuthenticationResult>
 
@@ -53,6 +53,8 @@ export interface MessageProcessorDeps {
    * job is retried, and a retry of a processed message runs only this step again.
    */
   afterProcessed?: (event: MessageProcessedEvent) => Promise<unknown>
+  /** Where parsing and sanitising run: large messages on a worker thread (mail-offload.ts). */
+  mail?: MailWork
   now?: () => Date
 }
 
@@ -62,6 +64,7 @@ export function createMessageProcessor({
   extractor,
   authenticateSender,
   afterProcessed,
+  mail = inThreadMailWork,
   now = () => new Date(),
 }: MessageProcessorDeps) {
   /** A repeated job of a processed message: redo only what follows the save (it is idempotent). */
@@ -72,15 +75,20 @@ export function createMessageProcessor({
     if (event?.type === 'message.processed' && event.messageId === input.id) await afterProcessed(event)
   }
 
-  /** Everything but the save: parse (unless done at ingest), authenticate, extract, sanitise. */
+  /**
+   * Everything but the save: parse (unless done at ingest), authenticate, extract, sanitise. A stage
+   * past its limit is skipped or given up, and says so in `notes`; the others still run.
+   */
   async function analyse(
     input: ProcessingInput,
   ): Promise<{ parsed: ParsedMail | null; result: ProcessingResult }> {
+    const notes: string[] = []
     let parsed: ParsedMail | null = input.parsed
-    if (!parsed) parsed = await parseMail(input.raw).catch(() => null)
+    if (!parsed) parsed = await mail.parse(input.raw).catch(() => null)
     let authentication: AuthenticationResult | null
     try {
       authentication = await authenticateSender(input.raw, input.envelope)
+      if (authentication.skipped) notes.push(`sender authentication skipped: ${authentication.skipped}`)
     } catch (error) {
       // Authentication is information, not a gate: a DNS failure must not hold the code back.
       authentication = {
@@ -92,6 +100,12 @@ export function createMessageProcessor({
       }
     }
     const found = extractFromMail(extractor, parsed)
+    let safeHtml: string | null = null
+    if (parsed?.html)
+      safeHtml = await mail.sanitize(parsed.html).catch((error: Error) => {
+        notes.push(`HTML not sanitised (safeHtml is null): ${error.message}`)
+        return null
+      })
     const result: ProcessingResult = {
       otp: found.otp,
       link: found.link,
@@ -100,7 +114,8 @@ export function createMessageProcessor({
         linkCandidates: found.linkCandidates.slice(0, 5),
       },
       authentication,
-      safeHtml: parsed?.html ? sanitizeHtml(parsed.html) : null,
+      safeHtml,
+      notes,
     }
     return { parsed, result }
   }

@@ -21,6 +21,7 @@ import type { Config } from './config.ts'
 import { createEventHub } from './event-hub.ts'
 import { createExpirySweeper } from './expiry-sweeper.ts'
 import { createIngestFunnel } from './ingest-funnel.ts'
+import { createMailOffload } from './mail-offload.ts'
 import { createMessageProcessor } from './message-processor.ts'
 import { createSenderAuthenticator, systemResolver, withCache, withTimeout } from './sender-auth.ts'
 import { createWebhookDeliverer, createWebhookDispatcher } from './webhooks.ts'
@@ -83,6 +84,8 @@ export async function startEphemail(
         keyOf: (job) => job.deliveryId,
       })
   const webhooks = createWebhookDispatcher({ storage, queue: webhookQueue, pubsub })
+  // Large messages are parsed and sanitised on a worker thread, shared by the funnel and the processor.
+  const mail = createMailOffload()
   const processor = createMessageProcessor({
     storage,
     pubsub,
@@ -92,8 +95,13 @@ export async function startEphemail(
       mta: config.smtpHostname,
     }),
     afterProcessed: (event) => webhooks.dispatch(event),
+    mail,
   })
-  const stops: (() => Promise<void> | void)[] = [() => queue.close(), () => webhookQueue.close()]
+  const stops: (() => Promise<void> | void)[] = [
+    () => mail.close(),
+    () => queue.close(),
+    () => webhookQueue.close(),
+  ]
   let httpPort: number | null = null
   let smtpPort: number | null = null
 
@@ -137,6 +145,7 @@ export async function startEphemail(
       queue,
       domains: config.domains,
       maxMessageBytes: config.limits.maxMessageBytes,
+      mail,
     })
     const smtp = createSmtpIngest({
       funnel,

@@ -205,6 +205,11 @@ export const MessageSchema = t.Object(
       description:
         'The HTML body sanitised for display: no scripts, event handlers, forms, frames or javascript: URLs; remote images carry data-remote-image',
     }),
+    processingNotes: t.Array(t.String(), {
+      description:
+        'What processing skipped or gave up on, each with the documented limit that stopped it (a header section too long for sender authentication, HTML that took too long to sanitise); empty normally',
+      examples: [['sender authentication skipped: the header section has more than 2000 lines']],
+    }),
     authentication: t.Union(
       [
         t.Object({

@@ -45,6 +45,7 @@ export function messageJson(message: StoredMessage) {
     envelope: message.envelope,
     parseError: message.parseError,
     safeHtml: message.safeHtml,
+    processingNotes: message.processingNotes,
     authentication: message.authentication,
     candidates: message.extraction ?? { otpCandidates: [], linkCandidates: [] },
   }

@@ -13,6 +13,7 @@ import { sha256Hex } from '../../src/lib/ids.ts'
 import { buildApp } from '../../src/server/app.ts'
 import { loadConfig } from '../../src/server/config.ts'
 import { createIngestFunnel } from '../../src/server/ingest-funnel.ts'
+import { createMailOffload, type MailWork } from '../../src/server/mail-offload.ts'
 import { createMessageProcessor } from '../../src/server/message-processor.ts'
 import { createSenderAuthenticator, type DnsResolver } from '../../src/server/sender-auth.ts'
 
@@ -27,7 +28,10 @@ export function fixture(name: string): Uint8Array<ArrayBuffer> {
   return new Uint8Array(readFileSync(join(FIXTURES, name)))
 }
 
-export async function createApiHarness(env: Record<string, string> = {}) {
+export async function createApiHarness(
+  env: Record<string, string> = {},
+  { mail = createMailOffload() }: { mail?: MailWork } = {},
+) {
   const config = loadConfig({ EPHEMAIL_DOMAINS: 'ephemail.test,vip.test:premium', ...env }, [])
   const storage = createPgliteStorage()
   await storage.migrate()
@@ -46,6 +50,7 @@ export async function createApiHarness(env: Record<string, string> = {}) {
     extractor: createBuiltinExtractor(),
     // No DNS here: every lookup fails at once, as on an offline host.
     authenticateSender: createSenderAuthenticator({ resolver: offlineResolver, mta: 'mx.ephemail.test' }),
+    mail,
   })
   processor.start(queue, 4)
   const funnel = createIngestFunnel({
@@ -54,6 +59,7 @@ export async function createApiHarness(env: Record<string, string> = {}) {
     queue,
     domains: config.domains,
     maxMessageBytes: config.limits.maxMessageBytes,
+    mail,
   })
 
   async function call(
@@ -102,6 +108,7 @@ export async function createApiHarness(env: Record<string, string> = {}) {
     processed: () => queue.drained(),
     close: async () => {
       await queue.close()
+      await mail.close()
       await storage.close()
     },
   }

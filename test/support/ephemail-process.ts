@@ -1,9 +1,10 @@
 // Test helper: Ephemail run the way a user runs it (`npm start` in a child process), with its
-// output captured, the real server process found for signals, and swaks as the mail client.
+// output captured, the real server process found for signals, and nodemailer as the mail client.
 
 import { readdirSync, readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import type { Subprocess } from 'bun'
+import nodemailer from 'nodemailer'
 
 /** Asks the kernel for `count` distinct free TCP ports (all held open at once, then released). */
 export async function freePorts(count: number): Promise<number[]> {
@@ -161,52 +162,50 @@ export function groupAlive(pgid: number): boolean {
   }
 }
 
-export interface SwaksResult {
-  exitCode: number
-  output: string
+export interface SentMail {
+  /** Recipients the server took with 250 at RCPT. */
+  accepted: string[]
+  rejected: string[]
   /** The reply to the end of DATA, e.g. "250 2.0.0 Stored as <id>". */
-  dataReply: string | null
+  response: string
 }
 
-/** Sends one message with swaks; returns its transcript and the server's reply to the message. */
-export async function sendWithSwaks(options: {
+/**
+ * Sends one message with nodemailer, a plain SMTP client that needs nothing installed; it throws
+ * on any refusal. swaks itself is only needed where interop with it is the point (smtp.test.ts).
+ */
+export async function sendMail(options: {
   port: number
   to: string
   from: string
   subject: string
   body: string
-}): Promise<SwaksResult> {
-  const swaks = Bun.which('swaks')
-  if (!swaks) throw new Error('swaks is not on PATH')
-  const proc = Bun.spawn(
-    [
-      swaks,
-      '--server',
-      `127.0.0.1:${options.port}`,
-      '--timeout',
-      '20',
-      '--helo',
-      'e2e.test',
-      '--from',
-      options.from,
-      '--to',
-      options.to,
-      '--header',
-      `Subject: ${options.subject}`,
-      '--body',
-      options.body,
-    ],
-    { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' },
-  )
-  const [stdout, stderr, exitCode] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ])
-  const output = stdout + stderr
-  // The line after the lone "." that ends DATA is the reply that accepts (or refuses) the message.
-  const lines = output.split('\n')
-  const dot = lines.indexOf(' -> .')
-  const reply = dot === -1 ? undefined : lines.slice(dot + 1).find((line) => line.startsWith('<-'))
-  return { exitCode, output, dataReply: reply ? reply.replace(/^<[-*~]+\s+/, '') : null }
+}): Promise<SentMail> {
+  const transport = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port: options.port,
+    secure: false,
+    ignoreTLS: true,
+    name: 'e2e.test',
+    connectionTimeout: 20_000,
+    greetingTimeout: 20_000,
+    socketTimeout: 20_000,
+  })
+  try {
+    const info = await transport.sendMail({
+      from: options.from,
+      to: options.to,
+      subject: options.subject,
+      text: options.body,
+    })
+    const address = (entry: string | { address: string }) =>
+      typeof entry === 'string' ? entry : entry.address
+    return {
+      accepted: info.accepted.map(address),
+      rejected: info.rejected.map(address),
+      response: info.response,
+    }
+  } finally {
+    transport.close()
+  }
 }

@@ -1,0 +1,1 @@
+ALTER TABLE "messages" ADD COLUMN "processing_notes" jsonb;
