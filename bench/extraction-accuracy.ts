@@ -3,8 +3,8 @@
 
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { extractOtpAndLink } from '../src/lib/extract.ts'
-import { parseMail } from '../src/lib/mail.ts'
+import { extractOtpAndLink } from '#lib/extract.ts'
+import { parseMail } from '#lib/mail.ts'
 
 interface Label {
   file: string

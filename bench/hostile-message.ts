@@ -10,12 +10,12 @@
 // funnel and the processor call them (a worker thread past OFFLOAD_MIN_BYTES). Figures are the worst
 // of 3 runs after a warm-up.
 
-import { createBuiltinExtractor } from '../plugins/extractor/builtin/index.ts'
-import { parseMail } from '../src/lib/mail.ts'
-import { sanitizeHtml } from '../src/lib/sanitize.ts'
-import { createMailOffload } from '../src/server/mail-offload.ts'
-import { extractFromMail } from '../src/server/message-processor.ts'
-import { createSenderAuthenticator, type DnsResolver } from '../src/server/sender-auth.ts'
+import { parseMail } from '#lib/mail.ts'
+import { sanitizeHtml } from '#lib/sanitize.ts'
+import { createBuiltinExtractor } from '#plugins/extractor/builtin/index.ts'
+import { createMailOffload } from '#server/mail-offload.ts'
+import { extractFromMail } from '#server/message-processor.ts'
+import { createSenderAuthenticator, type DnsResolver } from '#server/sender-auth.ts'
 import { readArgs } from './support.ts'
 
 const offline: DnsResolver = async (name) => {

@@ -2,7 +2,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { generateOpenApiYaml } from '../src/server/openapi-source.ts'
+import { generateOpenApiYaml } from '#server/openapi-source.ts'
 
 const target = join(import.meta.dir, '..', 'openapi.yaml')
 const generated = await generateOpenApiYaml()

@@ -1,7 +1,7 @@
 // Command line: `ephemail extract FILE.eml ...` prints one JSON line per file with the code and link the worker would find.
 
 import { readFile } from 'node:fs/promises'
-import { createBuiltinExtractor, parseExtractionRules } from '../plugins/extractor/builtin/index.ts'
+import { createBuiltinExtractor, parseExtractionRules } from '#plugins/extractor/builtin/index.ts'
 import { parseMail } from './lib/mail.ts'
 import { extractFromMail } from './server/message-processor.ts'
 

@@ -1,7 +1,7 @@
 // Configuration: defaults, and errors that name the offending variable.
 
 import { describe, expect, test } from 'bun:test'
-import { ConfigError, loadConfig } from '../src/server/config.ts'
+import { ConfigError, loadConfig } from '#server/config.ts'
 
 describe('config', () => {
   test('defaults match the README and the object is frozen', () => {

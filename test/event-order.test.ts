@@ -2,11 +2,11 @@
 // even when publishes arrive out of order or one never arrives.
 
 import { expect, test } from 'bun:test'
-import { createMemoryPubSub } from '../plugins/pubsub/memory/index.ts'
-import { createPgliteStorage } from '../plugins/storage/pglite/index.ts'
-import type { EphemailEvent, MailboxEvent } from '../src/lib/events.ts'
-import { uuidv7 } from '../src/lib/ids.ts'
-import { createEventHub } from '../src/server/event-hub.ts'
+import type { EphemailEvent, MailboxEvent } from '#lib/events.ts'
+import { uuidv7 } from '#lib/ids.ts'
+import { createMemoryPubSub } from '#plugins/pubsub/memory/index.ts'
+import { createPgliteStorage } from '#plugins/storage/pglite/index.ts'
+import { createEventHub } from '#server/event-hub.ts'
 
 async function storageWithMailbox() {
   const storage = createPgliteStorage()

@@ -1,9 +1,9 @@
 // Expiry: a mailbox past its time is invisible at once and then deleted for real, with its messages, by the sweeper.
 
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { createMemoryPubSub } from '../plugins/pubsub/memory/index.ts'
-import type { EphemailEvent } from '../src/lib/events.ts'
-import { createExpirySweeper } from '../src/server/expiry-sweeper.ts'
+import type { EphemailEvent } from '#lib/events.ts'
+import { createMemoryPubSub } from '#plugins/pubsub/memory/index.ts'
+import { createExpirySweeper } from '#server/expiry-sweeper.ts'
 import { createApiHarness, fixture } from './support/api-harness.ts'
 
 let h: Awaited<ReturnType<typeof createApiHarness>>

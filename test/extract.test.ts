@@ -1,8 +1,8 @@
 // The extractor on clear cases; accuracy over the labelled corpus is measured by bench/extraction-accuracy.ts.
 
 import { describe, expect, test } from 'bun:test'
-import { extractOtpAndLink, htmlToText } from '../src/lib/extract.ts'
-import { parseMail } from '../src/lib/mail.ts'
+import { extractOtpAndLink, htmlToText } from '#lib/extract.ts'
+import { parseMail } from '#lib/mail.ts'
 import { fixture } from './support/api-harness.ts'
 
 const plain = (text: string, subject = 'Hello') => extractOtpAndLink({ subject, text, html: null })

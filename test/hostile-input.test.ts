@@ -1,9 +1,9 @@
 // Hostile input that once stopped the service: folded-header floods, NUL bytes in bodies, subjects and paths.
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { parseMail } from '../src/lib/mail.ts'
-import { createMailOffload, OFFLOAD_MIN_BYTES, OffloadTimeoutError } from '../src/server/mail-offload.ts'
-import { MAX_AUTH_HEADER_LINES } from '../src/server/sender-auth.ts'
+import { parseMail } from '#lib/mail.ts'
+import { createMailOffload, OFFLOAD_MIN_BYTES, OffloadTimeoutError } from '#server/mail-offload.ts'
+import { MAX_AUTH_HEADER_LINES } from '#server/sender-auth.ts'
 import { createApiHarness } from './support/api-harness.ts'
 
 const encoder = new TextEncoder()

@@ -1,9 +1,9 @@
 // Unit tests of the library: address rules, ids, group commit.
 
 import { describe, expect, test } from 'bun:test'
-import { localPartProblem, normalizeRecipient, parseDomainList, randomLocalPart } from '../src/lib/address.ts'
-import { createGroupCommitter } from '../src/lib/group-commit.ts'
-import { digestsEqual, isUuid, randomToken, uuidv7 } from '../src/lib/ids.ts'
+import { localPartProblem, normalizeRecipient, parseDomainList, randomLocalPart } from '#lib/address.ts'
+import { createGroupCommitter } from '#lib/group-commit.ts'
+import { digestsEqual, isUuid, randomToken, uuidv7 } from '#lib/ids.ts'
 
 describe('address rules', () => {
   test('local parts', () => {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import SwaggerParser from '@apidevtools/swagger-parser'
 import { parse } from 'yaml'
-import { generateOpenApiYaml } from '../src/server/openapi-source.ts'
+import { generateOpenApiYaml } from '#server/openapi-source.ts'
 import { createApiHarness } from './support/api-harness.ts'
 
 const committedYaml = readFileSync(join(import.meta.dir, '..', 'openapi.yaml'), 'utf8')

@@ -15,7 +15,7 @@ import {
   OutboundBlockedError,
   parseAllowedCidrs,
   postOutbound,
-} from '../src/server/outbound.ts'
+} from '#server/outbound.ts'
 
 interface Received {
   method: string

@@ -4,9 +4,9 @@ import { afterAll, afterEach, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
-import { createBullmqQueue } from '../plugins/queue/bullmq/index.ts'
-import { createInlineQueue } from '../plugins/queue/inline/index.ts'
-import { backoffDelay, type JobQueue, type ProcessMessagesJob } from '../src/contracts/queue.ts'
+import { backoffDelay, type JobQueue, type ProcessMessagesJob } from '#contracts/queue.ts'
+import { createBullmqQueue } from '#plugins/queue/bullmq/index.ts'
+import { createInlineQueue } from '#plugins/queue/inline/index.ts'
 import { redisAvailable, TEST_REDIS_URL } from './support/redis.ts'
 
 const REDIS_URL = TEST_REDIS_URL

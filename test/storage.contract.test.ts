@@ -1,12 +1,12 @@
 // One contract suite, run against every storage driver: the real PostgreSQL server and embedded PGlite.
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { createPgliteStorage } from '../plugins/storage/pglite/index.ts'
-import { createPostgresStorage } from '../plugins/storage/postgres/index.ts'
-import type { NewMessage, Storage } from '../src/contracts/storage.ts'
-import { uuidv7 } from '../src/lib/ids.ts'
-import { parseMail } from '../src/lib/mail.ts'
-import type { ProcessingState } from '../src/lib/types.ts'
+import type { NewMessage, Storage } from '#contracts/storage.ts'
+import { uuidv7 } from '#lib/ids.ts'
+import { parseMail } from '#lib/mail.ts'
+import type { ProcessingState } from '#lib/types.ts'
+import { createPgliteStorage } from '#plugins/storage/pglite/index.ts'
+import { createPostgresStorage } from '#plugins/storage/postgres/index.ts'
 import { createTestDatabase, postgresAvailable } from './support/postgres.ts'
 
 const HOUR = 3_600_000

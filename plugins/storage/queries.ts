@@ -2,9 +2,9 @@
 
 import { and, desc, eq, gt, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
-import type { MailboxChange, NewMailbox, NewMessage, Storage } from '../../src/contracts/storage.ts'
-import type { MailboxEvent } from '../../src/lib/events.ts'
-import type { Mailbox, MessageSummary, ProcessingState } from '../../src/lib/types.ts'
+import type { MailboxChange, NewMailbox, NewMessage, Storage } from '#contracts/storage.ts'
+import type { MailboxEvent } from '#lib/events.ts'
+import type { Mailbox, MessageSummary, ProcessingState } from '#lib/types.ts'
 import type * as schema from './schema.ts'
 import { mailboxes, messages, settings, webhookDeliveries, webhooks } from './schema.ts'
 

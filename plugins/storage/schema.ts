@@ -11,7 +11,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
-import type { ParsedMail } from '../../src/lib/mail.ts'
+import type { ParsedMail } from '#lib/mail.ts'
 import type {
   AuthenticationResult,
   Envelope,
@@ -19,7 +19,7 @@ import type {
   WebhookAttempt,
   WebhookDeliveryState,
   WebhookFilter,
-} from '../../src/lib/types.ts'
+} from '#lib/types.ts'
 import { storableJson, storableText } from './storable.ts'
 
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({

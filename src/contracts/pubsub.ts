@@ -1,6 +1,6 @@
 // Pub/sub contract: how events travel from where they happen to whoever listens (in-process or across processes).
 
-import type { EphemailEvent } from '../lib/events.ts'
+import type { EphemailEvent } from '#lib/events.ts'
 
 export type EventListener = (event: EphemailEvent) => void
 

@@ -1,7 +1,7 @@
 // Storage contract: every driver (PostgreSQL, PGlite) offers exactly these operations.
 
-import type { MailboxEvent } from '../lib/events.ts'
-import type { ParsedMail } from '../lib/mail.ts'
+import type { MailboxEvent } from '#lib/events.ts'
+import type { ParsedMail } from '#lib/mail.ts'
 import type {
   Envelope,
   Mailbox,
@@ -12,7 +12,7 @@ import type {
   WebhookAttempt,
   WebhookDelivery,
   WebhookDeliveryState,
-} from '../lib/types.ts'
+} from '#lib/types.ts'
 
 export interface NewMailbox extends Mailbox {
   /** SHA-256 of the mailbox's bearer token; the token itself is never stored. */

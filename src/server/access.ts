@@ -1,9 +1,9 @@
 // Access rules: who may see which mailbox and message. Anything not visible is a 404, so addresses cannot be probed.
 
-import type { AuthPlugin, Principal } from '../contracts/auth.ts'
-import { isUuid } from '../lib/ids.ts'
-import { ProblemError, unauthorized } from '../lib/problem.ts'
-import type { Mailbox } from '../lib/types.ts'
+import type { AuthPlugin, Principal } from '#contracts/auth.ts'
+import { isUuid } from '#lib/ids.ts'
+import { ProblemError, unauthorized } from '#lib/problem.ts'
+import type { Mailbox } from '#lib/types.ts'
 import type { LiveMailboxes } from './live-mailboxes.ts'
 
 export interface Access {

@@ -1,7 +1,7 @@
 // The admin key: taken from EPHEMAIL_ADMIN_KEY, or generated once, stored only as a digest, and printed once.
 
-import type { Storage } from '../contracts/storage.ts'
-import { randomToken, sha256Hex } from '../lib/ids.ts'
+import type { Storage } from '#contracts/storage.ts'
+import { randomToken, sha256Hex } from '#lib/ids.ts'
 
 const ADMIN_KEY_SETTING = 'admin_key_sha256'
 

@@ -1,10 +1,10 @@
 // Builds the HTTP application from the chosen plugins: routes, body parsing, limits and the one error handler.
 
 import { type AnyElysia, Elysia } from 'elysia'
-import type { AuthPlugin } from '../contracts/auth.ts'
-import type { PubSub } from '../contracts/pubsub.ts'
-import type { Storage } from '../contracts/storage.ts'
-import { ProblemError } from '../lib/problem.ts'
+import type { AuthPlugin } from '#contracts/auth.ts'
+import type { PubSub } from '#contracts/pubsub.ts'
+import type { Storage } from '#contracts/storage.ts'
+import { ProblemError } from '#lib/problem.ts'
 import { createAccess } from './access.ts'
 import type { Config } from './config.ts'
 import { renderError, routeShapes } from './errors.ts'

@@ -1,7 +1,7 @@
 // Configuration: environment variables parsed once into a typed, frozen object, with errors that name the variable.
 
-import { parseExtractionRules } from '../../plugins/extractor/builtin/index.ts'
-import { parseDomainList, type ReceivingDomain } from '../lib/address.ts'
+import { parseDomainList, type ReceivingDomain } from '#lib/address.ts'
+import { parseExtractionRules } from '#plugins/extractor/builtin/index.ts'
 import { parseAllowedCidrs } from './outbound.ts'
 
 export type Role = 'api' | 'smtp' | 'worker'

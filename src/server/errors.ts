@@ -1,7 +1,7 @@
 // One error handler: every failure leaves the server as application/problem+json (RFC 9457), never a stack trace.
 
 import type { ValidationError } from 'elysia'
-import { type Problem, ProblemError, problem, problemResponse } from '../lib/problem.ts'
+import { type Problem, ProblemError, problem, problemResponse } from '#lib/problem.ts'
 
 interface RouteShape {
   method: string

@@ -1,8 +1,8 @@
 // Event hub: one pub/sub subscription per API process, fanned out by mailbox, in each mailbox's event order.
 
-import type { PubSub } from '../contracts/pubsub.ts'
-import type { Storage } from '../contracts/storage.ts'
-import type { EphemailEvent, MailboxEvent, MailboxExpiredEvent } from '../lib/events.ts'
+import type { PubSub } from '#contracts/pubsub.ts'
+import type { Storage } from '#contracts/storage.ts'
+import type { EphemailEvent, MailboxEvent, MailboxExpiredEvent } from '#lib/events.ts'
 
 export type HubListener = (event: MailboxEvent | MailboxExpiredEvent) => void
 

@@ -1,7 +1,7 @@
 // Expiry sweeper: deletes expired mailboxes and their mail for real, in small steps so ingest never stalls.
 
-import type { PubSub } from '../contracts/pubsub.ts'
-import type { Storage } from '../contracts/storage.ts'
+import type { PubSub } from '#contracts/pubsub.ts'
+import type { Storage } from '#contracts/storage.ts'
 
 /** Rows per sweep step: small enough that one step is a short transaction even on PGlite. */
 export const SWEEP_BATCH_SIZE = 500

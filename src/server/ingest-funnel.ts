@@ -1,13 +1,13 @@
 // The ingest funnel: every source (SMTP, inbound HTTP, IMAP) hands mail here; it is stored durably before anyone says 250/202.
 
-import type { PubSub } from '../contracts/pubsub.ts'
-import type { JobQueue } from '../contracts/queue.ts'
-import type { NewMessage, Storage } from '../contracts/storage.ts'
-import { normalizeRecipient, type ReceivingDomain } from '../lib/address.ts'
-import { createGroupCommitter } from '../lib/group-commit.ts'
-import { uuidv7 } from '../lib/ids.ts'
-import type { ParsedMail } from '../lib/mail.ts'
-import type { Envelope, Mailbox } from '../lib/types.ts'
+import type { PubSub } from '#contracts/pubsub.ts'
+import type { JobQueue } from '#contracts/queue.ts'
+import type { NewMessage, Storage } from '#contracts/storage.ts'
+import { normalizeRecipient, type ReceivingDomain } from '#lib/address.ts'
+import { createGroupCommitter } from '#lib/group-commit.ts'
+import { uuidv7 } from '#lib/ids.ts'
+import type { ParsedMail } from '#lib/mail.ts'
+import type { Envelope, Mailbox } from '#lib/types.ts'
 import { createLiveMailboxes } from './live-mailboxes.ts'
 import { inThreadMailWork, type MailWork } from './mail-offload.ts'
 

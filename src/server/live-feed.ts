@@ -1,8 +1,8 @@
 // One mailbox's live feed for a stream client: replay from a resume point, then live events, in order, each once.
 
-import type { Storage } from '../contracts/storage.ts'
-import type { MailboxEvent, MailboxExpiredEvent } from '../lib/events.ts'
-import type { Mailbox } from '../lib/types.ts'
+import type { Storage } from '#contracts/storage.ts'
+import type { MailboxEvent, MailboxExpiredEvent } from '#lib/events.ts'
+import type { Mailbox } from '#lib/types.ts'
 import type { EventHub } from './event-hub.ts'
 
 export type FeedEvent = MailboxEvent | MailboxExpiredEvent

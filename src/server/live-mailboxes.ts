@@ -1,8 +1,8 @@
 // Live mailboxes by address, remembered for a moment: RCPT, DATA and API reads of a busy mailbox skip the lookup.
 
-import type { PubSub } from '../contracts/pubsub.ts'
-import type { Storage } from '../contracts/storage.ts'
-import type { Mailbox } from '../lib/types.ts'
+import type { PubSub } from '#contracts/pubsub.ts'
+import type { Storage } from '#contracts/storage.ts'
+import type { Mailbox } from '#lib/types.ts'
 
 /**
  * How long a live mailbox is trusted without asking storage again. Its expiry is still checked on

@@ -1,6 +1,6 @@
 // Long-poll: hold a request until an event of the mailbox says there may be news, or the wait runs out.
 
-import type { MailboxEvent, MailboxExpiredEvent } from '../lib/events.ts'
+import type { MailboxEvent, MailboxExpiredEvent } from '#lib/events.ts'
 import type { EventHub } from './event-hub.ts'
 
 /** Longest long-poll: long enough for a slow sender, short enough that proxies keep the request. */

@@ -1,7 +1,7 @@
 // The worker thread behind mail-offload.ts: parses and sanitises what it is sent, one task at a time.
 
-import { parseMail } from '../lib/mail.ts'
-import { sanitizeHtml } from '../lib/sanitize.ts'
+import { parseMail } from '#lib/mail.ts'
+import { sanitizeHtml } from '#lib/sanitize.ts'
 import type { OffloadReply, OffloadTask } from './mail-offload.ts'
 
 declare const self: Worker

@@ -1,7 +1,7 @@
 // Parsing and sanitising of large messages on a worker thread, so that no message holds the event loop SMTP replies and API requests share.
 
-import { type ParsedMail, parseMail } from '../lib/mail.ts'
-import { sanitizeHtml } from '../lib/sanitize.ts'
+import { type ParsedMail, parseMail } from '#lib/mail.ts'
+import { sanitizeHtml } from '#lib/sanitize.ts'
 
 /**
  * Inputs smaller than this are handled on the calling thread: parsing or sanitising 64 KiB takes at

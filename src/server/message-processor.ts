@@ -1,12 +1,12 @@
 // The process-messages job: parse, authenticate the sender, extract code and link, sanitise HTML, save, announce.
 
-import type { Extractor } from '../contracts/extractor.ts'
-import type { PubSub } from '../contracts/pubsub.ts'
-import type { JobQueue, ProcessMessagesJob } from '../contracts/queue.ts'
-import type { ProcessingInput, ProcessingOutcome, Storage } from '../contracts/storage.ts'
-import type { MessageProcessedEvent } from '../lib/events.ts'
-import type { ParsedMail } from '../lib/mail.ts'
-import type { AuthenticationResult, Envelope, ProcessingResult } from '../lib/types.ts'
+import type { Extractor } from '#contracts/extractor.ts'
+import type { PubSub } from '#contracts/pubsub.ts'
+import type { JobQueue, ProcessMessagesJob } from '#contracts/queue.ts'
+import type { ProcessingInput, ProcessingOutcome, Storage } from '#contracts/storage.ts'
+import type { MessageProcessedEvent } from '#lib/events.ts'
+import type { ParsedMail } from '#lib/mail.ts'
+import type { AuthenticationResult, Envelope, ProcessingResult } from '#lib/types.ts'
 import { inThreadMailWork, type MailWork } from './mail-offload.ts'
 
 export type SenderAuthenticator = (raw: Uint8Array, envelope: Envelope) => Promise<AuthenticationResult>

@@ -1,9 +1,9 @@
 // The committed openapi.yaml is generated here: the app built with default config, rendered to YAML.
 
+import { createBearerAuth } from '#plugins/auth/bearer/index.ts'
+import { createMemoryPubSub } from '#plugins/pubsub/memory/index.ts'
+import { createPgliteStorage } from '#plugins/storage/pglite/index.ts'
 import packageJson from '../../package.json' with { type: 'json' }
-import { createBearerAuth } from '../../plugins/auth/bearer/index.ts'
-import { createMemoryPubSub } from '../../plugins/pubsub/memory/index.ts'
-import { createPgliteStorage } from '../../plugins/storage/pglite/index.ts'
 import { buildApp } from './app.ts'
 import { loadConfig } from './config.ts'
 import { buildOpenApiDocument, openApiYaml } from './routes/docs.ts'

@@ -1,7 +1,7 @@
 // Request and response schemas (TypeBox via Elysia's `t`): validation at the edge and the source of openapi.yaml.
 
 import { t } from 'elysia'
-import { MAX_LOCAL_PART_LENGTH } from '../lib/address.ts'
+import { MAX_LOCAL_PART_LENGTH } from '#lib/address.ts'
 import { MAX_WAIT_SECONDS } from './long-poll.ts'
 
 const EXAMPLE_MAILBOX_ID = '0193a1f2-7c3e-7d21-9b4a-5e6f7a8b9c0d'

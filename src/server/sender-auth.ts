@@ -2,7 +2,7 @@
 
 import { promises as dns } from 'node:dns'
 import { authenticate } from 'mailauth'
-import type { AuthenticationResult, Envelope } from '../lib/types.ts'
+import type { AuthenticationResult, Envelope } from '#lib/types.ts'
 
 export type DnsResolver = (name: string, type: string) => Promise<string[] | string[][]>
 

@@ -1,6 +1,6 @@
 // Turns domain objects into the JSON the API returns (dates as ISO 8601 strings).
 
-import type { Mailbox, MessageSummary, StoredMessage } from '../lib/types.ts'
+import type { Mailbox, MessageSummary, StoredMessage } from '#lib/types.ts'
 
 export function mailboxJson(mailbox: Mailbox) {
   return {

@@ -1,12 +1,12 @@
 // Webhooks: which registered URLs want a processed message (dispatch), and sending one signed delivery (deliver).
 
 import { Webhook as StandardWebhook } from 'standardwebhooks'
-import type { PubSub } from '../contracts/pubsub.ts'
-import { type DeliverWebhookJob, type JobQueue, PermanentJobError } from '../contracts/queue.ts'
-import type { Storage } from '../contracts/storage.ts'
-import type { MessageProcessedEvent } from '../lib/events.ts'
-import { uuidv7 } from '../lib/ids.ts'
-import type { WebhookFilter } from '../lib/types.ts'
+import type { PubSub } from '#contracts/pubsub.ts'
+import { type DeliverWebhookJob, type JobQueue, PermanentJobError } from '#contracts/queue.ts'
+import type { Storage } from '#contracts/storage.ts'
+import type { MessageProcessedEvent } from '#lib/events.ts'
+import { uuidv7 } from '#lib/ids.ts'
+import type { WebhookFilter } from '#lib/types.ts'
 import { eventData } from './live-feed.ts'
 import { OutboundBlockedError, type OutboundPolicy, postOutbound } from './outbound.ts'
 

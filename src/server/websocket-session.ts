@@ -1,8 +1,8 @@
 // One WebSocket connection's subscriptions: JSON commands in, the mailboxes' events out, one feed per mailbox.
 
-import type { Principal } from '../contracts/auth.ts'
-import type { Storage } from '../contracts/storage.ts'
-import { ProblemError } from '../lib/problem.ts'
+import type { Principal } from '#contracts/auth.ts'
+import type { Storage } from '#contracts/storage.ts'
+import { ProblemError } from '#lib/problem.ts'
 import type { Access } from './access.ts'
 import type { EventHub } from './event-hub.ts'
 import { eventData, type MailboxFeed, openMailboxFeed } from './live-feed.ts'

@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import nodemailer from 'nodemailer'
-import type { AttachmentInfo } from '../../src/lib/mail.ts'
-import { loadConfig } from '../../src/server/config.ts'
-import { type RunningEphemail, startEphemail } from '../../src/server/runtime.ts'
+import type { AttachmentInfo } from '#lib/mail.ts'
+import { loadConfig } from '#server/config.ts'
+import { type RunningEphemail, startEphemail } from '#server/runtime.ts'
 
 export const ADMIN_KEY = 'test-admin-key-0123456789'
 

@@ -1,10 +1,10 @@
 // Bearer auth: `Authorization: Bearer <key>` with either the admin key or a mailbox's own token.
 
 import { createHash } from 'node:crypto'
-import type { AuthPlugin, Principal } from '../../../src/contracts/auth.ts'
-import { digestsEqual } from '../../../src/lib/ids.ts'
-import { unauthorized } from '../../../src/lib/problem.ts'
-import type { Mailbox } from '../../../src/lib/types.ts'
+import type { AuthPlugin, Principal } from '#contracts/auth.ts'
+import { digestsEqual } from '#lib/ids.ts'
+import { unauthorized } from '#lib/problem.ts'
+import type { Mailbox } from '#lib/types.ts'
 
 export interface BearerAuthOptions {
   /** SHA-256 (hex) of the admin key. */

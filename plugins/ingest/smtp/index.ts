@@ -2,8 +2,8 @@
 
 import type { AddressInfo } from 'node:net'
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server'
-import type { IngestSource } from '../../../src/contracts/ingest.ts'
-import type { IngestFunnel, RecipientVerdict } from '../../../src/server/ingest-funnel.ts'
+import type { IngestSource } from '#contracts/ingest.ts'
+import type { IngestFunnel, RecipientVerdict } from '#server/ingest-funnel.ts'
 
 export interface SmtpIngestOptions {
   funnel: IngestFunnel

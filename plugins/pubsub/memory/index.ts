@@ -1,6 +1,6 @@
 // In-process pub/sub: the embedded default, where publisher and listeners share one process.
 
-import type { EventListener, PubSub } from '../../../src/contracts/pubsub.ts'
+import type { EventListener, PubSub } from '#contracts/pubsub.ts'
 
 export function createMemoryPubSub() {
   const listeners = new Set<EventListener>()

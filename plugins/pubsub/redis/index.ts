@@ -1,8 +1,8 @@
 // Redis pub/sub: events cross processes, so a long-poll in one API process wakes on mail processed by a worker elsewhere.
 
 import { Redis } from 'ioredis'
-import type { EventListener, PubSub } from '../../../src/contracts/pubsub.ts'
-import type { EphemailEvent } from '../../../src/lib/events.ts'
+import type { EventListener, PubSub } from '#contracts/pubsub.ts'
+import type { EphemailEvent } from '#lib/events.ts'
 
 export function createRedisPubSub({ url, channel = 'ephemail:events' }: { url: string; channel?: string }) {
   // Auto-pipelining: publishes issued in the same tick (a committed batch's events) share one write.

@@ -9,7 +9,7 @@ import {
   type ProcessMessagesJob,
   processMessagesKey,
   type WorkerOptions,
-} from '../../../src/contracts/queue.ts'
+} from '#contracts/queue.ts'
 
 export interface BullmqQueueOptions<T> {
   url: string

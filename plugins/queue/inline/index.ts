@@ -8,7 +8,7 @@ import {
   type ProcessMessagesJob,
   processMessagesKey,
   type WorkerOptions,
-} from '../../../src/contracts/queue.ts'
+} from '#contracts/queue.ts'
 
 export interface InlineQueueOptions<T> {
   attempts?: number

@@ -3,10 +3,10 @@
 import { PGlite, types } from '@electric-sql/pglite'
 import { drizzle } from 'drizzle-orm/pglite'
 import { migrate } from 'drizzle-orm/pglite/migrator'
-import type { Storage } from '../../../src/contracts/storage.ts'
-import { MIGRATIONS_FOLDER } from '../migrations.ts'
-import { createDrizzleStorage } from '../queries.ts'
-import * as schema from '../schema.ts'
+import type { Storage } from '#contracts/storage.ts'
+import { MIGRATIONS_FOLDER } from '#plugins/storage/migrations.ts'
+import { createDrizzleStorage } from '#plugins/storage/queries.ts'
+import * as schema from '#plugins/storage/schema.ts'
 
 export interface PgliteStorageOptions {
   /** A directory for the database files; omit for a throw-away in-memory database. */

@@ -3,10 +3,10 @@
 import { SQL } from 'bun'
 import { drizzle } from 'drizzle-orm/bun-sql'
 import { migrate } from 'drizzle-orm/bun-sql/migrator'
-import type { Storage } from '../../../src/contracts/storage.ts'
-import { MIGRATIONS_FOLDER } from '../migrations.ts'
-import { createDrizzleStorage } from '../queries.ts'
-import * as schema from '../schema.ts'
+import type { Storage } from '#contracts/storage.ts'
+import { MIGRATIONS_FOLDER } from '#plugins/storage/migrations.ts'
+import { createDrizzleStorage } from '#plugins/storage/queries.ts'
+import * as schema from '#plugins/storage/schema.ts'
 
 /** Arbitrary but fixed: every Ephemail process takes this advisory lock while migrating. */
 const MIGRATION_LOCK_ID = 72_946_311

@@ -1,8 +1,8 @@
 // GET /v1/domains: the domains this server receives mail for.
 
 import { Elysia } from 'elysia'
-import type { ReceivingDomain } from '../../lib/address.ts'
-import { DomainListSchema } from '../schemas.ts'
+import type { ReceivingDomain } from '#lib/address.ts'
+import { DomainListSchema } from '#server/schemas.ts'
 
 export function domainRoutes(domains: readonly ReceivingDomain[]) {
   const body = { domains: domains.map((domain) => ({ name: domain.name, type: domain.type })) }

@@ -1,13 +1,13 @@
 // Live events: GET /v1/mailboxes/{address}/events (Server-Sent Events) and /v1/ws (WebSocket, many mailboxes).
 
 import { Elysia, t } from 'elysia'
-import type { Principal } from '../../contracts/auth.ts'
-import type { Storage } from '../../contracts/storage.ts'
-import { ProblemError } from '../../lib/problem.ts'
-import type { Mailbox } from '../../lib/types.ts'
-import type { Access } from '../access.ts'
-import type { Config } from '../config.ts'
-import type { EventHub } from '../event-hub.ts'
+import type { Principal } from '#contracts/auth.ts'
+import type { Storage } from '#contracts/storage.ts'
+import { ProblemError } from '#lib/problem.ts'
+import type { Mailbox } from '#lib/types.ts'
+import type { Access } from '#server/access.ts'
+import type { Config } from '#server/config.ts'
+import type { EventHub } from '#server/event-hub.ts'
 import {
   createSseEncoder,
   type FeedEvent,
@@ -15,9 +15,9 @@ import {
   openMailboxFeed,
   parseEventId,
   SSE_HEARTBEAT,
-} from '../live-feed.ts'
-import { AddressParams, problemResponse } from '../schemas.ts'
-import { createWebSocketSession, type WebSocketSession } from '../websocket-session.ts'
+} from '#server/live-feed.ts'
+import { AddressParams, problemResponse } from '#server/schemas.ts'
+import { createWebSocketSession, type WebSocketSession } from '#server/websocket-session.ts'
 
 export interface EventRouteDeps {
   storage: Storage

@@ -1,9 +1,9 @@
 // GET /health (the process is up) and GET /ready (storage answers): for load balancers and orchestrators.
 
 import { Elysia } from 'elysia'
-import type { Storage } from '../../contracts/storage.ts'
-import { ProblemError } from '../../lib/problem.ts'
-import { HealthSchema, problemResponse, ReadySchema } from '../schemas.ts'
+import type { Storage } from '#contracts/storage.ts'
+import { ProblemError } from '#lib/problem.ts'
+import { HealthSchema, problemResponse, ReadySchema } from '#server/schemas.ts'
 
 export function healthRoutes(storage: Storage) {
   return new Elysia({ name: 'routes.health' })

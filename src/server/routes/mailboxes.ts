@@ -1,16 +1,16 @@
 // Mailbox routes: create, read, rename or extend, delete, list and clear messages.
 
 import { Elysia, t } from 'elysia'
-import type { PubSub } from '../../contracts/pubsub.ts'
-import type { Storage } from '../../contracts/storage.ts'
-import { localPartProblem, pickRandom, type ReceivingDomain, randomLocalPart } from '../../lib/address.ts'
-import { randomToken, sha256Hex } from '../../lib/ids.ts'
-import { ProblemError } from '../../lib/problem.ts'
-import type { Mailbox } from '../../lib/types.ts'
-import type { Access } from '../access.ts'
-import type { Config } from '../config.ts'
-import type { EventHub } from '../event-hub.ts'
-import { longPoll } from '../long-poll.ts'
+import type { PubSub } from '#contracts/pubsub.ts'
+import type { Storage } from '#contracts/storage.ts'
+import { localPartProblem, pickRandom, type ReceivingDomain, randomLocalPart } from '#lib/address.ts'
+import { randomToken, sha256Hex } from '#lib/ids.ts'
+import { ProblemError } from '#lib/problem.ts'
+import type { Mailbox } from '#lib/types.ts'
+import type { Access } from '#server/access.ts'
+import type { Config } from '#server/config.ts'
+import type { EventHub } from '#server/event-hub.ts'
+import { longPoll } from '#server/long-poll.ts'
 import {
   AddressParams,
   CreatedMailboxSchema,
@@ -21,8 +21,8 @@ import {
   MessagePageSchema,
   problemResponse,
   UpdateMailboxBody,
-} from '../schemas.ts'
-import { mailboxJson, messageSummaryJson } from '../serialize.ts'
+} from '#server/schemas.ts'
+import { mailboxJson, messageSummaryJson } from '#server/serialize.ts'
 
 /** Random local parts tried before giving up; each retry adds a digit, so collisions fade fast. */
 const RANDOM_LOCAL_PART_ATTEMPTS = 8

@@ -1,10 +1,10 @@
 // Message routes: read in full, raw source, attachments, mark seen, delete.
 
 import { Elysia, t } from 'elysia'
-import type { Storage } from '../../contracts/storage.ts'
-import { readAttachment } from '../../lib/mail.ts'
-import { ProblemError } from '../../lib/problem.ts'
-import type { Access } from '../access.ts'
+import type { Storage } from '#contracts/storage.ts'
+import { readAttachment } from '#lib/mail.ts'
+import { ProblemError } from '#lib/problem.ts'
+import type { Access } from '#server/access.ts'
 import {
   AttachmentParams,
   jsonBodyProblems,
@@ -13,8 +13,8 @@ import {
   MessageSummarySchema,
   problemResponse,
   UpdateMessageBody,
-} from '../schemas.ts'
-import { messageJson, messageSummaryJson } from '../serialize.ts'
+} from '#server/schemas.ts'
+import { messageJson, messageSummaryJson } from '#server/serialize.ts'
 
 export interface MessageRouteDeps {
   storage: Storage

@@ -1,11 +1,11 @@
 // GET /v1/mailboxes/{address}/otp: the latest one-time code and link, optionally waiting (long-poll) for one to arrive.
 
 import { Elysia, t } from 'elysia'
-import type { LatestOtp, Storage } from '../../contracts/storage.ts'
-import type { Access } from '../access.ts'
-import type { EventHub } from '../event-hub.ts'
-import { longPoll, MAX_WAIT_SECONDS } from '../long-poll.ts'
-import { AddressParams, problemResponse } from '../schemas.ts'
+import type { LatestOtp, Storage } from '#contracts/storage.ts'
+import type { Access } from '#server/access.ts'
+import type { EventHub } from '#server/event-hub.ts'
+import { longPoll, MAX_WAIT_SECONDS } from '#server/long-poll.ts'
+import { AddressParams, problemResponse } from '#server/schemas.ts'
 
 const OtpSchema = t.Object(
   {

@@ -1,17 +1,17 @@
 // Webhook routes: register (with a signing secret), list, read, delete, and the recent deliveries of one.
 
 import { Elysia, t } from 'elysia'
-import type { Principal } from '../../contracts/auth.ts'
-import type { PubSub } from '../../contracts/pubsub.ts'
-import type { Storage } from '../../contracts/storage.ts'
-import { isUuid, uuidv7 } from '../../lib/ids.ts'
-import { ProblemError } from '../../lib/problem.ts'
-import type { Webhook, WebhookDelivery, WebhookFilter } from '../../lib/types.ts'
-import type { Access } from '../access.ts'
-import type { Config } from '../config.ts'
-import { checkOutboundUrl, OutboundBlockedError } from '../outbound.ts'
-import { jsonBodyProblems, problemResponse } from '../schemas.ts'
-import { newWebhookSecret } from '../webhooks.ts'
+import type { Principal } from '#contracts/auth.ts'
+import type { PubSub } from '#contracts/pubsub.ts'
+import type { Storage } from '#contracts/storage.ts'
+import { isUuid, uuidv7 } from '#lib/ids.ts'
+import { ProblemError } from '#lib/problem.ts'
+import type { Webhook, WebhookDelivery, WebhookFilter } from '#lib/types.ts'
+import type { Access } from '#server/access.ts'
+import type { Config } from '#server/config.ts'
+import { checkOutboundUrl, OutboundBlockedError } from '#server/outbound.ts'
+import { jsonBodyProblems, problemResponse } from '#server/schemas.ts'
+import { newWebhookSecret } from '#server/webhooks.ts'
 
 export interface WebhookRouteDeps {
   storage: Storage
