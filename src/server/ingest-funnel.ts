@@ -1,5 +1,6 @@
 // The ingest funnel: every source (SMTP, inbound HTTP, IMAP) hands mail here; it is stored durably before anyone says 250/202.
 
+import type { IngestFunnel } from '#contracts/ingest.ts'
 import type { PubSub } from '#contracts/pubsub.ts'
 import type { JobQueue } from '#contracts/queue.ts'
 import type { NewMessage, Storage } from '#contracts/storage.ts'
@@ -7,7 +8,7 @@ import { normalizeRecipient, type ReceivingDomain } from '#lib/address.ts'
 import { createGroupCommitter } from '#lib/group-commit.ts'
 import { uuidv7 } from '#lib/ids.ts'
 import type { ParsedMail } from '#lib/mail.ts'
-import type { Envelope, Mailbox } from '#lib/types.ts'
+import type { Mailbox } from '#lib/types.ts'
 import { createLiveMailboxes } from './live-mailboxes.ts'
 import { inThreadMailWork, type MailWork } from './mail-offload.ts'
 
@@ -19,28 +20,6 @@ export const MAX_COMMITS_PER_JOB = 16
 
 /** One turn of the event loop: deliveries whose DATA completed meanwhile join the next batch. */
 const ioTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
-
-export type RecipientVerdict =
-  | { accepted: true; mailbox: Mailbox }
-  | { accepted: false; reason: 'invalid-address' | 'unknown-domain' | 'no-such-mailbox' }
-
-export interface IngestInput {
-  raw: Uint8Array
-  envelope: Envelope
-}
-
-export interface IngestResult {
-  stored: { messageId: string; mailboxId: string; address: string }[]
-  /** Recipients with no live mailbox at the time of storing. */
-  rejected: string[]
-}
-
-export interface IngestFunnel {
-  /** Asked at RCPT time: is there a live mailbox behind this address? */
-  checkRecipient(address: string): Promise<RecipientVerdict>
-  /** Stores one copy per live recipient mailbox; resolves only once they are committed. */
-  ingestMessage(input: IngestInput): Promise<IngestResult>
-}
 
 export class MessageTooLargeError extends Error {
   override name = 'MessageTooLargeError'

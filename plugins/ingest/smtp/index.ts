@@ -2,8 +2,7 @@
 
 import type { AddressInfo } from 'node:net'
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server'
-import type { IngestSource } from '#contracts/ingest.ts'
-import type { IngestFunnel, RecipientVerdict } from '#server/ingest-funnel.ts'
+import type { IngestFunnel, IngestSource, RecipientVerdict } from '#contracts/ingest.ts'
 
 export interface SmtpIngestOptions {
   funnel: IngestFunnel
