@@ -13,9 +13,9 @@
 import { parseMail } from '#lib/mail.ts'
 import { sanitizeHtml } from '#lib/sanitize.ts'
 import { createBuiltinExtractor } from '#plugins/extractor/builtin/index.ts'
-import { createMailOffload } from '#server/mail-offload.ts'
-import { extractFromMail } from '#server/message-processor.ts'
-import { createSenderAuthenticator, type DnsResolver } from '#server/sender-auth.ts'
+import { createMailOffload } from '#server/pipeline/mail-offload.ts'
+import { extractFromMail } from '#server/pipeline/message-processor.ts'
+import { createSenderAuthenticator, type DnsResolver } from '#server/pipeline/sender-auth.ts'
 import { readArgs } from './support.ts'
 
 const offline: DnsResolver = async (name) => {

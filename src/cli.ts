@@ -2,8 +2,8 @@
 
 import { readFile } from 'node:fs/promises'
 import { createBuiltinExtractor, parseExtractionRules } from '#plugins/extractor/builtin/index.ts'
+import { extractFromMail } from '#server/pipeline/message-processor.ts'
 import { parseMail } from './lib/mail.ts'
-import { extractFromMail } from './server/message-processor.ts'
 
 const USAGE = 'usage: ephemail extract FILE.eml [FILE.eml ...]'
 

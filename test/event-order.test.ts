@@ -6,7 +6,7 @@ import type { EphemailEvent, MailboxEvent } from '#lib/events.ts'
 import { uuidv7 } from '#lib/ids.ts'
 import { createMemoryPubSub } from '#plugins/pubsub/memory/index.ts'
 import { createPgliteStorage } from '#plugins/storage/pglite/index.ts'
-import { createEventHub } from '#server/event-hub.ts'
+import { createEventHub } from '#server/live/event-hub.ts'
 
 async function storageWithMailbox() {
   const storage = createPgliteStorage()

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import type { EphemailEvent } from '#lib/events.ts'
 import { createMemoryPubSub } from '#plugins/pubsub/memory/index.ts'
-import { createExpirySweeper } from '#server/expiry-sweeper.ts'
+import { createExpirySweeper } from '#server/pipeline/expiry-sweeper.ts'
 import { createApiHarness, fixture } from './support/api-harness.ts'
 
 let h: Awaited<ReturnType<typeof createApiHarness>>

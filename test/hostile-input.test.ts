@@ -2,8 +2,8 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { parseMail } from '#lib/mail.ts'
-import { createMailOffload, OFFLOAD_MIN_BYTES, OffloadTimeoutError } from '#server/mail-offload.ts'
-import { MAX_AUTH_HEADER_LINES } from '#server/sender-auth.ts'
+import { createMailOffload, OFFLOAD_MIN_BYTES, OffloadTimeoutError } from '#server/pipeline/mail-offload.ts'
+import { MAX_AUTH_HEADER_LINES } from '#server/pipeline/sender-auth.ts'
 import { createApiHarness } from './support/api-harness.ts'
 
 const encoder = new TextEncoder()

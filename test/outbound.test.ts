@@ -15,7 +15,7 @@ import {
   OutboundBlockedError,
   parseAllowedCidrs,
   postOutbound,
-} from '#server/outbound.ts'
+} from '#server/webhooks/outbound.ts'
 
 interface Received {
   method: string
@@ -638,7 +638,7 @@ describe('https', () => {
       const script = join(directory, 'client.ts')
       writeFileSync(script, HTTPS_CLIENT)
       try {
-        const outbound = join(import.meta.dir, '../src/server/outbound.ts')
+        const outbound = join(import.meta.dir, '../src/server/webhooks/outbound.ts')
         const client = Bun.spawn([process.execPath, script, outbound, String(port)], {
           env: { ...process.env, NODE_EXTRA_CA_CERTS: files.cert },
           stdout: 'pipe',

@@ -20,15 +20,15 @@ import { createBullmqQueue } from '#plugins/queue/bullmq/index.ts'
 import { createInlineQueue } from '#plugins/queue/inline/index.ts'
 import { createPgliteStorage } from '#plugins/storage/pglite/index.ts'
 import { loadConfig } from '#server/config.ts'
-import { createIngestFunnel } from '#server/ingest-funnel.ts'
-import { createMessageProcessor, extractFromMail } from '#server/message-processor.ts'
+import { createIngestFunnel } from '#server/pipeline/ingest-funnel.ts'
+import { createMessageProcessor, extractFromMail } from '#server/pipeline/message-processor.ts'
 import {
   authenticationInput,
   createSenderAuthenticator,
   type DnsResolver,
   withCache,
   withTimeout,
-} from '#server/sender-auth.ts'
+} from '#server/pipeline/sender-auth.ts'
 import { createApiHarness, fixture } from './support/api-harness.ts'
 import { redisAvailable, TEST_REDIS_URL } from './support/redis.ts'
 

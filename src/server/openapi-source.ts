@@ -3,10 +3,10 @@
 import { createBearerAuth } from '#plugins/auth/bearer/index.ts'
 import { createMemoryPubSub } from '#plugins/pubsub/memory/index.ts'
 import { createPgliteStorage } from '#plugins/storage/pglite/index.ts'
+import { buildApp } from '#server/http/app.ts'
+import { buildOpenApiDocument, openApiYaml } from '#server/http/routes/docs.ts'
 import packageJson from '../../package.json' with { type: 'json' }
-import { buildApp } from './app.ts'
 import { loadConfig } from './config.ts'
-import { buildOpenApiDocument, openApiYaml } from './routes/docs.ts'
 
 /** Routes are only registered, never called, so the storage is an unused in-memory one. */
 export async function generateOpenApiYaml(): Promise<string> {

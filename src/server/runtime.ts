@@ -14,17 +14,22 @@ import { createBullmqQueue } from '#plugins/queue/bullmq/index.ts'
 import { createInlineQueue } from '#plugins/queue/inline/index.ts'
 import { createPgliteStorage } from '#plugins/storage/pglite/index.ts'
 import { createPostgresStorage } from '#plugins/storage/postgres/index.ts'
+import { buildApp } from '#server/http/app.ts'
+import { createEventHub } from '#server/live/event-hub.ts'
+import { createExpirySweeper } from '#server/pipeline/expiry-sweeper.ts'
+import { createIngestFunnel } from '#server/pipeline/ingest-funnel.ts'
+import { createMailOffload } from '#server/pipeline/mail-offload.ts'
+import { createMessageProcessor } from '#server/pipeline/message-processor.ts'
+import {
+  createSenderAuthenticator,
+  systemResolver,
+  withCache,
+  withTimeout,
+} from '#server/pipeline/sender-auth.ts'
+import { createWebhookDeliverer, createWebhookDispatcher } from '#server/webhooks/webhook-delivery.ts'
 import packageJson from '../../package.json' with { type: 'json' }
 import { resolveAdminKeyHash } from './admin-key.ts'
-import { buildApp } from './app.ts'
 import type { Config } from './config.ts'
-import { createEventHub } from './event-hub.ts'
-import { createExpirySweeper } from './expiry-sweeper.ts'
-import { createIngestFunnel } from './ingest-funnel.ts'
-import { createMailOffload } from './mail-offload.ts'
-import { createMessageProcessor } from './message-processor.ts'
-import { createSenderAuthenticator, systemResolver, withCache, withTimeout } from './sender-auth.ts'
-import { createWebhookDeliverer, createWebhookDispatcher } from './webhooks.ts'
 
 /** How long in-flight HTTP requests may take to finish when the process stops. */
 const SHUTDOWN_GRACE_MS = 5000

@@ -2,7 +2,7 @@
 
 import { Elysia } from 'elysia'
 import type { ReceivingDomain } from '#lib/address.ts'
-import { DomainListSchema } from '#server/schemas.ts'
+import { DomainListSchema } from '#server/http/schemas.ts'
 
 export function domainRoutes(domains: readonly ReceivingDomain[]) {
   const body = { domains: domains.map((domain) => ({ name: domain.name, type: domain.type })) }

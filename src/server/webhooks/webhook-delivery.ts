@@ -7,7 +7,7 @@ import type { Storage } from '#contracts/storage.ts'
 import type { MessageProcessedEvent } from '#lib/events.ts'
 import { uuidv7 } from '#lib/ids.ts'
 import type { WebhookFilter } from '#lib/types.ts'
-import { eventData } from './live-feed.ts'
+import { eventData } from '#server/live/live-feed.ts'
 import { OutboundBlockedError, type OutboundPolicy, postOutbound } from './outbound.ts'
 
 /** Unfinished deliveries re-enqueued per recovery pass (their job may have been lost with the process). */

@@ -7,11 +7,11 @@ import type { Storage } from '#contracts/storage.ts'
 import { isUuid, uuidv7 } from '#lib/ids.ts'
 import { ProblemError } from '#lib/problem.ts'
 import type { Webhook, WebhookDelivery, WebhookFilter } from '#lib/types.ts'
-import type { Access } from '#server/access.ts'
 import type { Config } from '#server/config.ts'
-import { checkOutboundUrl, OutboundBlockedError } from '#server/outbound.ts'
-import { jsonBodyProblems, problemResponse } from '#server/schemas.ts'
-import { newWebhookSecret } from '#server/webhooks.ts'
+import type { Access } from '#server/http/access.ts'
+import { jsonBodyProblems, problemResponse } from '#server/http/schemas.ts'
+import { checkOutboundUrl, OutboundBlockedError } from '#server/webhooks/outbound.ts'
+import { newWebhookSecret } from '#server/webhooks/webhook-delivery.ts'
 
 export interface WebhookRouteDeps {
   storage: Storage

@@ -3,7 +3,7 @@
 import type { Principal } from '#contracts/auth.ts'
 import type { Storage } from '#contracts/storage.ts'
 import { ProblemError } from '#lib/problem.ts'
-import type { Access } from './access.ts'
+import type { Access } from '#server/http/access.ts'
 import type { EventHub } from './event-hub.ts'
 import { eventData, type MailboxFeed, openMailboxFeed } from './live-feed.ts'
 

@@ -6,7 +6,7 @@ import { toOpenAPISchema } from '@elysiajs/openapi'
 import { type AnyElysia, Elysia } from 'elysia'
 import { stringify } from 'yaml'
 import { PROBLEM_CONTENT_TYPE, ProblemError } from '#lib/problem.ts'
-import { ProblemSchema } from '#server/schemas.ts'
+import { ProblemSchema } from '#server/http/schemas.ts'
 
 export const OPENAPI_VERSION = '3.1.1'
 const DOC_PATHS = ['/openapi.json', '/openapi.yaml', '/docs', '/docs/:asset']

@@ -2,7 +2,7 @@
 
 import { t } from 'elysia'
 import { MAX_LOCAL_PART_LENGTH } from '#lib/address.ts'
-import { MAX_WAIT_SECONDS } from './long-poll.ts'
+import { MAX_WAIT_SECONDS } from '#server/live/long-poll.ts'
 
 const EXAMPLE_MAILBOX_ID = '0193a1f2-7c3e-7d21-9b4a-5e6f7a8b9c0d'
 const EXAMPLE_MESSAGE_ID = '0193a1f3-0a1b-7c2d-8e3f-405162738495'

@@ -5,9 +5,10 @@ import type { Principal } from '#contracts/auth.ts'
 import type { Storage } from '#contracts/storage.ts'
 import { ProblemError } from '#lib/problem.ts'
 import type { Mailbox } from '#lib/types.ts'
-import type { Access } from '#server/access.ts'
 import type { Config } from '#server/config.ts'
-import type { EventHub } from '#server/event-hub.ts'
+import type { Access } from '#server/http/access.ts'
+import { AddressParams, problemResponse } from '#server/http/schemas.ts'
+import type { EventHub } from '#server/live/event-hub.ts'
 import {
   createSseEncoder,
   type FeedEvent,
@@ -15,9 +16,8 @@ import {
   openMailboxFeed,
   parseEventId,
   SSE_HEARTBEAT,
-} from '#server/live-feed.ts'
-import { AddressParams, problemResponse } from '#server/schemas.ts'
-import { createWebSocketSession, type WebSocketSession } from '#server/websocket-session.ts'
+} from '#server/live/live-feed.ts'
+import { createWebSocketSession, type WebSocketSession } from '#server/live/websocket-session.ts'
 
 export interface EventRouteDeps {
   storage: Storage

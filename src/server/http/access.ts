@@ -4,7 +4,7 @@ import type { AuthPlugin, Principal } from '#contracts/auth.ts'
 import { isUuid } from '#lib/ids.ts'
 import { ProblemError, unauthorized } from '#lib/problem.ts'
 import type { Mailbox } from '#lib/types.ts'
-import type { LiveMailboxes } from './live-mailboxes.ts'
+import type { LiveMailboxes } from '#server/pipeline/live-mailboxes.ts'
 
 export interface Access {
   /** The caller, or a 401 when no credential came with the request. */

@@ -4,7 +4,7 @@ import { Elysia, t } from 'elysia'
 import type { Storage } from '#contracts/storage.ts'
 import { readAttachment } from '#lib/mail.ts'
 import { ProblemError } from '#lib/problem.ts'
-import type { Access } from '#server/access.ts'
+import type { Access } from '#server/http/access.ts'
 import {
   AttachmentParams,
   jsonBodyProblems,
@@ -13,8 +13,8 @@ import {
   MessageSummarySchema,
   problemResponse,
   UpdateMessageBody,
-} from '#server/schemas.ts'
-import { messageJson, messageSummaryJson } from '#server/serialize.ts'
+} from '#server/http/schemas.ts'
+import { messageJson, messageSummaryJson } from '#server/http/serialize.ts'
 
 export interface MessageRouteDeps {
   storage: Storage

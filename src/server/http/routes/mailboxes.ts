@@ -7,10 +7,8 @@ import { localPartProblem, pickRandom, type ReceivingDomain, randomLocalPart } f
 import { randomToken, sha256Hex } from '#lib/ids.ts'
 import { ProblemError } from '#lib/problem.ts'
 import type { Mailbox } from '#lib/types.ts'
-import type { Access } from '#server/access.ts'
 import type { Config } from '#server/config.ts'
-import type { EventHub } from '#server/event-hub.ts'
-import { longPoll } from '#server/long-poll.ts'
+import type { Access } from '#server/http/access.ts'
 import {
   AddressParams,
   CreatedMailboxSchema,
@@ -21,8 +19,10 @@ import {
   MessagePageSchema,
   problemResponse,
   UpdateMailboxBody,
-} from '#server/schemas.ts'
-import { mailboxJson, messageSummaryJson } from '#server/serialize.ts'
+} from '#server/http/schemas.ts'
+import { mailboxJson, messageSummaryJson } from '#server/http/serialize.ts'
+import type { EventHub } from '#server/live/event-hub.ts'
+import { longPoll } from '#server/live/long-poll.ts'
 
 /** Random local parts tried before giving up; each retry adds a digit, so collisions fade fast. */
 const RANDOM_LOCAL_PART_ATTEMPTS = 8

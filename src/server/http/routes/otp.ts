@@ -2,10 +2,10 @@
 
 import { Elysia, t } from 'elysia'
 import type { LatestOtp, Storage } from '#contracts/storage.ts'
-import type { Access } from '#server/access.ts'
-import type { EventHub } from '#server/event-hub.ts'
-import { longPoll, MAX_WAIT_SECONDS } from '#server/long-poll.ts'
-import { AddressParams, problemResponse } from '#server/schemas.ts'
+import type { Access } from '#server/http/access.ts'
+import { AddressParams, problemResponse } from '#server/http/schemas.ts'
+import type { EventHub } from '#server/live/event-hub.ts'
+import { longPoll, MAX_WAIT_SECONDS } from '#server/live/long-poll.ts'
 
 const OtpSchema = t.Object(
   {

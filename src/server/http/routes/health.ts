@@ -3,7 +3,7 @@
 import { Elysia } from 'elysia'
 import type { Storage } from '#contracts/storage.ts'
 import { ProblemError } from '#lib/problem.ts'
-import { HealthSchema, problemResponse, ReadySchema } from '#server/schemas.ts'
+import { HealthSchema, problemResponse, ReadySchema } from '#server/http/schemas.ts'
 
 export function healthRoutes(storage: Storage) {
   return new Elysia({ name: 'routes.health' })
