@@ -1,7 +1,8 @@
 // Command line: `ephemail extract FILE.eml ...` prints one JSON line per file with the code and link the worker would find.
 
 import { readFile } from 'node:fs/promises'
-import { createBuiltinExtractor, parseExtractionRules } from '#plugins/extractor/builtin/index.ts'
+import { parseExtractionRules } from '#lib/extraction-rules.ts'
+import { createBuiltinExtractor } from '#plugins/extractor/builtin/index.ts'
 import { extractFromMail } from '#server/pipeline/message-processor.ts'
 import { parseMail } from './lib/mail.ts'
 

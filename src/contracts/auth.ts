@@ -1,18 +1,46 @@
-// Auth contract: turns a request's credentials into a principal; routes decide what that principal may do.
+// Auth contracts, in two parts: credential styles (where a request carries its credential) and principal resolvers (what a credential stands for).
 
-/** Who is calling. Later auth styles (API keys with owners and scopes) add kinds here. */
+/** Who is calling. API keys with owners and scopes add kinds here. */
 export type Principal = { kind: 'admin' } | { kind: 'mailbox'; mailboxId: string }
 
-export interface AuthPlugin {
+/** An OpenAPI 3.1 security scheme object, as a style declares itself in the document. */
+export type SecurityScheme =
+  | { type: 'http'; scheme: string; description?: string }
+  | { type: 'apiKey'; in: 'header' | 'query'; name: string; description?: string }
+
+/**
+ * Reads a credential from a request. Styles know nothing of what a credential means: `Authorization:
+ * Bearer`, `x-api-key`, `?key=` and the event streams' `?access_token=` are all styles.
+ */
+export interface CredentialStyle {
   readonly name: string
   /**
-   * `null` means no credential was presented. A credential that was presented but is wrong
-   * throws a 401 ProblemError, so a typo never silently falls back to anonymous access.
+   * `request`: honoured on every route. `stream`: only on the routes a browser opens without being able
+   * to set headers (event stream, WebSocket upgrade), and only when no `request` style found a credential.
    */
-  authenticate(request: Request): Promise<Principal | null>
+  readonly scope: 'request' | 'stream'
+  /** How a client sends it, for error details: `"Authorization: Bearer <credential>"`. */
+  readonly hint: string
+  /** The WWW-Authenticate challenge a 401 carries for this style (RFC 9110), if it has one. */
+  readonly challenge: string | null
+  /** Its OpenAPI security scheme, keyed by `schemeName`; null when routes document it as a parameter. */
+  readonly securityScheme: { readonly schemeName: string; readonly scheme: SecurityScheme } | null
   /**
-   * The same check for a token that came another way: EventSource and WebSocket clients in a
-   * browser cannot set headers, so those routes also take it as a query parameter. A wrong token throws a 401.
+   * The credential, or null when this style's carrier is absent. A carrier that is present but
+   * malformed throws a 401 ProblemError, so a typo never falls back to anonymous access.
    */
-  authenticateToken(token: string): Promise<Principal>
+  read(request: Request): string | null
 }
+
+/**
+ * Turns a credential into a principal. Resolvers get the credential's SHA-256 digest (hex), computed
+ * once per request: only digests are stored, and no resolver ever sees another's secret in clear.
+ */
+export interface PrincipalResolver {
+  readonly name: string
+  /** The principal, or null when the credential is not one of this resolver's kind. */
+  resolve(credentialDigest: string): Promise<Principal | null>
+}
+
+/** Every auth plugin (a credential style) exports `create` of this type. */
+export type CredentialStyleFactory<Options> = (options: Options) => CredentialStyle

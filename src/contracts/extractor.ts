@@ -11,3 +11,6 @@ export interface Extractor {
   readonly name: string
   extract(input: ExtractorInput): Extraction
 }
+
+/** Every extractor plugin exports `create` of this type. */
+export type ExtractorFactory<Options> = (options: Options) => Extractor

@@ -2,11 +2,38 @@
 
 import type { Envelope, Mailbox } from '#lib/types.ts'
 
+/**
+ * A source of mail. It hands every message to the funnel and answers its peer (250, 202) only once
+ * the funnel has stored it. A source that receives over HTTP (an inbound webhook) contributes its
+ * routes: a scoped Elysia instance with its own body parser and size limit, mounted on the API
+ * beside the JSON routes and outside their 64 KB JSON-only body rule.
+ */
 export interface IngestSource {
   readonly name: string
+  /** Routes for the API process, with the paths they own and the largest body they accept. */
+  readonly http?: IngestHttpRoutes
+  /** The port it listens on once started, for a source with a listener of its own (SMTP). */
+  port?(): number
   start(): Promise<void>
   stop(): Promise<void>
 }
+
+export interface IngestHttpRoutes {
+  /** A named Elysia instance (typed loosely here so contracts do not depend on the web framework). */
+  readonly routes: unknown
+  /** Paths under this prefix are this source's: the API's JSON body rule does not apply to them. */
+  readonly pathPrefix: string
+  /** Largest request body accepted on those paths (413 past it). */
+  readonly maxBodyBytes: number
+}
+
+/** What every ingest source is created with. */
+export interface IngestContext {
+  funnel: IngestFunnel
+}
+
+/** Every ingest plugin exports `create` of this type. */
+export type IngestSourceFactory<Options> = (options: Options, context: IngestContext) => IngestSource
 
 export type RecipientVerdict =
   | { accepted: true; mailbox: Mailbox }

@@ -11,3 +11,6 @@ export interface PubSub {
   subscribe(listener: EventListener): () => void
   close(): Promise<void>
 }
+
+/** Every pub/sub plugin exports `create` of this type. */
+export type PubSubFactory<Options> = (options: Options) => PubSub

@@ -58,3 +58,20 @@ export interface JobQueue<Job = ProcessMessagesJob> {
   work(handler: (job: Job) => Promise<void>, options: WorkerOptions<Job>): void
   close(): Promise<void>
 }
+
+/** What the core asks of a queue it creates: its name and retry policy (the plugin adds where it lives). */
+export interface QueueSpec<Job> {
+  /** Short name, unique per deployment: `process-message`, `deliver-webhook`. */
+  name: string
+  attempts: number
+  backoffMs?: number
+  backoffCapMs?: number
+  /** The job's id: an enqueue of an id that is already queued is ignored. */
+  keyOf?: (job: Job) => string
+}
+
+/** Every queue plugin exports `create` of this type. */
+export type QueueFactory<Options> = <Job extends object>(
+  options: Options,
+  spec: QueueSpec<Job>,
+) => JobQueue<Job>

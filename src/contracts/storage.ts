@@ -190,3 +190,6 @@ export interface Storage {
   /** Stores the value unless the key exists; returns whichever value is stored afterwards. */
   putSettingIfAbsent(key: string, value: string): Promise<string>
 }
+
+/** Every storage plugin exports `create` of this type. */
+export type StorageFactory<Options> = (options: Options) => Storage

@@ -101,9 +101,10 @@ export function problemResponse(body: Problem, headers: Record<string, string> =
   })
 }
 
-/** The challenge every 401 carries (RFC 6750): credentials are bearer tokens. */
-export const BEARER_CHALLENGE = 'Bearer realm="ephemail"'
-
+/**
+ * A 401. Its WWW-Authenticate challenges depend on the credential styles a server accepts, so the
+ * HTTP layer adds them when rendering, for every 401 alike.
+ */
 export function unauthorized(detail: string): ProblemError {
-  return new ProblemError(401, 'unauthorized', detail, { headers: { 'www-authenticate': BEARER_CHALLENGE } })
+  return new ProblemError(401, 'unauthorized', detail)
 }

@@ -1,7 +1,7 @@
 // Configuration: environment variables parsed once into a typed, frozen object, with errors that name the variable.
 
 import { parseDomainList, type ReceivingDomain } from '#lib/address.ts'
-import { parseExtractionRules } from '#plugins/extractor/builtin/index.ts'
+import { parseExtractionRules } from '#lib/extraction-rules.ts'
 import { parseAllowedCidrs } from '#server/webhooks/outbound.ts'
 
 export type Role = 'api' | 'smtp' | 'worker'

@@ -1,26 +1,23 @@
-// The committed openapi.yaml is generated here: the app built with default config, rendered to YAML.
+// The committed openapi.yaml is generated here: the app composed by createCore with default config, rendered to YAML.
 
-import { createBearerAuth } from '#plugins/auth/bearer/index.ts'
-import { createMemoryPubSub } from '#plugins/pubsub/memory/index.ts'
 import { createPgliteStorage } from '#plugins/storage/pglite/index.ts'
-import { buildApp } from '#server/http/app.ts'
-import { buildOpenApiDocument, openApiYaml } from '#server/http/routes/docs.ts'
 import packageJson from '../../package.json' with { type: 'json' }
 import { loadConfig } from './config.ts'
+import { createCore } from './core.ts'
+import { buildOpenApiDocument, openApiYaml } from './http/routes/docs.ts'
+import { inThreadMailWork } from './pipeline/mail-offload.ts'
 
-/** Routes are only registered, never called, so the storage is an unused in-memory one. */
+/** Routes are only registered, never called, so storage is in memory and nothing is started. */
 export async function generateOpenApiYaml(): Promise<string> {
-  const storage = createPgliteStorage()
+  const core = await createCore(loadConfig({ EPHEMAIL_ADMIN_KEY: 'openapi-generator-unused-key' }, []), {
+    plugins: { storage: createPgliteStorage() },
+    mail: inThreadMailWork,
+    version: packageJson.version,
+  })
   try {
-    const app = buildApp({
-      config: loadConfig({}, []),
-      storage,
-      pubsub: createMemoryPubSub(),
-      auth: createBearerAuth({ adminKeyHash: '', findMailboxByTokenHash: async () => null }),
-      version: packageJson.version,
-    })
-    return openApiYaml(buildOpenApiDocument(app, packageJson.version))
+    const app = core.buildApp()
+    return openApiYaml(buildOpenApiDocument(app, packageJson.version, core.auth.styles))
   } finally {
-    await storage.close()
+    await core.close()
   }
 }

@@ -1,35 +1,12 @@
 // Composition root: picks the plugins the config asks for, starts the requested roles, and stops them in order.
 
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
-import type { PubSub } from '#contracts/pubsub.ts'
-import type { DeliverWebhookJob, JobQueue } from '#contracts/queue.ts'
 import type { Storage } from '#contracts/storage.ts'
-import { createBearerAuth } from '#plugins/auth/bearer/index.ts'
-import { createBuiltinExtractor, parseExtractionRules } from '#plugins/extractor/builtin/index.ts'
-import { createSmtpIngest } from '#plugins/ingest/smtp/index.ts'
-import { createMemoryPubSub } from '#plugins/pubsub/memory/index.ts'
-import { createRedisPubSub } from '#plugins/pubsub/redis/index.ts'
-import { createBullmqQueue } from '#plugins/queue/bullmq/index.ts'
-import { createInlineQueue } from '#plugins/queue/inline/index.ts'
-import { createPgliteStorage } from '#plugins/storage/pglite/index.ts'
-import { createPostgresStorage } from '#plugins/storage/postgres/index.ts'
-import { buildApp } from '#server/http/app.ts'
-import { createEventHub } from '#server/live/event-hub.ts'
-import { createExpirySweeper } from '#server/pipeline/expiry-sweeper.ts'
-import { createIngestFunnel } from '#server/pipeline/ingest-funnel.ts'
-import { createMailOffload } from '#server/pipeline/mail-offload.ts'
-import { createMessageProcessor } from '#server/pipeline/message-processor.ts'
-import {
-  createSenderAuthenticator,
-  systemResolver,
-  withCache,
-  withTimeout,
-} from '#server/pipeline/sender-auth.ts'
-import { createWebhookDeliverer, createWebhookDispatcher } from '#server/webhooks/webhook-delivery.ts'
 import packageJson from '../../package.json' with { type: 'json' }
-import { resolveAdminKeyHash } from './admin-key.ts'
 import type { Config } from './config.ts'
+import { createCore } from './core.ts'
+import { createEventHub } from './live/event-hub.ts'
+import { createExpirySweeper } from './pipeline/expiry-sweeper.ts'
+import { createWebhookDeliverer } from './webhooks/webhook-delivery.ts'
 
 /** How long in-flight HTTP requests may take to finish when the process stops. */
 const SHUTDOWN_GRACE_MS = 5000
@@ -42,71 +19,15 @@ export interface RunningEphemail {
   stop(): Promise<void>
 }
 
-export function openStorage(config: Config): Storage {
-  if (config.databaseUrl)
-    return createPostgresStorage({ url: config.databaseUrl, poolSize: config.databasePoolSize })
-  mkdirSync(config.dataDir, { recursive: true })
-  return createPgliteStorage({ dataDir: join(config.dataDir, 'pglite') })
-}
-
 export async function startEphemail(
   config: Config,
   {
     announceAdminKey = (key: string) => console.log(adminKeyBanner(key)),
   }: { announceAdminKey?: (key: string) => void } = {},
 ): Promise<RunningEphemail> {
-  const storage = openStorage(config)
-  await storage.migrate()
-  const pubsub: PubSub = config.redisUrl
-    ? createRedisPubSub({ url: config.redisUrl, channel: `${config.redisPrefix}:events` })
-    : createMemoryPubSub()
-  const adminKeyHash = await resolveAdminKeyHash(storage, config.adminKey, announceAdminKey)
-  const auth = createBearerAuth({
-    adminKeyHash,
-    findMailboxByTokenHash: (tokenHash) => storage.findLiveMailboxByTokenHash(tokenHash, new Date()),
-  })
-  const queue: JobQueue = config.redisUrl
-    ? createBullmqQueue({
-        url: config.redisUrl,
-        queueName: `${config.redisPrefix}-process-message`,
-        attempts: config.worker.attempts,
-      })
-    : createInlineQueue({ attempts: config.worker.attempts })
-  // Webhook deliveries: their own queue, so a slow receiver never holds up message processing.
-  const webhookQueue: JobQueue<DeliverWebhookJob> = config.redisUrl
-    ? createBullmqQueue<DeliverWebhookJob>({
-        url: config.redisUrl,
-        queueName: `${config.redisPrefix}-deliver-webhook`,
-        attempts: config.webhooks.attempts,
-        backoffMs: config.webhooks.backoffMs,
-        backoffCapMs: config.webhooks.backoffCapMs,
-        keyOf: (job) => job.deliveryId,
-      })
-    : createInlineQueue<DeliverWebhookJob>({
-        attempts: config.webhooks.attempts,
-        backoffMs: config.webhooks.backoffMs,
-        backoffCapMs: config.webhooks.backoffCapMs,
-        keyOf: (job) => job.deliveryId,
-      })
-  const webhooks = createWebhookDispatcher({ storage, queue: webhookQueue, pubsub })
-  // Large messages are parsed and sanitised on a worker thread, shared by the funnel and the processor.
-  const mail = createMailOffload()
-  const processor = createMessageProcessor({
-    storage,
-    pubsub,
-    extractor: createBuiltinExtractor(parseExtractionRules(config.worker.extractRules)),
-    authenticateSender: createSenderAuthenticator({
-      resolver: withCache(withTimeout(systemResolver, config.worker.dnsTimeoutMs)),
-      mta: config.smtpHostname,
-    }),
-    afterProcessed: (event) => webhooks.dispatch(event),
-    mail,
-  })
-  const stops: (() => Promise<void> | void)[] = [
-    () => mail.close(),
-    () => queue.close(),
-    () => webhookQueue.close(),
-  ]
+  const core = await createCore(config, { announceAdminKey, version: packageJson.version })
+  const { storage, pubsub, queue, webhookQueue, processor, webhooks } = core
+  const stops: (() => Promise<void> | void)[] = []
   let httpPort: number | null = null
   let smtpPort: number | null = null
 
@@ -144,38 +65,26 @@ export async function startEphemail(
     stops.push(() => clearInterval(recovery))
   }
   if (config.roles.includes('smtp')) {
-    const funnel = createIngestFunnel({
-      storage,
-      pubsub,
-      queue,
-      domains: config.domains,
-      maxMessageBytes: config.limits.maxMessageBytes,
-      mail,
-    })
-    const smtp = createSmtpIngest({
-      funnel,
-      host: config.host,
-      port: config.smtpPort,
-      hostname: config.smtpHostname,
-      maxMessageBytes: config.limits.maxMessageBytes,
-      maxRecipients: config.limits.maxRecipients,
-      maxClients: config.limits.smtpMaxClients,
-      socketTimeoutMs: config.limits.smtpSocketTimeoutMs,
-      sessionTimeoutMs: config.limits.smtpSessionTimeoutMs,
-    })
-    await smtp.start()
-    smtpPort = smtp.port()
-    stops.push(() => smtp.stop())
+    // Sources that listen on their own port (SMTP); HTTP sources come with the API's routes.
+    for (const source of core.ingestSources.filter((candidate) => !candidate.http)) {
+      await source.start()
+      stops.push(() => source.stop())
+      if (source.name === 'smtp') smtpPort = source.port?.() ?? null
+    }
   }
   if (config.roles.includes('api')) {
     const hub = createEventHub({ pubsub, storage })
-    const app = buildApp({ config, storage, pubsub, hub, auth, version: packageJson.version })
+    const app = core.buildApp({ hub })
     // Elysia's own listen, so handlers see the Bun server (long-polls lift its idle timeout).
     app.listen({
       hostname: config.host,
       port: config.httpPort,
-      // A little above the API limit so the app, not Bun, answers (with problem+json).
-      maxRequestBodySize: config.limits.httpMaxBodyBytes + 1024,
+      // A little above the largest limit so the app, not Bun, answers (with problem+json).
+      maxRequestBodySize:
+        Math.max(
+          config.limits.httpMaxBodyBytes,
+          ...core.ingestSources.map((source) => source.http?.maxBodyBytes ?? 0),
+        ) + 1024,
     })
     httpPort = app.server?.port ?? null
     stops.push(async () => {
@@ -195,8 +104,7 @@ export async function startEphemail(
     async stop() {
       // Stop taking work first (reverse start order: API, SMTP, sweeper), then close storage.
       for (const stop of stops.reverse()) await stop()
-      await pubsub.close()
-      await storage.close()
+      await core.close()
     },
   }
 }

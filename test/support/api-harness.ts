@@ -3,18 +3,12 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { EphemailEvent } from '#lib/events.ts'
-import { sha256Hex } from '#lib/ids.ts'
-import { createBearerAuth } from '#plugins/auth/bearer/index.ts'
-import { createBuiltinExtractor } from '#plugins/extractor/builtin/index.ts'
-import { createMemoryPubSub } from '#plugins/pubsub/memory/index.ts'
 import { createInlineQueue } from '#plugins/queue/inline/index.ts'
 import { createPgliteStorage } from '#plugins/storage/pglite/index.ts'
 import { loadConfig } from '#server/config.ts'
-import { buildApp } from '#server/http/app.ts'
-import { createIngestFunnel } from '#server/pipeline/ingest-funnel.ts'
+import { createCore } from '#server/core.ts'
 import { createMailOffload, type MailWork } from '#server/pipeline/mail-offload.ts'
-import { createMessageProcessor } from '#server/pipeline/message-processor.ts'
-import { createSenderAuthenticator, type DnsResolver } from '#server/pipeline/sender-auth.ts'
+import type { DnsResolver } from '#server/pipeline/sender-auth.ts'
 import packageJson from '../../package.json' with { type: 'json' }
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef'
@@ -32,35 +26,31 @@ export async function createApiHarness(
   env: Record<string, string> = {},
   { mail = createMailOffload() }: { mail?: MailWork } = {},
 ) {
-  const config = loadConfig({ EPHEMAIL_DOMAINS: 'ephemail.test,vip.test:premium', ...env }, [])
-  const storage = createPgliteStorage()
-  await storage.migrate()
-  const pubsub = createMemoryPubSub()
-  const events: EphemailEvent[] = []
-  pubsub.subscribe((event) => events.push(event))
-  const auth = createBearerAuth({
-    adminKeyHash: await sha256Hex(ADMIN_KEY),
-    findMailboxByTokenHash: (hash) => storage.findLiveMailboxByTokenHash(hash, new Date()),
-  })
-  const app = buildApp({ config, storage, pubsub, auth, version: packageJson.version })
-  const queue = createInlineQueue({ attempts: 2, backoffMs: 10 })
-  const processor = createMessageProcessor({
-    storage,
-    pubsub,
-    extractor: createBuiltinExtractor(),
+  const config = loadConfig(
+    { EPHEMAIL_DOMAINS: 'ephemail.test,vip.test:premium', EPHEMAIL_ADMIN_KEY: ADMIN_KEY, ...env },
+    [],
+  )
+  // The same composition as `npm start` (createCore), on in-memory PGlite, with quick retries and no DNS.
+  const inlineQueues = new Map<string, ReturnType<typeof createInlineQueue>>()
+  const core = await createCore(config, {
+    plugins: {
+      storage: createPgliteStorage(),
+      makeQueue: (spec) => {
+        const made = createInlineQueue({ ...spec, attempts: 2, backoffMs: 10 })
+        inlineQueues.set(spec.name, made as never)
+        return made
+      },
+    },
     // No DNS here: every lookup fails at once, as on an offline host.
-    authenticateSender: createSenderAuthenticator({ resolver: offlineResolver, mta: 'mx.ephemail.test' }),
+    resolver: offlineResolver,
     mail,
+    version: packageJson.version,
   })
-  processor.start(queue, 4)
-  const funnel = createIngestFunnel({
-    storage,
-    pubsub,
-    queue,
-    domains: config.domains,
-    maxMessageBytes: config.limits.maxMessageBytes,
-    mail,
-  })
+  const { storage, funnel, queue } = core
+  const events: EphemailEvent[] = []
+  core.pubsub.subscribe((event) => events.push(event))
+  const app = core.buildApp()
+  core.processor.start(queue, 4)
 
   async function call(
     method: string,
@@ -105,11 +95,7 @@ export async function createApiHarness(
     call,
     deliver,
     /** Waits until every process-message job has finished. */
-    processed: () => queue.drained(),
-    close: async () => {
-      await queue.close()
-      await mail.close()
-      await storage.close()
-    },
+    processed: () => (inlineQueues.get('process-message') as ReturnType<typeof createInlineQueue>).drained(),
+    close: () => core.close(),
   }
 }

@@ -2,7 +2,7 @@
 
 import type { AddressInfo } from 'node:net'
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server'
-import type { IngestFunnel, IngestSource, RecipientVerdict } from '#contracts/ingest.ts'
+import type { IngestFunnel, IngestSource, IngestSourceFactory, RecipientVerdict } from '#contracts/ingest.ts'
 
 export interface SmtpIngestOptions {
   funnel: IngestFunnel
@@ -139,7 +139,7 @@ export function createSmtpIngest(options: SmtpIngestOptions) {
     port(): number {
       return (server.server.address() as AddressInfo).port
     },
-  } satisfies IngestSource & { port(): number }
+  } satisfies IngestSource
 }
 
 interface SmtpConnection {
@@ -158,3 +158,8 @@ function envelopeOf(session: SMTPServerSession) {
     source: 'smtp',
   }
 }
+
+/** Uniform plugin exports (ARCHITECTURE.md): the registry creates every plugin through `name` and `create`. */
+export const name = 'smtp'
+export const create: IngestSourceFactory<Omit<SmtpIngestOptions, 'funnel'>> = (options, { funnel }) =>
+  createSmtpIngest({ ...options, funnel })

@@ -1,6 +1,6 @@
 // In-process pub/sub: the embedded default, where publisher and listeners share one process.
 
-import type { EventListener, PubSub } from '#contracts/pubsub.ts'
+import type { EventListener, PubSub, PubSubFactory } from '#contracts/pubsub.ts'
 
 export function createMemoryPubSub() {
   const listeners = new Set<EventListener>()
@@ -24,3 +24,7 @@ export function createMemoryPubSub() {
     },
   } satisfies PubSub
 }
+
+/** Uniform plugin exports (ARCHITECTURE.md): the registry creates every plugin through `name` and `create`. */
+export const name = 'memory'
+export const create: PubSubFactory<Record<string, never>> = () => createMemoryPubSub()

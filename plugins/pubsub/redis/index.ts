@@ -1,7 +1,7 @@
 // Redis pub/sub: events cross processes, so a long-poll in one API process wakes on mail processed by a worker elsewhere.
 
 import { Redis } from 'ioredis'
-import type { EventListener, PubSub } from '#contracts/pubsub.ts'
+import type { EventListener, PubSub, PubSubFactory } from '#contracts/pubsub.ts'
 import type { EphemailEvent } from '#lib/events.ts'
 
 export function createRedisPubSub({ url, channel = 'ephemail:events' }: { url: string; channel?: string }) {
@@ -47,3 +47,7 @@ export function createRedisPubSub({ url, channel = 'ephemail:events' }: { url: s
     },
   } satisfies PubSub
 }
+
+/** Uniform plugin exports (ARCHITECTURE.md): the registry creates every plugin through `name` and `create`. */
+export const name = 'redis'
+export const create: PubSubFactory<{ url: string; channel: string }> = createRedisPubSub

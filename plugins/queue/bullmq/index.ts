@@ -8,6 +8,7 @@ import {
   PermanentJobError,
   type ProcessMessagesJob,
   processMessagesKey,
+  type QueueFactory,
   type WorkerOptions,
 } from '#contracts/queue.ts'
 
@@ -167,3 +168,15 @@ export function createBullmqQueue<T extends object = ProcessMessagesJob>({
     },
   } satisfies JobQueue<T>
 }
+
+/** Uniform plugin exports (ARCHITECTURE.md): the registry creates every plugin through `name` and `create`. */
+export const name = 'bullmq'
+export const create: QueueFactory<{ url: string; prefix: string }> = (options, spec) =>
+  createBullmqQueue({
+    url: options.url,
+    queueName: `${options.prefix}-${spec.name}`,
+    attempts: spec.attempts,
+    backoffMs: spec.backoffMs,
+    backoffCapMs: spec.backoffCapMs,
+    keyOf: spec.keyOf,
+  })

@@ -7,6 +7,7 @@ import {
   PermanentJobError,
   type ProcessMessagesJob,
   processMessagesKey,
+  type QueueFactory,
   type WorkerOptions,
 } from '#contracts/queue.ts'
 
@@ -130,3 +131,7 @@ export function createInlineQueue<T extends object = ProcessMessagesJob>({
     },
   } satisfies JobQueue<T> & { drained(): Promise<void> }
 }
+
+/** Uniform plugin exports (ARCHITECTURE.md): the registry creates every plugin through `name` and `create`. */
+export const name = 'inline'
+export const create: QueueFactory<Record<string, never>> = (_options, spec) => createInlineQueue(spec)

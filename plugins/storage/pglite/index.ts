@@ -1,9 +1,10 @@
 // Embedded storage driver (PGlite, Postgres in WebAssembly): the default, keeping its files under the data dir.
 
+import { mkdirSync } from 'node:fs'
 import { PGlite, types } from '@electric-sql/pglite'
 import { drizzle } from 'drizzle-orm/pglite'
 import { migrate } from 'drizzle-orm/pglite/migrator'
-import type { Storage } from '#contracts/storage.ts'
+import type { Storage, StorageFactory } from '#contracts/storage.ts'
 import { MIGRATIONS_FOLDER } from '#plugins/storage/migrations.ts'
 import { createDrizzleStorage } from '#plugins/storage/queries.ts'
 import * as schema from '#plugins/storage/schema.ts'
@@ -58,4 +59,11 @@ export function createPgliteStorage({ dataDir }: PgliteStorageOptions = {}) {
     },
   }) satisfies Storage
   return serializeCalls(storage)
+}
+
+/** Uniform plugin exports (ARCHITECTURE.md): the registry creates every plugin through `name` and `create`. */
+export const name = 'pglite'
+export const create: StorageFactory<PgliteStorageOptions> = (options) => {
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true })
+  return createPgliteStorage(options)
 }

@@ -3,7 +3,7 @@
 import { SQL } from 'bun'
 import { drizzle } from 'drizzle-orm/bun-sql'
 import { migrate } from 'drizzle-orm/bun-sql/migrator'
-import type { Storage } from '#contracts/storage.ts'
+import type { Storage, StorageFactory } from '#contracts/storage.ts'
 import { MIGRATIONS_FOLDER } from '#plugins/storage/migrations.ts'
 import { createDrizzleStorage } from '#plugins/storage/queries.ts'
 import * as schema from '#plugins/storage/schema.ts'
@@ -41,3 +41,7 @@ export function createPostgresStorage({ url, poolSize = 10 }: PostgresStorageOpt
     },
   }) satisfies Storage
 }
+
+/** Uniform plugin exports (ARCHITECTURE.md): the registry creates every plugin through `name` and `create`. */
+export const name = 'postgres'
+export const create: StorageFactory<PostgresStorageOptions> = createPostgresStorage

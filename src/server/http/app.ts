@@ -1,9 +1,9 @@
 // Builds the HTTP application from the chosen plugins: routes, body parsing, limits and the one error handler.
 
 import { type AnyElysia, Elysia } from 'elysia'
-import type { AuthPlugin } from '#contracts/auth.ts'
-import type { PubSub } from '#contracts/pubsub.ts'
-import type { Storage } from '#contracts/storage.ts'
+import type { IngestHttpRoutes } from '#contracts/ingest.ts'
+import type { Authenticator } from '#core/authenticate.ts'
+import type { CoreDeps } from '#core/context.ts'
 import { ProblemError } from '#lib/problem.ts'
 import type { Config } from '#server/config.ts'
 import { docsRoutes } from '#server/http/routes/docs.ts'
@@ -15,18 +15,19 @@ import { messageRoutes } from '#server/http/routes/messages.ts'
 import { otpRoutes } from '#server/http/routes/otp.ts'
 import { webhookRoutes } from '#server/http/routes/webhooks.ts'
 import { createEventHub, type EventHub } from '#server/live/event-hub.ts'
-import { createLiveMailboxes } from '#server/pipeline/live-mailboxes.ts'
-import { createAccess } from './access.ts'
 import { renderError, routeShapes } from './errors.ts'
 import { registerFastFormats } from './formats.ts'
+import { principalPlugin } from './principal.ts'
 
 export interface AppDeps {
-  config: Pick<Config, 'domains' | 'ttl' | 'anonymous' | 'limits' | 'live' | 'webhooks'>
-  storage: Storage
-  pubsub: PubSub
+  config: Pick<Config, 'domains' | 'limits' | 'live'>
+  /** What the core operations are called with (storage, pub/sub, settings, clock). */
+  core: CoreDeps
+  auth: Authenticator
   /** Fans pubsub events out by mailbox; whoever passes it in closes it (before stopping the server). */
-  hub?: EventHub
-  auth: AuthPlugin
+  hub?: EventHub | undefined
+  /** Routes of HTTP ingest sources: mounted with their own body parser and size limit. */
+  ingestRoutes?: readonly IngestHttpRoutes[]
   version: string
   now?: () => Date
 }
@@ -39,16 +40,20 @@ function tooLarge(limit: number): ProblemError {
 
 export function buildApp({
   config,
-  storage,
-  pubsub,
-  hub = createEventHub({ pubsub, storage }),
+  core,
   auth,
+  hub = createEventHub({ pubsub: core.pubsub, storage: core.storage }),
+  ingestRoutes = [],
   version,
   now = () => new Date(),
 }: AppDeps) {
   registerFastFormats()
-  const access = createAccess({ auth, mailboxes: createLiveMailboxes({ storage, pubsub }), now })
+  const { storage } = core
+  const principal = principalPlugin(auth)
   const maxBody = config.limits.httpMaxBodyBytes
+  /** The body limit of a path: an ingest source's own under its prefix, the API's everywhere else. */
+  const bodyLimitOf = (path: string) =>
+    ingestRoutes.find((source) => path.startsWith(source.pathPrefix))?.maxBodyBytes ?? maxBody
   let shapes: ReturnType<typeof routeShapes> | null = null
   // The error handler and the docs need the finished route table, known only once built.
   let finished: AnyElysia | null = null
@@ -61,14 +66,25 @@ export function buildApp({
   // encodeSchema: false: responses are checked with the compiled validator instead of being run
   // through TypeBox's interpreted Encode (Elysia's numeric types are transforms): a third of the
   // time of a list request went there (bench/api-reads.ts). No response schema transforms anything.
-  const app = new Elysia({ name: 'ephemail', normalize: false, precompile: true, encodeSchema: false })
+  const base = new Elysia({ name: 'ephemail', normalize: false, precompile: true, encodeSchema: false })
     .onError(({ code, error, request }) =>
-      renderError({ code, error, request, shapes: () => (shapes ??= routeShapes(routeTable())) }),
+      renderError({
+        code,
+        error,
+        request,
+        shapes: () => (shapes ??= routeShapes(routeTable())),
+        challenges: auth.challenges,
+      }),
     )
     .onRequest(({ request }) => {
       const length = Number(request.headers.get('content-length') ?? 0)
-      if (length > maxBody) throw tooLarge(maxBody)
+      if (length <= maxBody) return
+      const limit = bodyLimitOf(new URL(request.url).pathname)
+      if (length > limit) throw tooLarge(limit)
     })
+  // Ingest sources bring their own parsers (raw MIME, provider forms): mounted before the JSON rule.
+  for (const source of ingestRoutes) base.use(source.routes as AnyElysia)
+  const app = base
     // Every request body of this API is JSON: one parser gives one set of precise errors,
     // and an absent body reads as {} so optional bodies need no special case.
     .onParse(async ({ request, contentType }) => {
@@ -93,12 +109,12 @@ export function buildApp({
     })
     .use(healthRoutes(storage))
     .use(domainRoutes(config.domains))
-    .use(mailboxRoutes({ config, storage, pubsub, hub, access, now }))
-    .use(messageRoutes({ storage, access, now }))
-    .use(otpRoutes({ storage, hub, access }))
-    .use(eventRoutes({ storage, access, hub, live: config.live, now }))
-    .use(webhookRoutes({ storage, pubsub, access, webhooks: config.webhooks, now }))
-    .use(docsRoutes(() => finished as AnyElysia, version))
+    .use(mailboxRoutes({ core, principal, hub }))
+    .use(messageRoutes({ core, principal }))
+    .use(otpRoutes({ core, principal, hub }))
+    .use(eventRoutes({ storage, core, auth, hub, live: config.live, now }))
+    .use(webhookRoutes({ core, principal }))
+    .use(docsRoutes(() => finished as AnyElysia, version, auth.styles))
   finished = app
   return app
 }

@@ -71,14 +71,22 @@ export interface ErrorContext {
   request: Request
   /** Known routes, for telling 405 from 404. */
   shapes: () => readonly RouteShape[]
+  /** WWW-Authenticate challenges of the accepted credential styles, sent with every 401. */
+  challenges: readonly string[]
 }
 
-export function renderError({ code, error, request, shapes }: ErrorContext): Response {
+export function renderError({ code, error, request, shapes, challenges }: ErrorContext): Response {
   const instance = new URL(request.url).pathname
   // A ProblemError thrown while parsing the body reaches us wrapped in Elysia's ParseError.
   const cause = (error as { cause?: unknown } | null)?.cause
   const own = error instanceof ProblemError ? error : cause instanceof ProblemError ? cause : null
-  if (own) return problemResponse(own.toProblem(instance), own.headers)
+  if (own) {
+    const headers =
+      own.status === 401 && challenges.length > 0
+        ? { 'www-authenticate': challenges.join(', '), ...own.headers }
+        : own.headers
+    return problemResponse(own.toProblem(instance), headers)
+  }
   switch (code) {
     case 'VALIDATION':
       return problemResponse(validationProblem(error as ValidationError, instance))

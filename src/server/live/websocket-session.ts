@@ -3,7 +3,7 @@
 import type { Principal } from '#contracts/auth.ts'
 import type { Storage } from '#contracts/storage.ts'
 import { ProblemError } from '#lib/problem.ts'
-import type { Access } from '#server/http/access.ts'
+import type { Mailbox } from '#lib/types.ts'
 import type { EventHub } from './event-hub.ts'
 import { eventData, type MailboxFeed, openMailboxFeed } from './live-feed.ts'
 
@@ -61,6 +61,13 @@ function parseCommand(message: unknown): ClientCommand | string {
   }
 }
 
+/** What a subscribe needs to know: who a token stands for, and which mailbox that principal may follow. */
+export interface SubscriptionAccess {
+  principalOf(token: string): Promise<Principal>
+  /** A live mailbox the principal may use, or a 404 ProblemError. */
+  findMailbox(principal: Principal, address: string): Promise<Mailbox>
+}
+
 export function createWebSocketSession({
   principal,
   send,
@@ -77,7 +84,7 @@ export function createWebSocketSession({
   send(message: ServerMessage, replayed?: boolean): void
   /** The server is stopping: close the connection (1001) so the client reconnects elsewhere. */
   shutDown(): void
-  access: Access
+  access: SubscriptionAccess
   hub: EventHub
   storage: Storage
   maxSubscriptions: number
@@ -98,14 +105,14 @@ export function createWebSocketSession({
       )
     feeds.set(address, 'opening')
     try {
-      const who = command.token !== undefined ? await access.principalOfToken(command.token) : principal
+      const who = command.token !== undefined ? await access.principalOf(command.token) : principal
       if (!who)
         throw new ProblemError(
           401,
           'unauthorized',
           'Send "token" (the mailbox token or admin key) with subscribe, or connect with a credential',
         )
-      const mailbox = await access.mailboxFor(who, address)
+      const mailbox = await access.findMailbox(who, address)
       // Events may flow while the feed opens (the replay), before `opened` is set.
       let opened: MailboxFeed | null = null
       const feed = await openMailboxFeed({

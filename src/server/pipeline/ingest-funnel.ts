@@ -9,7 +9,7 @@ import { createGroupCommitter } from '#lib/group-commit.ts'
 import { uuidv7 } from '#lib/ids.ts'
 import type { ParsedMail } from '#lib/mail.ts'
 import type { Mailbox } from '#lib/types.ts'
-import { createLiveMailboxes } from './live-mailboxes.ts'
+import { createLiveMailboxes, type LiveMailboxes } from './live-mailboxes.ts'
 import { inThreadMailWork, type MailWork } from './mail-offload.ts'
 
 /** Concurrent deliveries written in one transaction at most; bounds one commit's size and latency. */
@@ -34,6 +34,8 @@ export interface IngestFunnelDeps {
   maxMessageBytes: number
   /** Where parsing runs: a large message on a worker thread, so it cannot hold up other sessions' replies. */
   mail?: MailWork
+  /** Live-mailbox memory, shared with the API's lookups when both run in one process. */
+  liveMailboxes?: LiveMailboxes
   now?: () => Date
 }
 
@@ -44,11 +46,11 @@ export function createIngestFunnel({
   domains,
   maxMessageBytes,
   mail = inThreadMailWork,
+  // RCPT and DATA of one message, and the next messages to the same mailbox, skip the lookups.
+  liveMailboxes = createLiveMailboxes({ storage, pubsub }),
   now = () => new Date(),
 }: IngestFunnelDeps): IngestFunnel {
   const servedDomains = new Set(domains.map((domain) => domain.name))
-  // RCPT and DATA of one message, and the next messages to the same mailbox, skip the lookups.
-  const liveMailboxes = createLiveMailboxes({ storage, pubsub })
 
   /**
    * Process-messages jobs: messages stored together are processed together (one load, one save, one

@@ -13,12 +13,6 @@ import { OutboundBlockedError, type OutboundPolicy, postOutbound } from './outbo
 /** Unfinished deliveries re-enqueued per recovery pass (their job may have been lost with the process). */
 const RECOVERY_BATCH = 500
 
-/** A Standard Webhooks secret: `whsec_` and 32 random bytes in base64. */
-export function newWebhookSecret(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32))
-  return `whsec_${btoa(String.fromCharCode(...bytes))}`
-}
-
 /** Does the processed message pass the webhook's filter? Every field given must match. */
 export function matchesFilter(filter: WebhookFilter, event: MessageProcessedEvent): boolean {
   if (filter.from !== undefined) {

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path'
 import { toOpenAPISchema } from '@elysiajs/openapi'
 import { type AnyElysia, Elysia } from 'elysia'
 import { stringify } from 'yaml'
+import type { CredentialStyle } from '#contracts/auth.ts'
 import { PROBLEM_CONTENT_TYPE, ProblemError } from '#lib/problem.ts'
 import { ProblemSchema } from '#server/http/schemas.ts'
 
@@ -55,7 +56,13 @@ const STREAM_RESPONSES: Record<string, NonNullable<Operation['responses']>> = {
   },
 }
 
-export function buildOpenApiDocument(app: AnyElysia, version: string) {
+/** The document of `app`; its security schemes are those the accepted credential styles declare. */
+export function buildOpenApiDocument(app: AnyElysia, version: string, styles: readonly CredentialStyle[]) {
+  const securitySchemes = Object.fromEntries(
+    styles.flatMap((style) =>
+      style.securityScheme ? [[style.securityScheme.schemeName, style.securityScheme.scheme]] : [],
+    ),
+  )
   const generated = toOpenAPISchema(app, { paths: DOC_PATHS }, undefined, undefined, OPENAPI_VERSION) as {
     paths: Record<string, Record<string, Operation>>
     components: { schemas: Record<string, unknown> }
@@ -98,18 +105,12 @@ export function buildOpenApiDocument(app: AnyElysia, version: string) {
       { name: 'Live', description: 'Events as they happen: Server-Sent Events and WebSocket' },
       { name: 'Webhooks', description: 'Signed HTTP callbacks for processed mail' },
     ],
-    security: [{ bearer: [] }],
+    // Any one of the schemes is enough (OpenAPI: alternatives are separate entries).
+    security: Object.keys(securitySchemes).map((name) => ({ [name]: [] })),
     paths: generated.paths,
     components: {
       schemas: { ...generated.components.schemas, Problem: ProblemSchema },
-      securitySchemes: {
-        bearer: {
-          type: 'http',
-          scheme: 'bearer',
-          description:
-            'The admin key (EPHEMAIL_ADMIN_KEY) or the `token` returned when the mailbox was created',
-        },
-      },
+      securitySchemes,
     },
   }
 }
@@ -140,11 +141,11 @@ const SWAGGER_PAGE = `<!doctype html>
 </html>`
 
 /** Serves the document; `app` is the finished application, read lazily so every route is in it. */
-export function docsRoutes(app: () => AnyElysia, version: string) {
+export function docsRoutes(app: () => AnyElysia, version: string, styles: readonly CredentialStyle[]) {
   let cached: { json: string; yaml: string } | null = null
   const rendered = () => {
     if (!cached) {
-      const document = buildOpenApiDocument(app(), version)
+      const document = buildOpenApiDocument(app(), version, styles)
       cached = { json: JSON.stringify(document), yaml: openApiYaml(document) }
     }
     return cached

@@ -3,10 +3,12 @@
 import { Elysia, t } from 'elysia'
 import type { Principal } from '#contracts/auth.ts'
 import type { Storage } from '#contracts/storage.ts'
+import type { Authenticator } from '#core/authenticate.ts'
+import type { CoreDeps } from '#core/context.ts'
+import { findMailbox } from '#core/mailboxes.ts'
 import { ProblemError } from '#lib/problem.ts'
 import type { Mailbox } from '#lib/types.ts'
 import type { Config } from '#server/config.ts'
-import type { Access } from '#server/http/access.ts'
 import { AddressParams, problemResponse } from '#server/http/schemas.ts'
 import type { EventHub } from '#server/live/event-hub.ts'
 import {
@@ -21,7 +23,9 @@ import { createWebSocketSession, type WebSocketSession } from '#server/live/webs
 
 export interface EventRouteDeps {
   storage: Storage
-  access: Access
+  core: CoreDeps
+  /** Asked with the `stream` scope: these routes also honour the access_token style. */
+  auth: Authenticator
   hub: EventHub
   live: Config['live']
   now: () => Date
@@ -57,7 +61,7 @@ function resumePoint(header: string | null, query: string | undefined): number |
   return seq
 }
 
-export function eventRoutes({ storage, access, hub, live: settings, now }: EventRouteDeps) {
+export function eventRoutes({ storage, core, auth, hub, live: settings, now }: EventRouteDeps) {
   const sseFrame = createSseEncoder()
   // One timer beats for every open stream (not one per stream): it runs only while streams are open.
   const heartbeats = new Set<() => void>()
@@ -183,7 +187,11 @@ export function eventRoutes({ storage, access, hub, live: settings, now }: Event
     .get(
       '/v1/mailboxes/:address/events',
       async ({ params, query, request, server }) => {
-        const mailbox = await access.mailbox(request, params.address, query.access_token)
+        const mailbox = await findMailbox(
+          core,
+          await auth.requirePrincipal(request, 'stream'),
+          params.address,
+        )
         const resumeAfter = resumePoint(request.headers.get('last-event-id'), query.lastEventId)
         // Quiet between heartbeats by design: Bun's idle timeout must not cut the stream.
         server?.timeout(request, 0)
@@ -230,11 +238,10 @@ export function eventRoutes({ storage, access, hub, live: settings, now }: Event
     )
     .ws('/v1/ws', {
       query: t.Object({ access_token: AccessTokenQuery }),
-      async beforeHandle({ request, query }) {
-        const hasCredential = request.headers.has('authorization') || query.access_token !== undefined
+      async beforeHandle({ request }) {
         // Without a credential the connection may still subscribe with each mailbox's own token.
-        if (hasCredential)
-          upgradePrincipals.set(request, await access.principalOf(request, query.access_token))
+        const principal = await auth.authenticate(request, 'stream')
+        if (principal) upgradePrincipals.set(request, principal)
       },
       open(ws) {
         // Replayed events may fill the socket's buffer (they were read from storage at once); only
@@ -251,7 +258,10 @@ export function eventRoutes({ storage, access, hub, live: settings, now }: Event
             else if (bufferedAmount(ws.raw) > settings.maxBufferedBytes + replayAllowance)
               ws.close(1013, 'reader too slow')
           },
-          access,
+          access: {
+            principalOf: (token) => auth.principalOf(token),
+            findMailbox: (principal, address) => findMailbox(core, principal, address),
+          },
           hub,
           storage,
           maxSubscriptions: settings.maxWebSocketSubscriptions,

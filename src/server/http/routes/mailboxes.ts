@@ -1,14 +1,16 @@
-// Mailbox routes: create, read, rename or extend, delete, list and clear messages.
+// Mailbox routes: create, read, rename or extend, delete, list and clear messages (validate → core → serialize).
 
 import { Elysia, t } from 'elysia'
-import type { PubSub } from '#contracts/pubsub.ts'
-import type { Storage } from '#contracts/storage.ts'
-import { localPartProblem, pickRandom, type ReceivingDomain, randomLocalPart } from '#lib/address.ts'
-import { randomToken, sha256Hex } from '#lib/ids.ts'
-import { ProblemError } from '#lib/problem.ts'
-import type { Mailbox } from '#lib/types.ts'
-import type { Config } from '#server/config.ts'
-import type { Access } from '#server/http/access.ts'
+import type { CoreDeps } from '#core/context.ts'
+import {
+  clearMailbox,
+  createMailbox,
+  deleteMailbox,
+  findMailbox,
+  listMessages,
+  updateMailbox,
+} from '#core/mailboxes.ts'
+import type { PrincipalPlugin } from '#server/http/principal.ts'
 import {
   AddressParams,
   CreatedMailboxSchema,
@@ -24,102 +26,24 @@ import { mailboxJson, messageSummaryJson } from '#server/http/serialize.ts'
 import type { EventHub } from '#server/live/event-hub.ts'
 import { longPoll } from '#server/live/long-poll.ts'
 
-/** Random local parts tried before giving up; each retry adds a digit, so collisions fade fast. */
-const RANDOM_LOCAL_PART_ATTEMPTS = 8
-
 export interface MailboxRouteDeps {
-  config: Pick<Config, 'domains' | 'ttl' | 'anonymous'>
-  storage: Storage
-  pubsub: PubSub
+  core: CoreDeps
+  principal: PrincipalPlugin
   hub: EventHub
-  access: Access
-  now: () => Date
 }
 
 const unauthorizedResponse = problemResponse('No credential, or one that is not valid')
 const notFoundResponse = problemResponse('No such live mailbox visible to this credential')
 
-export function mailboxRoutes({ config, storage, pubsub, hub, access, now }: MailboxRouteDeps) {
-  const domainNames = new Set(config.domains.map((domain) => domain.name))
-  const publicDomains = config.domains.filter((domain) => domain.type === 'public')
-  const randomDomainPool: readonly ReceivingDomain[] =
-    publicDomains.length > 0 ? publicDomains : config.domains
-
-  function checkDomain(domain: string): string {
-    const name = domain.trim().toLowerCase()
-    if (!domainNames.has(name))
-      throw new ProblemError(
-        422,
-        'unknown-domain',
-        `Domain "${name}" is not served here; see GET /v1/domains`,
-      )
-    return name
-  }
-
-  function checkLocalPart(localPart: string): string {
-    const normalized = localPart.trim().toLowerCase()
-    const reason = localPartProblem(normalized)
-    if (reason) throw new ProblemError(422, 'invalid-local-part', `Local part "${normalized}" ${reason}`)
-    return normalized
-  }
-
-  function expiryFrom(ttlSeconds: number | undefined, start: Date): Date {
-    const seconds = ttlSeconds ?? config.ttl.defaultSeconds
-    const { minSeconds, maxSeconds } = config.ttl
-    if (seconds < minSeconds || seconds > maxSeconds)
-      throw new ProblemError(
-        422,
-        'ttl-out-of-range',
-        `ttlSeconds must be between ${minSeconds} and ${maxSeconds}; got ${seconds}`,
-      )
-    return new Date(start.getTime() + seconds * 1000)
-  }
-
-  function addressTaken(address: string): ProblemError {
-    return new ProblemError(409, 'address-taken', `The address ${address} is already in use`)
-  }
-
-  async function createMailbox(body: { localPart?: string; domain?: string; ttlSeconds?: number }) {
-    const domain = body.domain === undefined ? pickRandom(randomDomainPool).name : checkDomain(body.domain)
-    const chosenLocalPart = body.localPart === undefined ? null : checkLocalPart(body.localPart)
-    const createdAt = now()
-    const expiresAt = expiryFrom(body.ttlSeconds, createdAt)
-    const token = randomToken('mbt_')
-    const tokenHash = await sha256Hex(token)
-    const attempts = chosenLocalPart === null ? RANDOM_LOCAL_PART_ATTEMPTS : 1
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      const localPart = chosenLocalPart ?? randomLocalPart(attempt)
-      const mailbox: Mailbox = {
-        id: crypto.randomUUID(),
-        localPart,
-        domain,
-        address: `${localPart}@${domain}`,
-        createdAt,
-        expiresAt,
-      }
-      if ((await storage.insertMailbox({ ...mailbox, tokenHash })) === 'created')
-        return { ...mailboxJson(mailbox), token }
-      if (chosenLocalPart !== null) throw addressTaken(mailbox.address)
-    }
-    throw new ProblemError(
-      503,
-      'service-unavailable',
-      'Could not find a free random address; try again or pick a local part',
-    )
-  }
-
+export function mailboxRoutes({ core, principal: principalPlugin, hub }: MailboxRouteDeps) {
   return new Elysia({ name: 'routes.mailboxes' })
+    .use(principalPlugin)
     .post(
       '/v1/mailboxes',
-      async ({ body, request, set }) => {
-        const principal = await access.optionalPrincipal(request)
-        if (!config.anonymous && principal?.kind !== 'admin') {
-          if (principal === null) await access.requirePrincipal(request) // throws the 401
-          throw new ProblemError(403, 'forbidden', 'Creating mailboxes needs the admin key on this server')
-        }
-        const created = await createMailbox(body)
+      async ({ body, principal, set }) => {
+        const { mailbox, token } = await createMailbox(core, principal, body)
         set.status = 201
-        return created
+        return { ...mailboxJson(mailbox), token }
       },
       {
         parse: 'json',
@@ -145,7 +69,8 @@ export function mailboxRoutes({ config, storage, pubsub, hub, access, now }: Mai
     )
     .get(
       '/v1/mailboxes/:address',
-      async ({ params, request }) => mailboxJson(await access.mailbox(request, params.address)),
+      async ({ params, requirePrincipal }) =>
+        mailboxJson(await findMailbox(core, requirePrincipal(), params.address)),
       {
         params: AddressParams,
         response: { 200: MailboxSchema, 401: unauthorizedResponse, 404: notFoundResponse },
@@ -154,21 +79,8 @@ export function mailboxRoutes({ config, storage, pubsub, hub, access, now }: Mai
     )
     .patch(
       '/v1/mailboxes/:address',
-      async ({ params, body, request }) => {
-        const mailbox = await access.mailbox(request, params.address)
-        const localPart = body.localPart === undefined ? mailbox.localPart : checkLocalPart(body.localPart)
-        const domain = body.domain === undefined ? mailbox.domain : checkDomain(body.domain)
-        const expiresAt =
-          body.ttlSeconds === undefined ? mailbox.expiresAt : expiryFrom(body.ttlSeconds, now())
-        const address = `${localPart}@${domain}`
-        const updated = await storage.updateMailbox(mailbox.id, { localPart, domain, address, expiresAt })
-        if (updated === 'address-taken') throw addressTaken(address)
-        if (updated === null)
-          throw new ProblemError(404, 'not-found', `No mailbox ${mailbox.address} (it may have expired)`)
-        access.forgetMailbox(mailbox.id)
-        await pubsub.publish({ type: 'mailbox.changed', mailboxId: mailbox.id })
-        return mailboxJson(updated)
-      },
+      async ({ params, body, requirePrincipal }) =>
+        mailboxJson(await updateMailbox(core, requirePrincipal(), params.address, body)),
       {
         parse: 'json',
         params: AddressParams,
@@ -194,12 +106,8 @@ export function mailboxRoutes({ config, storage, pubsub, hub, access, now }: Mai
     )
     .delete(
       '/v1/mailboxes/:address',
-      async ({ params, request, set }) => {
-        const mailbox = await access.mailbox(request, params.address)
-        if (await storage.deleteMailbox(mailbox.id)) {
-          access.forgetMailbox(mailbox.id)
-          void pubsub.publish({ type: 'mailbox.expired', mailboxId: mailbox.id, reason: 'deleted' })
-        }
+      async ({ params, requirePrincipal, set }) => {
+        await deleteMailbox(core, requirePrincipal(), params.address)
         set.status = 204
       },
       {
@@ -218,8 +126,8 @@ export function mailboxRoutes({ config, storage, pubsub, hub, access, now }: Mai
     )
     .get(
       '/v1/mailboxes/:address/messages',
-      async ({ params, query, request, server }) => {
-        const mailbox = await access.mailbox(request, params.address)
+      async ({ params, query, request, server, requirePrincipal }) => {
+        const mailbox = await findMailbox(core, requirePrincipal(), params.address)
         const page = await longPoll({
           hub,
           mailboxId: mailbox.id,
@@ -227,7 +135,7 @@ export function mailboxRoutes({ config, storage, pubsub, hub, access, now }: Mai
           request,
           server,
           look: () =>
-            storage.listMessages(mailbox.id, {
+            listMessages(core, mailbox, {
               limit: query.limit ?? 20,
               before: query.cursor,
               after: query.after,
@@ -255,10 +163,9 @@ export function mailboxRoutes({ config, storage, pubsub, hub, access, now }: Mai
     )
     .delete(
       '/v1/mailboxes/:address/messages',
-      async ({ params, request }) => {
-        const mailbox = await access.mailbox(request, params.address)
-        return { deleted: await storage.deleteMessagesOfMailbox(mailbox.id) }
-      },
+      async ({ params, requirePrincipal }) => ({
+        deleted: await clearMailbox(core, requirePrincipal(), params.address),
+      }),
       {
         params: AddressParams,
         response: {

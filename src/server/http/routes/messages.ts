@@ -1,10 +1,9 @@
-// Message routes: read in full, raw source, attachments, mark seen, delete.
+// Message routes: read in full, raw source, attachments, mark seen, delete (validate → core → serialize).
 
 import { Elysia, t } from 'elysia'
-import type { Storage } from '#contracts/storage.ts'
-import { readAttachment } from '#lib/mail.ts'
-import { ProblemError } from '#lib/problem.ts'
-import type { Access } from '#server/http/access.ts'
+import type { CoreDeps } from '#core/context.ts'
+import { deleteMessage, getAttachment, getMessage, getRawMessage, setMessageSeen } from '#core/messages.ts'
+import type { PrincipalPlugin } from '#server/http/principal.ts'
 import {
   AttachmentParams,
   jsonBodyProblems,
@@ -17,9 +16,8 @@ import {
 import { messageJson, messageSummaryJson } from '#server/http/serialize.ts'
 
 export interface MessageRouteDeps {
-  storage: Storage
-  access: Access
-  now: () => Date
+  core: CoreDeps
+  principal: PrincipalPlugin
 }
 
 const unauthorizedResponse = problemResponse('No credential, or one that is not valid')
@@ -43,18 +41,13 @@ function contentDisposition(filename: string): string {
   return `attachment; filename="${fallback}"; filename*=UTF-8''${encodeURIComponent(filename)}`
 }
 
-export function messageRoutes({ storage, access, now }: MessageRouteDeps) {
-  const loadMessage = (id: string) => storage.getMessage(id, now())
-  const loadRaw = (id: string) => storage.getRawMessage(id, now())
-  const loadOwner = async (id: string) => {
-    const mailboxId = await storage.findMessageOwner(id, now())
-    return mailboxId === null ? null : { mailboxId }
-  }
-
+export function messageRoutes({ core, principal }: MessageRouteDeps) {
   return new Elysia({ name: 'routes.messages' })
+    .use(principal)
     .get(
       '/v1/messages/:id',
-      async ({ params, request }) => messageJson(await access.message(request, params.id, loadMessage)),
+      async ({ params, requirePrincipal }) =>
+        messageJson(await getMessage(core, requirePrincipal(), params.id)),
       {
         params: MessageParams,
         response: { 200: MessageSchema, 401: unauthorizedResponse, 404: notFoundResponse },
@@ -63,8 +56,8 @@ export function messageRoutes({ storage, access, now }: MessageRouteDeps) {
     )
     .get(
       '/v1/messages/:id/raw',
-      async ({ params, request }) => {
-        const { raw } = await access.message(request, params.id, loadRaw)
+      async ({ params, requirePrincipal }) => {
+        const raw = await getRawMessage(core, requirePrincipal(), params.id)
         return new Response(raw, {
           headers: {
             'content-type': 'message/rfc822',
@@ -91,15 +84,8 @@ export function messageRoutes({ storage, access, now }: MessageRouteDeps) {
     )
     .get(
       '/v1/messages/:id/attachments/:attachmentId',
-      async ({ params, request }) => {
-        const { raw } = await access.message(request, params.id, loadRaw)
-        const attachment = await readAttachment(raw, params.attachmentId)
-        if (!attachment)
-          throw new ProblemError(
-            404,
-            'not-found',
-            `Message ${params.id} has no attachment ${params.attachmentId}`,
-          )
+      async ({ params, requirePrincipal }) => {
+        const attachment = await getAttachment(core, requirePrincipal(), params.id, params.attachmentId)
         return new Response(attachment.content, {
           headers: {
             'content-type': attachment.info.contentType,
@@ -130,12 +116,8 @@ export function messageRoutes({ storage, access, now }: MessageRouteDeps) {
     )
     .patch(
       '/v1/messages/:id',
-      async ({ params, body, request }) => {
-        await access.message(request, params.id, loadOwner)
-        const updated = await storage.setMessageSeen(params.id, body.seen, now())
-        if (!updated) throw new ProblemError(404, 'not-found', `No message ${params.id}`)
-        return messageSummaryJson(updated)
-      },
+      async ({ params, body, requirePrincipal }) =>
+        messageSummaryJson(await setMessageSeen(core, requirePrincipal(), params.id, body.seen)),
       {
         parse: 'json',
         params: MessageParams,
@@ -155,9 +137,8 @@ export function messageRoutes({ storage, access, now }: MessageRouteDeps) {
     )
     .delete(
       '/v1/messages/:id',
-      async ({ params, request, set }) => {
-        await access.message(request, params.id, loadOwner)
-        await storage.deleteMessage(params.id, now())
+      async ({ params, requirePrincipal, set }) => {
+        await deleteMessage(core, requirePrincipal(), params.id)
         set.status = 204
       },
       {

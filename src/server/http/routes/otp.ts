@@ -1,8 +1,11 @@
 // GET /v1/mailboxes/{address}/otp: the latest one-time code and link, optionally waiting (long-poll) for one to arrive.
 
 import { Elysia, t } from 'elysia'
-import type { LatestOtp, Storage } from '#contracts/storage.ts'
-import type { Access } from '#server/http/access.ts'
+import type { LatestOtp } from '#contracts/storage.ts'
+import type { CoreDeps } from '#core/context.ts'
+import { findMailbox } from '#core/mailboxes.ts'
+import { findLatestOtp } from '#core/messages.ts'
+import type { PrincipalPlugin } from '#server/http/principal.ts'
 import { AddressParams, problemResponse } from '#server/http/schemas.ts'
 import type { EventHub } from '#server/live/event-hub.ts'
 import { longPoll, MAX_WAIT_SECONDS } from '#server/live/long-poll.ts'
@@ -28,11 +31,19 @@ function otpJson(found: LatestOtp | null) {
   return { ...found, receivedAt: found.receivedAt.toISOString() }
 }
 
-export function otpRoutes({ storage, hub, access }: { storage: Storage; hub: EventHub; access: Access }) {
-  return new Elysia({ name: 'routes.otp' }).get(
+export function otpRoutes({
+  core,
+  principal,
+  hub,
+}: {
+  core: CoreDeps
+  principal: PrincipalPlugin
+  hub: EventHub
+}) {
+  return new Elysia({ name: 'routes.otp' }).use(principal).get(
     '/v1/mailboxes/:address/otp',
-    async ({ params, query, request, server }) => {
-      const mailbox = await access.mailbox(request, params.address)
+    async ({ params, query, request, server, requirePrincipal }) => {
+      const mailbox = await findMailbox(core, requirePrincipal(), params.address)
       const since = query.since ? new Date(query.since) : null
       const latest = await longPoll({
         hub,
@@ -40,7 +51,7 @@ export function otpRoutes({ storage, hub, access }: { storage: Storage; hub: Eve
         waitSeconds: query.wait ?? 0,
         request,
         server,
-        look: () => storage.findLatestOtp(mailbox.id, since),
+        look: () => findLatestOtp(core, mailbox, since),
         found: (result) => result !== null,
         wakesOn: (event) => event.type === 'message.processed' && (event.otp !== null || event.link !== null),
       })

@@ -1,25 +1,21 @@
 // Webhook routes: register (with a signing secret), list, read, delete, and the recent deliveries of one.
 
 import { Elysia, t } from 'elysia'
-import type { Principal } from '#contracts/auth.ts'
-import type { PubSub } from '#contracts/pubsub.ts'
-import type { Storage } from '#contracts/storage.ts'
-import { isUuid, uuidv7 } from '#lib/ids.ts'
-import { ProblemError } from '#lib/problem.ts'
-import type { Webhook, WebhookDelivery, WebhookFilter } from '#lib/types.ts'
-import type { Config } from '#server/config.ts'
-import type { Access } from '#server/http/access.ts'
+import type { CoreDeps } from '#core/context.ts'
+import {
+  deleteWebhook,
+  getWebhook,
+  listWebhookDeliveries,
+  listWebhooks,
+  registerWebhook,
+} from '#core/webhooks.ts'
+import type { Webhook, WebhookDelivery } from '#lib/types.ts'
+import type { PrincipalPlugin } from '#server/http/principal.ts'
 import { jsonBodyProblems, problemResponse } from '#server/http/schemas.ts'
-import { checkOutboundUrl, OutboundBlockedError } from '#server/webhooks/outbound.ts'
-import { newWebhookSecret } from '#server/webhooks/webhook-delivery.ts'
 
 export interface WebhookRouteDeps {
-  storage: Storage
-  /** Announces registrations and deletions, so workers' cached webhook lists let go. */
-  pubsub: PubSub
-  access: Access
-  webhooks: Config['webhooks']
-  now: () => Date
+  core: CoreDeps
+  principal: PrincipalPlugin
 }
 
 const MAX_URL_LENGTH = 2048
@@ -137,63 +133,16 @@ function deliveryJson(delivery: WebhookDelivery) {
   }
 }
 
-export function webhookRoutes({ storage, pubsub, access, webhooks: settings, now }: WebhookRouteDeps) {
-  const policy = { allowedCidrs: settings.allowCidrs }
-
-  /** The webhook if this principal may see it (its own mailbox's, or any for the admin), else 404. */
-  async function visibleWebhook(principal: Principal, id: string): Promise<Webhook> {
-    const webhook = isUuid(id) ? await storage.getWebhook(id) : null
-    const visible =
-      webhook &&
-      (principal.kind === 'admin' ||
-        (webhook.mailboxId !== null && webhook.mailboxId === principal.mailboxId))
-    if (!webhook || !visible) throw new ProblemError(404, 'not-found', `No webhook ${id}`)
-    return webhook
-  }
-
+export function webhookRoutes({ core, principal }: WebhookRouteDeps) {
   return new Elysia({ name: 'routes.webhooks' })
+    .use(principal)
     .post(
       '/v1/webhooks',
-      async ({ body, request, set }) => {
-        const principal = await access.requirePrincipal(request)
-        let mailboxId: string | null = null
-        let address: string | null = null
-        if (body.address !== undefined) {
-          const mailbox = await access.mailboxFor(principal, body.address)
-          mailboxId = mailbox.id
-          address = mailbox.address
-        } else if (principal.kind === 'mailbox') {
-          mailboxId = principal.mailboxId
-          address = (await storage.findLiveMailboxById(principal.mailboxId, now()))?.address ?? null
-        }
-        try {
-          await checkOutboundUrl(body.url, policy)
-        } catch (error) {
-          if (error instanceof OutboundBlockedError)
-            throw new ProblemError(422, 'url-not-allowed', error.message)
-          const code = (error as { code?: string }).code
-          if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ENODATA')
-            throw new ProblemError(
-              422,
-              'url-not-allowed',
-              `url: the host ${new URL(body.url).hostname} does not resolve (${code}); deliveries could not reach it`,
-            )
-          throw new ProblemError(422, 'url-not-allowed', `url: ${(error as Error).message}`)
-        }
-        if (mailboxId !== null && (await storage.countWebhooksOfMailbox(mailboxId)) >= settings.maxPerMailbox)
-          throw new ProblemError(
-            422,
-            'limit-exceeded',
-            `A mailbox may have at most ${settings.maxPerMailbox} webhooks (EPHEMAIL_WEBHOOK_MAX_PER_MAILBOX); delete one first`,
-          )
-        const filter: WebhookFilter = body.filter ?? {}
-        const webhook = { id: uuidv7(), mailboxId, url: body.url, filter, createdAt: now() }
-        const secret = newWebhookSecret()
-        await storage.insertWebhook({ ...webhook, secret })
-        await pubsub.publish({ type: 'webhooks.changed', mailboxId })
+      async ({ body, requirePrincipal, set }) => {
+        const { webhook, secret } = await registerWebhook(core, requirePrincipal(), body)
         set.status = 201
         set.headers.location = `/v1/webhooks/${webhook.id}`
-        return { ...webhookJson({ ...webhook, address }), secret }
+        return { ...webhookJson(webhook), secret }
       },
       {
         // Declared for the document only: the app's own parser (app.ts) runs first and answers.
@@ -219,11 +168,9 @@ export function webhookRoutes({ storage, pubsub, access, webhooks: settings, now
     )
     .get(
       '/v1/webhooks',
-      async ({ request }) => {
-        const principal = await access.requirePrincipal(request)
-        const list = await storage.listWebhooks(principal.kind === 'admin' ? null : principal.mailboxId)
-        return { items: list.map(webhookJson) }
-      },
+      async ({ requirePrincipal }) => ({
+        items: (await listWebhooks(core, requirePrincipal())).map(webhookJson),
+      }),
       {
         response: { 200: t.Object({ items: t.Array(WebhookSchema) }), 401: unauthorizedResponse },
         detail: {
@@ -235,8 +182,8 @@ export function webhookRoutes({ storage, pubsub, access, webhooks: settings, now
     )
     .get(
       '/v1/webhooks/:id',
-      async ({ params, request }) =>
-        webhookJson(await visibleWebhook(await access.requirePrincipal(request), params.id)),
+      async ({ params, requirePrincipal }) =>
+        webhookJson(await getWebhook(core, requirePrincipal(), params.id)),
       {
         params: IdParams,
         response: { 200: WebhookSchema, 401: unauthorizedResponse, 404: notFoundResponse },
@@ -245,10 +192,8 @@ export function webhookRoutes({ storage, pubsub, access, webhooks: settings, now
     )
     .delete(
       '/v1/webhooks/:id',
-      async ({ params, request, set }) => {
-        const webhook = await visibleWebhook(await access.requirePrincipal(request), params.id)
-        await storage.deleteWebhook(webhook.id)
-        await pubsub.publish({ type: 'webhooks.changed', mailboxId: webhook.mailboxId })
+      async ({ params, requirePrincipal, set }) => {
+        await deleteWebhook(core, requirePrincipal(), params.id)
         set.status = 204
       },
       {
@@ -263,11 +208,11 @@ export function webhookRoutes({ storage, pubsub, access, webhooks: settings, now
     )
     .get(
       '/v1/webhooks/:id/deliveries',
-      async ({ params, query, request }) => {
-        const webhook = await visibleWebhook(await access.requirePrincipal(request), params.id)
-        const list = await storage.listWebhookDeliveries(webhook.id, query.limit ?? 50)
-        return { items: list.map(deliveryJson) }
-      },
+      async ({ params, query, requirePrincipal }) => ({
+        items: (await listWebhookDeliveries(core, requirePrincipal(), params.id, query.limit ?? 50)).map(
+          deliveryJson,
+        ),
+      }),
       {
         params: IdParams,
         query: t.Object({

@@ -1,0 +1,99 @@
+// The plugin registry: every plugin by kind and name, and which ones (with which options) a config selects.
+
+import type { CredentialStyle } from '#contracts/auth.ts'
+import type { Extractor } from '#contracts/extractor.ts'
+import type { IngestContext, IngestSource } from '#contracts/ingest.ts'
+import type { PubSub } from '#contracts/pubsub.ts'
+import type { JobQueue, QueueSpec } from '#contracts/queue.ts'
+import type { Storage } from '#contracts/storage.ts'
+import { parseExtractionRules } from '#lib/extraction-rules.ts'
+import * as accessTokenStyle from '#plugins/auth/access-token/index.ts'
+import * as bearerStyle from '#plugins/auth/bearer/index.ts'
+import * as builtinExtractor from '#plugins/extractor/builtin/index.ts'
+import * as smtpIngest from '#plugins/ingest/smtp/index.ts'
+import * as memoryPubSub from '#plugins/pubsub/memory/index.ts'
+import * as redisPubSub from '#plugins/pubsub/redis/index.ts'
+import * as bullmqQueue from '#plugins/queue/bullmq/index.ts'
+import * as inlineQueue from '#plugins/queue/inline/index.ts'
+import * as pgliteStorage from '#plugins/storage/pglite/index.ts'
+import * as postgresStorage from '#plugins/storage/postgres/index.ts'
+import type { Config } from './config.ts'
+
+/** Every plugin module exports `name` and `create` (typed by its kind's factory in src/contracts). */
+export const PLUGINS = {
+  storage: { postgres: postgresStorage, pglite: pgliteStorage },
+  queue: { bullmq: bullmqQueue, inline: inlineQueue },
+  pubsub: { redis: redisPubSub, memory: memoryPubSub },
+  auth: { bearer: bearerStyle, 'access-token': accessTokenStyle },
+  ingest: { smtp: smtpIngest },
+  extractor: { builtin: builtinExtractor },
+} as const
+
+/** A queue maker: the plugin chosen once, each queue then made from the core's spec. */
+export type MakeQueue = <Job extends object>(spec: QueueSpec<Job>) => JobQueue<Job>
+
+/** The plugins of one process, created (or, for queues and ingest sources, ready to be created). */
+export interface Plugins {
+  storage: Storage
+  pubsub: PubSub
+  makeQueue: MakeQueue
+  /** In order of precedence. */
+  styles: CredentialStyle[]
+  extractor: Extractor
+  /** Ingest sources are made once the funnel exists; each runs only in the roles that take mail. */
+  ingest: { name: string; make(context: IngestContext): IngestSource }[]
+}
+
+/**
+ * The plugins `config` selects, with options mapped from the one validated Config (so every setting
+ * is parsed, defaulted and reported in one place). Pass `overrides` to swap one (tests, the OpenAPI
+ * generator's in-memory storage).
+ */
+export function createPlugins(config: Config, overrides: Partial<Plugins> = {}): Plugins {
+  const redis = config.redisUrl
+  const storage =
+    overrides.storage ??
+    (config.databaseUrl
+      ? PLUGINS.storage.postgres.create({ url: config.databaseUrl, poolSize: config.databasePoolSize })
+      : PLUGINS.storage.pglite.create({ dataDir: `${config.dataDir}/pglite` }))
+  const pubsub =
+    overrides.pubsub ??
+    (redis
+      ? PLUGINS.pubsub.redis.create({ url: redis, channel: `${config.redisPrefix}:events` })
+      : PLUGINS.pubsub.memory.create({}))
+  const makeQueue: MakeQueue =
+    overrides.makeQueue ??
+    (redis
+      ? (spec) => PLUGINS.queue.bullmq.create({ url: redis, prefix: config.redisPrefix }, spec)
+      : (spec) => PLUGINS.queue.inline.create({}, spec))
+  return {
+    storage,
+    pubsub,
+    makeQueue,
+    styles: overrides.styles ?? [PLUGINS.auth.bearer.create({}), PLUGINS.auth['access-token'].create({})],
+    extractor:
+      overrides.extractor ??
+      PLUGINS.extractor.builtin.create({
+        rules: parseExtractionRules(config.worker.extractRules),
+      }),
+    ingest: overrides.ingest ?? [
+      {
+        name: PLUGINS.ingest.smtp.name,
+        make: (context) =>
+          PLUGINS.ingest.smtp.create(
+            {
+              host: config.host,
+              port: config.smtpPort,
+              hostname: config.smtpHostname,
+              maxMessageBytes: config.limits.maxMessageBytes,
+              maxRecipients: config.limits.maxRecipients,
+              maxClients: config.limits.smtpMaxClients,
+              socketTimeoutMs: config.limits.smtpSocketTimeoutMs,
+              sessionTimeoutMs: config.limits.smtpSessionTimeoutMs,
+            },
+            context,
+          ),
+      },
+    ],
+  }
+}
