@@ -1,7 +1,7 @@
 // Built-in extractor: the library's heuristics, with operator rules (sender domain + regex) taking precedence.
 
 import type { Extractor } from '#contracts/extractor.ts'
-import { extractOtpAndLink } from '#lib/extract.ts'
+import { extractOtpAndLink } from '#lib/extract/index.ts'
 
 export interface ExtractionRule {
   /** Applies to mail whose From domain is this domain or a subdomain of it. */
