@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { extractOtpAndLink } from '#lib/extract.ts'
+import { extractOtpAndLink } from '#lib/extract/index.ts'
 import { parseMail } from '#lib/mail.ts'
 
 interface Label {

@@ -1,7 +1,7 @@
 // The extractor on clear cases; accuracy over the labelled corpus is measured by bench/extraction-accuracy.ts.
 
 import { describe, expect, test } from 'bun:test'
-import { extractOtpAndLink, htmlToText } from '#lib/extract.ts'
+import { extractOtpAndLink, htmlToText } from '#lib/extract/index.ts'
 import { parseMail } from '#lib/mail.ts'
 import { fixture } from './support/api-harness.ts'
 

@@ -10,7 +10,10 @@ const outDir = mkdtempSync(join(tmpdir(), 'ephemail-lib-'))
 afterAll(() => rmSync(outDir, { recursive: true, force: true }))
 
 test('no module in src/lib imports node:* or bun:*', () => {
-  for (const file of readdirSync(libDir)) {
+  const modules = readdirSync(libDir, { recursive: true, encoding: 'utf8' }).filter((name) =>
+    name.endsWith('.ts'),
+  )
+  for (const file of modules) {
     const source = readFileSync(join(libDir, file), 'utf8')
     expect(source, file).not.toMatch(/from ['"](node:|bun:|bun['"])/)
     expect(source, file).not.toMatch(/\bBun\.|\bprocess\.|\bBuffer\b/)

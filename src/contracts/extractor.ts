@@ -1,6 +1,6 @@
 // Extractor contract: finds the one-time code and the verification link of a parsed message.
 
-import type { ExtractInput, Extraction } from '#lib/extract.ts'
+import type { ExtractInput, Extraction } from '#lib/extract/index.ts'
 
 export interface ExtractorInput extends ExtractInput {
   /** The From address, for sender-specific rules. */

@@ -2,7 +2,7 @@
 
 export * from './address.ts'
 export * from './events.ts'
-export * from './extract.ts'
+export * from './extract/index.ts'
 export * from './group-commit.ts'
 export * from './ids.ts'
 export * from './mail.ts'

@@ -69,15 +69,16 @@ export interface AuthenticationResult {
   skipped?: string
 }
 
-export interface RankedCandidate {
+/** A possible one-time code or link, with its confidence (0 to 1) and the reasons that scored it. */
+export interface Candidate {
   value: string
   confidence: number
   reasons: string[]
 }
 
 export interface MessageExtraction {
-  otpCandidates: RankedCandidate[]
-  linkCandidates: RankedCandidate[]
+  otpCandidates: Candidate[]
+  linkCandidates: Candidate[]
 }
 
 /** What the process-message job found. */

@@ -1,7 +1,7 @@
 // Built-in extractor: the library's heuristics, with operator rules (sender domain + regex) taking precedence.
 
 import type { Extractor, ExtractorFactory } from '#contracts/extractor.ts'
-import { extractOtpAndLink } from '#lib/extract.ts'
+import { extractOtpAndLink } from '#lib/extract/index.ts'
 import type { ExtractionRule } from '#lib/extraction-rules.ts'
 
 export function createBuiltinExtractor(rules: readonly ExtractionRule[] = []) {
