@@ -1,46 +1,34 @@
-// One contract suite, run against every JobQueue: the in-process queue and BullMQ on the real Redis.
+// Queue contract suite: what every JobQueue promises, run by each queue plugin's own test file beside it.
 
-import { afterAll, afterEach, describe, expect, test } from 'bun:test'
-import { join } from 'node:path'
-import { Queue } from 'bullmq'
-import { Redis } from 'ioredis'
-import { backoffDelay, type JobQueue, type ProcessMessagesJob } from '#contracts/queue.ts'
-import { createBullmqQueue } from '#plugins/queue/bullmq/index.ts'
-import { createInlineQueue } from '#plugins/queue/inline/index.ts'
-import { redisAvailable, TEST_REDIS_URL } from './support/redis.ts'
+import { afterEach, describe, expect } from 'bun:test'
+import type { JobQueue, ProcessMessagesJob } from '#contracts/queue.ts'
+import { waitFor } from '../support/wait-for.ts'
+import { type ContractOptions, contractTest } from './known-gaps.ts'
 
-const REDIS_URL = TEST_REDIS_URL
 const ATTEMPTS = 3
 const BACKOFF_MS = 50
 const TEST_TIMEOUT_MS = 10_000
-/** Unique per run, so parallel runs and leftovers of an aborted run never share a queue. */
-const RUN_PREFIX = `ephemail-test-${Date.now()}-${Math.floor(Math.random() * 1e6)}`
 
-interface QueueSettings {
+export interface QueueSettings {
   attempts: number
   backoffMs: number
 }
-type OpenQueue = (settings: QueueSettings) => Promise<{ queue: JobQueue; dispose: () => Promise<void> }>
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 8_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await Bun.sleep(10)
-  }
-}
+/** Opens a fresh, empty queue of the plugin under test; `dispose` closes it and removes what it left. */
+export type OpenQueue = (
+  settings: QueueSettings,
+) => Promise<{ queue: JobQueue; dispose: () => Promise<void> }>
 
 /** Jobs of one message each; a job of one message is keyed by that message's id. */
-function jobs(count: number, tag: string): ProcessMessagesJob[] {
+export function jobs(count: number, tag: string): ProcessMessagesJob[] {
   return Array.from({ length: count }, (_, index) => ({
     messageIds: [`${tag}-${index}-${crypto.randomUUID()}`],
   }))
 }
 
-const idOf = (job: ProcessMessagesJob) => job.messageIds[0] as string
+export const idOf = (job: ProcessMessagesJob) => job.messageIds[0] as string
 
 /** onFinalFailure that records, so a test can assert there was none (or exactly one). */
-function failureLog() {
+export function failureLog() {
   const failures: { job: ProcessMessagesJob; error: Error }[] = []
   return {
     failures,
@@ -50,8 +38,9 @@ function failureLog() {
   }
 }
 
-function queueContract(name: string, open: OpenQueue) {
+export function runQueueContract(name: string, open: OpenQueue, options: ContractOptions = {}) {
   describe(`queue contract: ${name}`, () => {
+    const { test, checkSkips } = contractTest(`queue contract: ${name}`, options)
     const disposers: (() => Promise<void>)[] = []
     afterEach(async () => {
       for (const dispose of disposers.splice(0)) await dispose()
@@ -220,132 +209,7 @@ function queueContract(name: string, open: OpenQueue) {
       },
       TEST_TIMEOUT_MS,
     )
+
+    checkSkips()
   })
 }
-
-queueContract('inline', async ({ attempts, backoffMs }) => {
-  const queue = createInlineQueue({ attempts, backoffMs })
-  return { queue, dispose: () => queue.close() }
-})
-
-if (await redisAvailable()) {
-  let queueCount = 0
-  const nextQueueName = () => `${RUN_PREFIX}-${++queueCount}`
-  const used: string[] = []
-
-  /** Removes every key of the queue from Redis, whatever state its jobs are in. */
-  async function obliterate(queueName: string): Promise<void> {
-    const connection = new Redis(REDIS_URL)
-    const admin = new Queue(queueName, { connection })
-    try {
-      await admin.obliterate({ force: true })
-    } finally {
-      await admin.close()
-      connection.disconnect()
-    }
-  }
-
-  afterAll(async () => {
-    for (const queueName of used) await obliterate(queueName)
-  })
-
-  queueContract('bullmq (real Redis)', async ({ attempts, backoffMs }) => {
-    const queueName = nextQueueName()
-    used.push(queueName)
-    const queue = createBullmqQueue({ url: REDIS_URL, queueName, attempts, backoffMs })
-    return { queue, dispose: () => queue.close() }
-  })
-
-  describe('bullmq: crash recovery', () => {
-    // A child Bun process takes the job and hangs in its handler until it is killed, so its lock is
-    // never released properly: only lock expiry plus the stalled check can bring the job back.
-    const childSource = `
-      import { createBullmqQueue } from ${JSON.stringify(join(import.meta.dir, '../plugins/queue/bullmq/index.ts'))}
-      const queue = createBullmqQueue(JSON.parse(process.env.QUEUE_SETTINGS))
-      queue.work(
-        async (job) => {
-          console.log('started ' + job.messageIds[0])
-          await new Promise(() => {})
-        },
-        { concurrency: 1, onFinalFailure: async () => {} },
-      )
-    `
-
-    async function waitForLine(stream: ReadableStream<Uint8Array>, line: string, timeoutMs: number) {
-      const reader = stream.getReader()
-      const decoder = new TextDecoder()
-      let output = ''
-      const timer = setTimeout(() => reader.cancel(), timeoutMs)
-      try {
-        while (!output.split('\n').includes(line)) {
-          const { value, done } = await reader.read()
-          if (done) throw new Error(`child did not print "${line}"; its output: ${output}`)
-          output += decoder.decode(value, { stream: true })
-        }
-      } finally {
-        clearTimeout(timer)
-        reader.releaseLock()
-      }
-    }
-
-    test('a job whose worker is killed mid-job is run again by a new worker after the stall interval', async () => {
-      const queueName = nextQueueName()
-      used.push(queueName)
-      const settings = { url: REDIS_URL, queueName, lockDurationMs: 1_000, stalledIntervalMs: 500 }
-      const [job] = jobs(1, 'crash') as [ProcessMessagesJob]
-      const queue = createBullmqQueue(settings)
-      const child = Bun.spawn([process.execPath, '-e', childSource], {
-        env: { ...process.env, QUEUE_SETTINGS: JSON.stringify(settings) },
-        stdout: 'pipe',
-        stderr: 'inherit',
-      })
-      try {
-        await queue.enqueue([job])
-        await waitForLine(child.stdout, `started ${idOf(job)}`, 8_000)
-        child.kill('SIGKILL')
-        await child.exited
-
-        const handled: string[] = []
-        queue.work(
-          async (next) => {
-            handled.push(idOf(next))
-          },
-          { concurrency: 1, ...failureLog() },
-        )
-        await waitFor(() => handled.length > 0, 'the stalled job to run again')
-        expect(handled).toEqual([idOf(job)])
-
-        const connection = new Redis(REDIS_URL)
-        const admin = new Queue(queueName, { connection })
-        try {
-          // The completion is written just after the handler returns.
-          let state = await admin.getJobState(idOf(job))
-          for (let poll = 0; state !== 'completed' && poll < 200; poll++) {
-            await Bun.sleep(10)
-            state = await admin.getJobState(idOf(job))
-          }
-          expect(state).toBe('completed')
-          const stored = await admin.getJob(idOf(job))
-          expect(stored?.attemptsStarted).toBe(2) // the same job, started once per worker
-        } finally {
-          await admin.close()
-          connection.disconnect()
-        }
-      } finally {
-        child.kill('SIGKILL')
-        await queue.close()
-      }
-    }, 20_000)
-  })
-}
-
-test('backoff doubles per attempt, stays within ±20 % jitter and never passes the cap', () => {
-  const low = () => 0
-  const high = () => 0.999_999
-  expect([1, 2, 3, 4].map((attempt) => backoffDelay(attempt, 100, 10_000, low))).toEqual([80, 160, 320, 640])
-  expect([1, 2, 3, 4].map((attempt) => backoffDelay(attempt, 100, 10_000, high))).toEqual([
-    120, 240, 480, 960,
-  ])
-  expect(backoffDelay(30, 1000, 600_000, high)).toBe(600_000)
-  expect(backoffDelay(30, 1000, 600_000, low)).toBe(480_000)
-})
