@@ -1,11 +1,12 @@
 // Shared contract suite for ingest sources (plugins/ingest/*): mail through any source lands in the one funnel, or is refused and stored nowhere.
 
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect } from 'bun:test'
 import type { IngestContext, IngestSource } from '#contracts/ingest.ts'
 import { createPgliteStorage } from '#plugins/storage/pglite/index.ts'
 import { loadConfig } from '#server/config.ts'
 import { createCore, type EphemailCore } from '#server/core.ts'
 import { inThreadMailWork } from '#server/pipeline/mail-offload.ts'
+import { type ContractOptions, contractTest } from './known-gaps.ts'
 
 export interface SendOutcome {
   /** The source told its peer the message was taken (SMTP 250, HTTP 2xx). */
@@ -39,9 +40,8 @@ const rawMail = (to: string, subject: string) =>
     '',
   ].join('\r\n')
 
-export function runIngestContract(name: string, fixture: IngestFixture, { skip = [] as string[] } = {}) {
-  const it = (title: string, body: () => void | Promise<unknown>, timeout = 30_000) =>
-    (skip.includes(title) ? test.skip : test)(title, body, timeout)
+export function runIngestContract(name: string, fixture: IngestFixture, options: ContractOptions = {}) {
+  const { test: it, checkSkips } = contractTest(`ingest contract: ${name}`, options)
 
   describe(`ingest contract: ${name}`, () => {
     let core: EphemailCore
@@ -119,5 +119,6 @@ export function runIngestContract(name: string, fixture: IngestFixture, { skip =
       })
       expect(outcome.accepted).toBe(false)
     })
+    checkSkips()
   })
 }

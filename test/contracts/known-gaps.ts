@@ -13,7 +13,7 @@ export interface ContractOptions {
  */
 export function contractTest(suite: string, { skip = [] }: ContractOptions) {
   const declared = new Set<string>()
-  function declare(name: string, body: () => Promise<void>, timeoutMs?: number) {
+  function declare(name: string, body: () => Promise<unknown> | undefined, timeoutMs?: number) {
     declared.add(name)
     if (skip.includes(name)) test.skip(name, body, timeoutMs)
     else test(name, body, timeoutMs)
