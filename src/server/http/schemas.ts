@@ -294,6 +294,10 @@ export const ReadySchema = t.Object(
 /** A problem+json response for one status, described for that status (the spec shows each). */
 export const problemResponse = (description: string) => t.Object(ProblemSchema.properties, { description })
 
+/** What a 401 means on every route: said once, so the document and the routes cannot drift apart. */
+export const UNAUTHORIZED_DESCRIPTION = 'No credential, or one that is not valid'
+export const unauthorizedResponse = problemResponse(UNAUTHORIZED_DESCRIPTION)
+
 /** The problems any route with a JSON body can answer, from the one body parser in app.ts. */
 export const jsonBodyProblems = {
   400: problemResponse('The body is not valid JSON or does not match the schema (see `errors`)'),

@@ -9,7 +9,7 @@ import { findMailbox } from '#core/mailboxes.ts'
 import { ProblemError } from '#lib/problem.ts'
 import type { Mailbox } from '#lib/types.ts'
 import type { Config } from '#server/config.ts'
-import { AddressParams, problemResponse } from '#server/http/schemas.ts'
+import { AddressParams, problemResponse, unauthorizedResponse } from '#server/http/schemas.ts'
 import type { EventHub } from '#server/live/event-hub.ts'
 import {
   createSseEncoder,
@@ -218,7 +218,7 @@ export function eventRoutes({ storage, core, auth, hub, live: settings, now }: E
         }),
         response: {
           400: problemResponse('Last-Event-ID is not an id this server sent'),
-          401: problemResponse('No credential, or one that is not valid'),
+          401: unauthorizedResponse,
           404: problemResponse('No such live mailbox visible to this credential'),
         },
         detail: {

@@ -21,6 +21,7 @@ import {
   MessagePageSchema,
   problemResponse,
   UpdateMailboxBody,
+  unauthorizedResponse,
 } from '#server/http/schemas.ts'
 import { mailboxJson, messageSummaryJson } from '#server/http/serialize.ts'
 import type { EventHub } from '#server/live/event-hub.ts'
@@ -32,7 +33,6 @@ export interface MailboxRouteDeps {
   hub: EventHub
 }
 
-const unauthorizedResponse = problemResponse('No credential, or one that is not valid')
 const notFoundResponse = problemResponse('No such live mailbox visible to this credential')
 
 export function mailboxRoutes({ core, principal: principalPlugin, hub }: MailboxRouteDeps) {

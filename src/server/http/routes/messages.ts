@@ -11,7 +11,9 @@ import {
   MessageSchema,
   MessageSummarySchema,
   problemResponse,
+  UNAUTHORIZED_DESCRIPTION,
   UpdateMessageBody,
+  unauthorizedResponse,
 } from '#server/http/schemas.ts'
 import { messageJson, messageSummaryJson } from '#server/http/serialize.ts'
 
@@ -20,13 +22,12 @@ export interface MessageRouteDeps {
   principal: PrincipalPlugin
 }
 
-const unauthorizedResponse = problemResponse('No credential, or one that is not valid')
 const notFoundResponse = problemResponse('No such message visible to this credential')
 
 /** Problem responses written out for routes whose 200 is not JSON (the generator only knows JSON bodies). */
 const binaryProblemResponses = {
   401: {
-    description: 'No credential, or one that is not valid',
+    description: UNAUTHORIZED_DESCRIPTION,
     content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
   },
   404: {

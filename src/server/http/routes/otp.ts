@@ -6,7 +6,7 @@ import type { CoreDeps } from '#core/context.ts'
 import { findMailbox } from '#core/mailboxes.ts'
 import { findLatestOtp } from '#core/messages.ts'
 import type { PrincipalPlugin } from '#server/http/principal.ts'
-import { AddressParams, problemResponse } from '#server/http/schemas.ts'
+import { AddressParams, problemResponse, unauthorizedResponse } from '#server/http/schemas.ts'
 import type { EventHub } from '#server/live/event-hub.ts'
 import { longPoll, MAX_WAIT_SECONDS } from '#server/live/long-poll.ts'
 
@@ -78,7 +78,7 @@ export function otpRoutes({
       response: {
         200: OtpSchema,
         400: problemResponse('wait or since is invalid'),
-        401: problemResponse('No credential, or one that is not valid'),
+        401: unauthorizedResponse,
         404: problemResponse('No such live mailbox visible to this credential'),
       },
       detail: {

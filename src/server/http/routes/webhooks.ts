@@ -11,7 +11,7 @@ import {
 } from '#core/webhooks.ts'
 import type { Webhook, WebhookDelivery } from '#lib/types.ts'
 import type { PrincipalPlugin } from '#server/http/principal.ts'
-import { jsonBodyProblems, problemResponse } from '#server/http/schemas.ts'
+import { jsonBodyProblems, problemResponse, unauthorizedResponse } from '#server/http/schemas.ts'
 
 export interface WebhookRouteDeps {
   core: CoreDeps
@@ -108,7 +108,6 @@ const CreateWebhookBody = t.Object(
 
 const IdParams = t.Object({ id: t.String({ description: 'Webhook id' }) })
 
-const unauthorizedResponse = problemResponse('No credential, or one that is not valid')
 const notFoundResponse = problemResponse('No such webhook visible to this credential')
 
 function webhookJson(webhook: Webhook) {
