@@ -1,4 +1,4 @@
-// Storage contract: every driver (PostgreSQL, PGlite) offers exactly these operations.
+// Storage contract: every driver (PostgreSQL, PGlite) offers exactly these operations, grouped by table.
 
 import type { MailboxEvent } from '#lib/events.ts'
 import type { ParsedMail } from '#lib/mail.ts'
@@ -14,9 +14,54 @@ import type {
   WebhookDeliveryState,
 } from '#lib/types.ts'
 
+export interface StorageLifecycle {
+  readonly driver: 'postgres' | 'pglite'
+  /** Applies pending migrations; safe when several processes start together. */
+  migrate(): Promise<void>
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
 export interface NewMailbox extends Mailbox {
   /** SHA-256 of the mailbox's bearer token; the token itself is never stored. */
   tokenHash: string
+}
+
+export interface MailboxChange {
+  localPart: string
+  domain: string
+  address: string
+  expiresAt: Date
+}
+
+export interface ExpiredBatch {
+  /** Mailboxes deleted in this call (their messages went first). */
+  mailboxIds: string[]
+  messagesDeleted: number
+}
+
+/** Reads take `now` so that a mailbox past its expiry is invisible at once, before the sweeper deletes it. */
+export interface MailboxStore {
+  insertMailbox(mailbox: NewMailbox): Promise<'created' | 'address-taken'>
+  findLiveMailboxByAddress(address: string, now: Date): Promise<Mailbox | null>
+  findLiveMailboxByTokenHash(tokenHash: string, now: Date): Promise<Mailbox | null>
+  findLiveMailboxesByAddresses(addresses: string[], now: Date): Promise<Mailbox[]>
+  findLiveMailboxById(id: string, now: Date): Promise<Mailbox | null>
+  updateMailbox(id: string, change: MailboxChange): Promise<Mailbox | 'address-taken' | null>
+  deleteMailbox(id: string): Promise<boolean>
+  /**
+   * One bounded sweep step: deletes up to `batchSize` messages of expired mailboxes, then (when
+   * those are gone) up to `batchSize` expired mailboxes. Call again while a step comes back full.
+   */
+  deleteExpired(now: Date, batchSize: number): Promise<ExpiredBatch>
+}
+
+/** Each mailbox numbers its events (message.received, message.processed) with a counter of its own. */
+export interface MailboxEventStore {
+  /** The last event number handed out for the mailbox; null when it does not exist. */
+  currentEventSeq(mailboxId: string): Promise<number | null>
+  /** The mailbox's stored events numbered after `afterSeq` (and up to `upToSeq`), in order: replay and gap filling. */
+  listMailboxEvents(mailboxId: string, afterSeq: number, upToSeq?: number | null): Promise<MailboxEvent[]>
 }
 
 export interface NewMessage {
@@ -27,6 +72,33 @@ export interface NewMessage {
   envelope: Envelope
   parsed: ParsedMail | null
   parseError: string | null
+}
+
+export interface MessagePage {
+  items: MessageSummary[]
+  /** Pass as `before` to get the next (older) page; null on the last page. */
+  nextCursor: string | null
+}
+
+/** Reads and changes take `now`: a message is visible only while its mailbox is live. */
+export interface MessageStore {
+  /**
+   * Writes all messages in one transaction: all are stored or none is. Returns each message's
+   * `message.received` event number, allocated from its mailbox's counter in the same transaction.
+   */
+  insertMessages(messages: NewMessage[]): Promise<number[]>
+  /** Newest first; `before` pages back, `after` keeps only messages newer than that id. */
+  listMessages(
+    mailboxId: string,
+    options: { limit: number; before?: string; after?: string },
+  ): Promise<MessagePage>
+  /** The mailbox a live message belongs to: a cheap ownership check before changing it. */
+  findMessageOwner(id: string, now: Date): Promise<string | null>
+  getMessage(id: string, now: Date): Promise<StoredMessage | null>
+  getRawMessage(id: string, now: Date): Promise<{ mailboxId: string; raw: Uint8Array<ArrayBuffer> } | null>
+  setMessageSeen(id: string, seen: boolean, now: Date): Promise<MessageSummary | null>
+  deleteMessage(id: string, now: Date): Promise<boolean>
+  deleteMessagesOfMailbox(mailboxId: string): Promise<number>
 }
 
 export interface ProcessingInput {
@@ -53,19 +125,6 @@ export interface SavedProcessingResult {
   receivedAt: Date
 }
 
-export interface NewWebhook extends Omit<Webhook, 'address'> {
-  secret: string
-}
-
-export interface NewWebhookDelivery {
-  id: string
-  webhookId: string
-  messageId: string
-  eventType: string
-  payload: string
-  createdAt: Date
-}
-
 export interface LatestOtp {
   messageId: string
   otp: string | null
@@ -75,71 +134,8 @@ export interface LatestOtp {
   receivedAt: Date
 }
 
-export interface MailboxChange {
-  localPart: string
-  domain: string
-  address: string
-  expiresAt: Date
-}
-
-export interface MessagePage {
-  items: MessageSummary[]
-  /** Pass as `before` to get the next (older) page; null on the last page. */
-  nextCursor: string | null
-}
-
-export interface ExpiredBatch {
-  /** Mailboxes deleted in this call (their messages went first). */
-  mailboxIds: string[]
-  messagesDeleted: number
-}
-
-/**
- * Every read takes `now` so that a mailbox past its expiry is invisible at once, even
- * before the sweeper has deleted it.
- */
-export interface Storage {
-  readonly driver: 'postgres' | 'pglite'
-  /** Applies pending migrations; safe when several processes start together. */
-  migrate(): Promise<void>
-  ping(): Promise<void>
-  close(): Promise<void>
-
-  insertMailbox(mailbox: NewMailbox): Promise<'created' | 'address-taken'>
-  findLiveMailboxByAddress(address: string, now: Date): Promise<Mailbox | null>
-  findLiveMailboxByTokenHash(tokenHash: string, now: Date): Promise<Mailbox | null>
-  findLiveMailboxesByAddresses(addresses: string[], now: Date): Promise<Mailbox[]>
-  updateMailbox(id: string, change: MailboxChange): Promise<Mailbox | 'address-taken' | null>
-  deleteMailbox(id: string): Promise<boolean>
-
-  findLiveMailboxById(id: string, now: Date): Promise<Mailbox | null>
-  /**
-   * Writes all messages in one transaction: all are stored or none is. Returns each message's
-   * `message.received` event number, allocated from its mailbox's counter in the same transaction.
-   */
-  insertMessages(messages: NewMessage[]): Promise<number[]>
-  /** The last event number handed out for the mailbox; null when it does not exist. */
-  currentEventSeq(mailboxId: string): Promise<number | null>
-  /** The mailbox's stored events numbered after `afterSeq` (and up to `upToSeq`), in order: replay and gap filling. */
-  listMailboxEvents(mailboxId: string, afterSeq: number, upToSeq?: number | null): Promise<MailboxEvent[]>
-  /** Newest first; `before` pages back, `after` keeps only messages newer than that id. */
-  listMessages(
-    mailboxId: string,
-    options: { limit: number; before?: string; after?: string },
-  ): Promise<MessagePage>
-  /** The mailbox a live message belongs to: a cheap ownership check before changing it. */
-  findMessageOwner(id: string, now: Date): Promise<string | null>
-  getMessage(id: string, now: Date): Promise<StoredMessage | null>
-  getRawMessage(id: string, now: Date): Promise<{ mailboxId: string; raw: Uint8Array<ArrayBuffer> } | null>
-  setMessageSeen(id: string, seen: boolean, now: Date): Promise<MessageSummary | null>
-  deleteMessage(id: string, now: Date): Promise<boolean>
-  deleteMessagesOfMailbox(mailboxId: string): Promise<number>
-  /**
-   * One bounded sweep step: deletes up to `batchSize` messages of expired mailboxes, then (when
-   * those are gone) up to `batchSize` expired mailboxes. Call again while a step comes back full.
-   */
-  deleteExpired(now: Date, batchSize: number): Promise<ExpiredBatch>
-
+/** What the process-messages worker reads and writes on messages. */
+export interface ProcessingStore {
   /** What the process-messages job needs, for those of `ids` that still exist (in no particular order). */
   loadForProcessing(ids: string[]): Promise<ProcessingInput[]>
   /**
@@ -154,7 +150,13 @@ export interface Storage {
   findUnprocessed(storedBefore: Date, limit: number): Promise<string[]>
   /** The newest processed message with a code or a link, received after `since`. */
   findLatestOtp(mailboxId: string, since: Date | null): Promise<LatestOtp | null>
+}
 
+export interface NewWebhook extends Omit<Webhook, 'address'> {
+  secret: string
+}
+
+export interface WebhookStore {
   insertWebhook(webhook: NewWebhook): Promise<void>
   /** A mailbox's webhooks, or (null) every webhook; newest first. */
   listWebhooks(mailboxId: string | null): Promise<Webhook[]>
@@ -163,6 +165,18 @@ export interface Storage {
   countWebhooksOfMailbox(mailboxId: string): Promise<number>
   /** The webhooks that may want this mailbox's mail: its own and the all-mail ones, with secrets. */
   findWebhooksForMailbox(mailboxId: string): Promise<(Webhook & { secret: string })[]>
+}
+
+export interface NewWebhookDelivery {
+  id: string
+  webhookId: string
+  messageId: string
+  eventType: string
+  payload: string
+  createdAt: Date
+}
+
+export interface WebhookDeliveryStore {
   /**
    * Creates one delivery per webhook for an event unless it exists (a repeated run creates none);
    * returns every delivery of that event for those webhooks that is not finished yet.
@@ -182,14 +196,26 @@ export interface Storage {
     updatedBefore: Date,
     limit: number,
   ): Promise<{ id: string; webhookId: string }[]>
-
   /** Deletes up to `batchSize` finished deliveries whose message is gone (their payload holds its summary). */
   deleteOrphanedWebhookDeliveries(batchSize: number): Promise<number>
+}
 
+export interface SettingsStore {
   getSetting(key: string): Promise<string | null>
   /** Stores the value unless the key exists; returns whichever value is stored afterwards. */
   putSettingIfAbsent(key: string, value: string): Promise<string>
 }
+
+/** Everything a driver offers; code that needs only one table may ask for that table's store. */
+export interface Storage
+  extends StorageLifecycle,
+    MailboxStore,
+    MailboxEventStore,
+    MessageStore,
+    ProcessingStore,
+    WebhookStore,
+    WebhookDeliveryStore,
+    SettingsStore {}
 
 /** Every storage plugin exports `create` of this type. */
 export type StorageFactory<Options> = (options: Options) => Storage

@@ -6,7 +6,7 @@ import { drizzle } from 'drizzle-orm/pglite'
 import { migrate } from 'drizzle-orm/pglite/migrator'
 import type { Storage, StorageFactory } from '#contracts/storage.ts'
 import { MIGRATIONS_FOLDER } from '#plugins/storage/migrations.ts'
-import { createDrizzleStorage } from '#plugins/storage/queries.ts'
+import { createDrizzleStorage } from '#plugins/storage/queries/index.ts'
 import * as schema from '#plugins/storage/schema.ts'
 
 export interface PgliteStorageOptions {

@@ -5,7 +5,7 @@ import { drizzle } from 'drizzle-orm/bun-sql'
 import { migrate } from 'drizzle-orm/bun-sql/migrator'
 import type { Storage, StorageFactory } from '#contracts/storage.ts'
 import { MIGRATIONS_FOLDER } from '#plugins/storage/migrations.ts'
-import { createDrizzleStorage } from '#plugins/storage/queries.ts'
+import { createDrizzleStorage } from '#plugins/storage/queries/index.ts'
 import * as schema from '#plugins/storage/schema.ts'
 
 /** Arbitrary but fixed: every Ephemail process takes this advisory lock while migrating. */
