@@ -2,6 +2,7 @@
 
 import { promises as dns } from 'node:dns'
 import { authenticate } from 'mailauth'
+import { createTtlCache } from '#lib/ttl-cache.ts'
 import type { AuthenticationResult, Envelope } from '#lib/types.ts'
 
 export type DnsResolver = (name: string, type: string) => Promise<string[] | string[][]>
@@ -40,16 +41,15 @@ export function withCache(
   ttlMs = DNS_CACHE_MS,
   maxEntries = DNS_CACHE_ENTRIES,
 ): DnsResolver {
-  const entries = new Map<string, { expires: number; answer: Promise<string[] | string[][]> }>()
+  const answers = createTtlCache<string, Promise<string[] | string[][]>>({ ttlMs, maxEntries })
   return (name, type) => {
     const key = `${type} ${name.toLowerCase()}`
     const now = Date.now()
-    const hit = entries.get(key)
-    if (hit && hit.expires > now) return hit.answer
-    if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string)
+    const hit = answers.get(key, now)
+    if (hit !== undefined) return hit
     const answer = resolver(name, type)
     answer.catch(() => {}) // the caller sees the rejection; the cache must not raise it twice
-    entries.set(key, { expires: now + ttlMs, answer })
+    answers.set(key, answer, now)
     return answer
   }
 }
