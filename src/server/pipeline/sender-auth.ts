@@ -2,6 +2,7 @@
 
 import { promises as dns } from 'node:dns'
 import { authenticate } from 'mailauth'
+import { beforeTimeout } from '#lib/deadline.ts'
 import { createTtlCache } from '#lib/ttl-cache.ts'
 import type { AuthenticationResult, Envelope } from '#lib/types.ts'
 
@@ -11,23 +12,11 @@ export type DnsResolver = (name: string, type: string) => Promise<string[] | str
 export const DNS_TIMEOUT_MS = 3_000
 
 export function withTimeout(resolver: DnsResolver, timeoutMs: number): DnsResolver {
-  return (name, type) =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(Object.assign(new Error(`DNS ${type} ${name} timed out`), { code: 'ETIMEOUT' })),
-        timeoutMs,
-      )
-      resolver(name, type).then(
-        (value) => {
-          clearTimeout(timer)
-          resolve(value)
-        },
-        (error) => {
-          clearTimeout(timer)
-          reject(error)
-        },
-      )
-    })
+  // async: a resolver that throws at once still answers with a rejection.
+  return async (name, type) =>
+    beforeTimeout(resolver(name, type), timeoutMs, () =>
+      Object.assign(new Error(`DNS ${type} ${name} timed out`), { code: 'ETIMEOUT' }),
+    )
 }
 
 /** Answers (and failures) kept this long: senders repeat, and a DNS round trip can cost a second. */

@@ -6,6 +6,7 @@ import { request as httpRequest, type IncomingMessage, type RequestOptions } fro
 import { request as httpsRequest } from 'node:https'
 import type { LookupFunction } from 'node:net'
 import ipaddr from 'ipaddr.js'
+import { beforeTimeout } from '#lib/deadline.ts'
 
 export interface OutboundPolicy {
   /** CIDR ranges the operator explicitly allows although they are otherwise blocked, e.g. ['127.0.0.0/8']. */
@@ -273,19 +274,6 @@ function untilDeadline(deadline: number): number {
   return Math.max(0, deadline - performance.now())
 }
 
-/** `work`, or the timeout error once the deadline passes (the lookup itself cannot be cancelled). */
-async function beforeDeadline<T>(work: Promise<T>, deadline: number, timeoutMs: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(timeoutError(timeoutMs)), untilDeadline(deadline))
-  })
-  try {
-    return await Promise.race([work, expired])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
 /**
  * The connect-time lookup of node:http(s): it answers with the vetted addresses and never asks DNS, so the
  * connection goes where the check said (no DNS rebinding between check and connect). Bun's node:http calls it
@@ -411,7 +399,12 @@ export async function postOutbound(
   let target = parseTarget(url)
   let label = target.href
   for (let redirects = 0; ; redirects++) {
-    const addresses = await beforeDeadline(resolveVetted(target, label, policy, lookup), deadline, timeoutMs)
+    // The lookup itself cannot be cancelled: past the deadline its answer is ignored.
+    const addresses = await beforeTimeout(
+      resolveVetted(target, label, policy, lookup),
+      untilDeadline(deadline),
+      () => timeoutError(timeoutMs),
+    )
     const answer = await exchange({ target, addresses, body, headers, deadline, timeoutMs })
     if (!FOLLOWED_REDIRECTS.has(answer.status) || answer.location === undefined)
       return {
