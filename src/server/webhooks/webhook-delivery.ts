@@ -9,7 +9,8 @@ import { uuidv7 } from '#lib/ids.ts'
 import { createTtlCache } from '#lib/ttl-cache.ts'
 import type { WebhookFilter } from '#lib/types.ts'
 import { eventData } from '#server/live/live-feed.ts'
-import { OutboundBlockedError, type OutboundPolicy, postOutbound } from './outbound.ts'
+import { OutboundBlockedError, type OutboundPolicy } from './address-policy.ts'
+import { postOutbound } from './pinned-post.ts'
 
 /** Unfinished deliveries re-enqueued per recovery pass (their job may have been lost with the process). */
 const RECOVERY_BATCH = 500

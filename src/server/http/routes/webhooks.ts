@@ -10,7 +10,7 @@ import type { Webhook, WebhookDelivery, WebhookFilter } from '#lib/types.ts'
 import type { Config } from '#server/config.ts'
 import type { Access } from '#server/http/access.ts'
 import { jsonBodyProblems, problemResponse } from '#server/http/schemas.ts'
-import { checkOutboundUrl, OutboundBlockedError } from '#server/webhooks/outbound.ts'
+import { checkOutboundUrl, OutboundBlockedError } from '#server/webhooks/address-policy.ts'
 import { newWebhookSecret } from '#server/webhooks/webhook-delivery.ts'
 
 export interface WebhookRouteDeps {
