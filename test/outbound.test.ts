@@ -14,8 +14,8 @@ import {
   type LookupFn,
   OutboundBlockedError,
   parseAllowedCidrs,
-  postOutbound,
-} from '#server/webhooks/outbound.ts'
+} from '#server/webhooks/address-policy.ts'
+import { postOutbound } from '#server/webhooks/pinned-post.ts'
 
 interface Received {
   method: string
@@ -593,10 +593,10 @@ function certificateFor(directory: string, name: string): { key: string; cert: s
 
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0
 
-/** `bun client.ts <outbound.ts> <port>`: POSTs to three https URLs pinned to 127.0.0.1, prints outcomes. */
+/** `bun client.ts <pinned-post.ts> <port>`: POSTs to three https URLs pinned to 127.0.0.1, prints outcomes. */
 const HTTPS_CLIENT = `
-const [outboundModule, port] = process.argv.slice(2)
-const { postOutbound } = await import(outboundModule)
+const [pinnedPostModule, port] = process.argv.slice(2)
+const { postOutbound } = await import(pinnedPostModule)
 const lookup = async () => [{ address: '127.0.0.1', family: 4 }]
 const policy = { allowedCidrs: ['127.0.0.0/8'] }
 const outcomes = []
@@ -638,8 +638,8 @@ describe('https', () => {
       const script = join(directory, 'client.ts')
       writeFileSync(script, HTTPS_CLIENT)
       try {
-        const outbound = join(import.meta.dir, '../src/server/webhooks/outbound.ts')
-        const client = Bun.spawn([process.execPath, script, outbound, String(port)], {
+        const pinnedPost = join(import.meta.dir, '../src/server/webhooks/pinned-post.ts')
+        const client = Bun.spawn([process.execPath, script, pinnedPost, String(port)], {
           env: { ...process.env, NODE_EXTRA_CA_CERTS: files.cert },
           stdout: 'pipe',
           stderr: 'pipe',

@@ -2,7 +2,7 @@
 
 import { parseDomainList, type ReceivingDomain } from '#lib/address.ts'
 import { parseExtractionRules } from '#lib/extraction-rules.ts'
-import { parseAllowedCidrs } from '#server/webhooks/outbound.ts'
+import { parseAllowedCidrs } from '#server/webhooks/address-policy.ts'
 
 export type Role = 'api' | 'smtp' | 'worker'
 export const ROLES: readonly Role[] = ['api', 'smtp', 'worker']

@@ -24,7 +24,7 @@ import {
   withTimeout,
 } from './pipeline/sender-auth.ts'
 import { createPlugins, type Plugins } from './plugins.ts'
-import { checkOutboundUrl, OutboundBlockedError } from './webhooks/outbound.ts'
+import { checkOutboundUrl, OutboundBlockedError } from './webhooks/address-policy.ts'
 import { createWebhookDispatcher } from './webhooks/webhook-delivery.ts'
 
 export interface CoreOptions {

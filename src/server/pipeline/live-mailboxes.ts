@@ -2,6 +2,7 @@
 
 import type { PubSub } from '#contracts/pubsub.ts'
 import type { Storage } from '#contracts/storage.ts'
+import { createTtlCache } from '#lib/ttl-cache.ts'
 import type { Mailbox } from '#lib/types.ts'
 
 /**
@@ -10,7 +11,7 @@ import type { Mailbox } from '#lib/types.ts'
  * in every process through the mailbox.changed / mailbox.expired events.
  */
 export const LIVE_MAILBOX_CACHE_MS = 2000
-/** Entries at most; past it the cache starts over (and refills on the next lookups). */
+/** Entries at most; past it the longest remembered go first (and are looked up again when asked for). */
 export const LIVE_MAILBOX_CACHE_ENTRIES = 10_000
 
 export interface LiveMailboxes {
@@ -33,18 +34,19 @@ export function createLiveMailboxes({
   ttlMs?: number
 }): LiveMailboxes {
   // Only live mailboxes are remembered, never an absence: one created a moment ago must be found.
-  const remembered = new Map<string, { mailbox: Mailbox; until: number }>()
+  // Callers pass the time of what they are doing (`at`), so entries are judged by it, not by a clock.
+  const remembered = createTtlCache<string, Mailbox>({ ttlMs, maxEntries: LIVE_MAILBOX_CACHE_ENTRIES })
 
   function known(address: string, at: Date): Mailbox | null {
-    const entry = remembered.get(address)
-    if (!entry) return null
-    if (entry.until > at.getTime() && entry.mailbox.expiresAt > at) return entry.mailbox
+    const mailbox = remembered.get(address, at.getTime())
+    if (mailbox === undefined) return null
+    if (mailbox.expiresAt > at) return mailbox
     remembered.delete(address)
     return null
   }
 
   function forget(mailboxId: string): void {
-    for (const [address, entry] of remembered) if (entry.mailbox.id === mailboxId) remembered.delete(address)
+    remembered.deleteWhere((mailbox) => mailbox.id === mailboxId)
   }
 
   const unsubscribe = pubsub.subscribe((event) => {
@@ -55,8 +57,7 @@ export function createLiveMailboxes({
     const cached = addresses.map((address) => known(address, at))
     if (cached.every((mailbox) => mailbox !== null)) return cached as Mailbox[]
     const found = await storage.findLiveMailboxesByAddresses(addresses, at)
-    if (remembered.size + found.length > LIVE_MAILBOX_CACHE_ENTRIES) remembered.clear()
-    for (const mailbox of found) remembered.set(mailbox.address, { mailbox, until: at.getTime() + ttlMs })
+    for (const mailbox of found) remembered.set(mailbox.address, mailbox, at.getTime())
     return found
   }
 

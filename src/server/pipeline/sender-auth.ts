@@ -2,6 +2,8 @@
 
 import { promises as dns } from 'node:dns'
 import { authenticate } from 'mailauth'
+import { beforeTimeout } from '#lib/deadline.ts'
+import { createTtlCache } from '#lib/ttl-cache.ts'
 import type { AuthenticationResult, Envelope } from '#lib/types.ts'
 
 export type DnsResolver = (name: string, type: string) => Promise<string[] | string[][]>
@@ -10,23 +12,11 @@ export type DnsResolver = (name: string, type: string) => Promise<string[] | str
 export const DNS_TIMEOUT_MS = 3_000
 
 export function withTimeout(resolver: DnsResolver, timeoutMs: number): DnsResolver {
-  return (name, type) =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(Object.assign(new Error(`DNS ${type} ${name} timed out`), { code: 'ETIMEOUT' })),
-        timeoutMs,
-      )
-      resolver(name, type).then(
-        (value) => {
-          clearTimeout(timer)
-          resolve(value)
-        },
-        (error) => {
-          clearTimeout(timer)
-          reject(error)
-        },
-      )
-    })
+  // async: a resolver that throws at once still answers with a rejection.
+  return async (name, type) =>
+    beforeTimeout(resolver(name, type), timeoutMs, () =>
+      Object.assign(new Error(`DNS ${type} ${name} timed out`), { code: 'ETIMEOUT' }),
+    )
 }
 
 /** Answers (and failures) kept this long: senders repeat, and a DNS round trip can cost a second. */
@@ -40,16 +30,15 @@ export function withCache(
   ttlMs = DNS_CACHE_MS,
   maxEntries = DNS_CACHE_ENTRIES,
 ): DnsResolver {
-  const entries = new Map<string, { expires: number; answer: Promise<string[] | string[][]> }>()
+  const answers = createTtlCache<string, Promise<string[] | string[][]>>({ ttlMs, maxEntries })
   return (name, type) => {
     const key = `${type} ${name.toLowerCase()}`
     const now = Date.now()
-    const hit = entries.get(key)
-    if (hit && hit.expires > now) return hit.answer
-    if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string)
+    const hit = answers.get(key, now)
+    if (hit !== undefined) return hit
     const answer = resolver(name, type)
     answer.catch(() => {}) // the caller sees the rejection; the cache must not raise it twice
-    entries.set(key, { expires: now + ttlMs, answer })
+    answers.set(key, answer, now)
     return answer
   }
 }

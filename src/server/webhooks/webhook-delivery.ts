@@ -6,9 +6,11 @@ import { type DeliverWebhookJob, type JobQueue, PermanentJobError } from '#contr
 import type { Storage } from '#contracts/storage.ts'
 import type { MessageProcessedEvent } from '#lib/events.ts'
 import { uuidv7 } from '#lib/ids.ts'
+import { createTtlCache } from '#lib/ttl-cache.ts'
 import type { WebhookFilter } from '#lib/types.ts'
 import { eventData } from '#server/live/live-feed.ts'
-import { OutboundBlockedError, type OutboundPolicy, postOutbound } from './outbound.ts'
+import { OutboundBlockedError, type OutboundPolicy } from './address-policy.ts'
+import { postOutbound } from './pinned-post.ts'
 
 /** Unfinished deliveries re-enqueued per recovery pass (their job may have been lost with the process). */
 const RECOVERY_BATCH = 500
@@ -48,6 +50,8 @@ export interface WebhookDispatcher {
 
 /** How long a mailbox's webhook list is reused; registering or deleting one clears it at once anyway. */
 const WEBHOOK_CACHE_MS = 60_000
+/** Mailboxes whose lists are kept at most: bounds memory; the longest kept go first and are read again. */
+const WEBHOOK_CACHE_ENTRIES = 10_000
 
 export function createWebhookDispatcher({
   storage,
@@ -61,10 +65,10 @@ export function createWebhookDispatcher({
   pubsub: PubSub
   now?: () => Date
 }): WebhookDispatcher {
-  const known = new Map<
-    string,
-    { webhooks: Awaited<ReturnType<Storage['findWebhooksForMailbox']>>; until: number }
-  >()
+  const known = createTtlCache<string, Awaited<ReturnType<Storage['findWebhooksForMailbox']>>>({
+    ttlMs: WEBHOOK_CACHE_MS,
+    maxEntries: WEBHOOK_CACHE_ENTRIES,
+  })
   pubsub.subscribe((event) => {
     if (event.type === 'webhooks.changed') {
       if (event.mailboxId === null) known.clear()
@@ -72,12 +76,11 @@ export function createWebhookDispatcher({
     } else if (event.type === 'mailbox.expired') known.delete(event.mailboxId)
   })
   async function webhooksFor(mailboxId: string) {
-    const at = now().getTime()
-    const entry = known.get(mailboxId)
-    if (entry && entry.until > at) return entry.webhooks
+    const at = now().getTime() // the injected clock, and a list's time starts before it is read
+    const cached = known.get(mailboxId, at)
+    if (cached !== undefined) return cached
     const webhooks = await storage.findWebhooksForMailbox(mailboxId)
-    if (known.size > 10_000) known.clear() // bounded; refilled on demand
-    known.set(mailboxId, { webhooks, until: at + WEBHOOK_CACHE_MS })
+    known.set(mailboxId, webhooks, at)
     return webhooks
   }
 

@@ -1,10 +1,7 @@
-// Outbound HTTP to user-supplied URLs (webhooks), SSRF-guarded: blocked ranges, pinned DNS, vetted redirects.
+// Where webhooks may go (the SSRF guard): blocked address ranges, the operator's allow-list, URL rules, vetted DNS.
 
 import type { LookupAddress } from 'node:dns'
 import { lookup as resolveHostname } from 'node:dns/promises'
-import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http'
-import { request as httpsRequest } from 'node:https'
-import type { LookupFunction } from 'node:net'
 import ipaddr from 'ipaddr.js'
 
 export interface OutboundPolicy {
@@ -39,24 +36,12 @@ export class OutboundBlockedError extends Error {
   }
 }
 
-export interface PostResult {
-  status: number
-  latencyMs: number
-  finalUrl: string
-}
-
 type Address = ipaddr.IPv4 | ipaddr.IPv6
 
 interface Range {
   network: Address
   bits: number
 }
-
-/** The most of a receiver's answer we read; the rest goes with the socket. */
-const MAX_RESPONSE_BYTES = 64 * 1024
-
-/** 307 and 308 keep the method and body; 301/302/303 would turn the POST into a GET, so are not followed. */
-const FOLLOWED_REDIRECTS = new Set([307, 308])
 
 const ALLOW_VARIABLE = 'EPHEMAIL_WEBHOOK_ALLOW_CIDRS'
 
@@ -99,7 +84,7 @@ const DESCRIPTIONS: Record<Exclude<AddressClass, 'public'>, string> = {
 }
 
 /** Strict parse: dotted-quad IPv4 or IPv6, optionally in brackets; not `127.1` or `0x7f.0.0.1`. */
-function parseAddress(text: string): Address | null {
+export function parseAddress(text: string): Address | null {
   const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text
   if (ipaddr.IPv4.isValidFourPartDecimal(bare)) return ipaddr.IPv4.parse(bare)
   if (ipaddr.IPv6.isValid(bare)) return ipaddr.IPv6.parse(bare)
@@ -196,7 +181,7 @@ function withoutCredentials(url: URL): string {
  * An absolute http(s) URL without credentials, else OutboundBlockedError (or TypeError when it is not a URL).
  * `base` is the URL that redirected here: relative locations resolve against it; https may not become http.
  */
-function parseTarget(url: string, base?: URL): URL {
+export function parseTarget(url: string, base?: URL): URL {
   let target: URL
   try {
     target = new URL(url, base)
@@ -218,17 +203,17 @@ function parseTarget(url: string, base?: URL): URL {
   return target
 }
 
-function bareHost(url: URL): string {
+export function bareHost(url: URL): string {
   return url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname
 }
 
-const systemLookup: LookupFn = (hostname) => resolveHostname(hostname, { all: true })
+export const systemLookup: LookupFn = (hostname) => resolveHostname(hostname, { all: true })
 
 /**
  * Every address the URL's host stands for, each one vetted: a literal IP without DNS, a name by one lookup.
  * All of a name's addresses must pass, or a later pick among them could land on the blocked one.
  */
-async function resolveVetted(
+export async function resolveVetted(
   target: URL,
   label: string,
   policy: OutboundPolicy,
@@ -261,168 +246,4 @@ export async function checkOutboundUrl(
 ): Promise<void> {
   const target = parseTarget(url)
   await resolveVetted(target, target.href, policy, lookup)
-}
-
-function timeoutError(timeoutMs: number): Error {
-  const error = new Error(`timed out after ${timeoutMs} ms`)
-  error.name = 'TimeoutError'
-  return error
-}
-
-function untilDeadline(deadline: number): number {
-  return Math.max(0, deadline - performance.now())
-}
-
-/** `work`, or the timeout error once the deadline passes (the lookup itself cannot be cancelled). */
-async function beforeDeadline<T>(work: Promise<T>, deadline: number, timeoutMs: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(timeoutError(timeoutMs)), untilDeadline(deadline))
-  })
-  try {
-    return await Promise.race([work, expired])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-/**
- * The connect-time lookup of node:http(s): it answers with the vetted addresses and never asks DNS, so the
- * connection goes where the check said (no DNS rebinding between check and connect). Bun's node:http calls it
- * with `all: true` and tries the addresses in turn; Node calls it either way.
- */
-function pinnedLookup(first: LookupAddress, rest: readonly LookupAddress[]): LookupFunction {
-  return (_hostname, options, callback) => {
-    if (options.all) callback(null, [first, ...rest])
-    else callback(null, first.address, first.family)
-  }
-}
-
-interface Hop {
-  target: URL
-  addresses: readonly LookupAddress[]
-  body: string
-  headers: Record<string, string>
-  deadline: number
-  timeoutMs: number
-}
-
-interface Answer {
-  status: number
-  location: string | undefined
-  headersAt: number
-}
-
-/** Headers we set ourselves win over the caller's, whatever their case. */
-const OWN_HEADERS = new Set(['host', 'content-length', 'connection', 'transfer-encoding'])
-
-function requestOptions(hop: Hop): RequestOptions {
-  const { target, addresses, body, headers } = hop
-  const [first, ...rest] = addresses
-  if (first === undefined) throw new Error(`no vetted address for ${target.href}`)
-  const host = bareHost(target)
-  const callerHeaders = Object.entries(headers).filter(([name]) => !OWN_HEADERS.has(name.toLowerCase()))
-  return {
-    method: 'POST',
-    hostname: host,
-    port: target.port === '' ? undefined : Number(target.port),
-    path: `${target.pathname}${target.search}`,
-    headers: {
-      ...Object.fromEntries(callerHeaders),
-      host: target.host,
-      'content-length': String(Buffer.byteLength(body)),
-      // One connection per request: nothing pooled can outlive the check that allowed it.
-      connection: 'close',
-    },
-    agent: false,
-    lookup: pinnedLookup(first, rest),
-    // SNI and certificate verification use the name, while the socket goes to the pinned address.
-    ...(parseAddress(host) === null ? { servername: host } : {}),
-  }
-}
-
-/**
- * One POST. Resolves with the status once the headers are in and the body is drained (to its end, to
- * MAX_RESPONSE_BYTES or to the deadline), then destroys the socket. The deadline before headers is an error.
- */
-function exchange(hop: Hop): Promise<Answer> {
-  const options = requestOptions(hop)
-  return new Promise((resolve, reject) => {
-    let answer: Answer | null = null
-    let settled = false
-    const request = (hop.target.protocol === 'https:' ? httpsRequest : httpRequest)(options, (response) => {
-      answer = {
-        status: response.statusCode ?? 0,
-        location: response.headers.location,
-        headersAt: performance.now(),
-      }
-      drain(response, () => settle(answer))
-    })
-    // The timer settles the promise itself, whatever a runtime's client reports when destroyed.
-    const timer = setTimeout(() => settle(answer ?? timeoutError(hop.timeoutMs)), untilDeadline(hop.deadline))
-    function settle(outcome: Answer | Error | null): void {
-      if (settled || outcome === null) return
-      settled = true
-      clearTimeout(timer)
-      request.destroy()
-      if (outcome instanceof Error) reject(outcome)
-      else resolve(outcome)
-    }
-    // Once the status is known, a broken body does not change the outcome.
-    request.on('error', (error) => settle(answer ?? error))
-    request.end(hop.body)
-  })
-}
-
-/** Reads until the body ends, fails or passes MAX_RESPONSE_BYTES: no receiver makes us buffer without end. */
-function drain(response: IncomingMessage, done: () => void): void {
-  let read = 0
-  response.on('data', (chunk: Buffer) => {
-    read += chunk.length
-    if (read >= MAX_RESPONSE_BYTES) done()
-  })
-  response.on('end', done)
-  response.on('error', done)
-  response.on('close', done)
-}
-
-/**
- * POSTs `body` to `url`. Every hop is vetted as in checkOutboundUrl and connects to the addresses vetted
- * (pinned lookup). Only 307/308 are followed, up to `maxRedirects` (default 3); any other status, 301/302/303
- * included, is the result. `timeoutMs` bounds lookups, connects and waits for headers over all hops;
- * `latencyMs` runs from the call to the final hop's headers. Throws OutboundBlockedError, TypeError
- * (malformed URL), a TimeoutError ('timed out after N ms'), Error('too many redirects ...') or the
- * network error.
- */
-export async function postOutbound(
-  url: string,
-  options: {
-    body: string
-    headers: Record<string, string>
-    timeoutMs: number
-    policy: OutboundPolicy
-    maxRedirects?: number
-    lookup?: LookupFn
-  },
-): Promise<PostResult> {
-  const { body, headers, timeoutMs, policy, maxRedirects = 3, lookup = systemLookup } = options
-  const started = performance.now()
-  const deadline = started + timeoutMs
-  let target = parseTarget(url)
-  let label = target.href
-  for (let redirects = 0; ; redirects++) {
-    const addresses = await beforeDeadline(resolveVetted(target, label, policy, lookup), deadline, timeoutMs)
-    const answer = await exchange({ target, addresses, body, headers, deadline, timeoutMs })
-    if (!FOLLOWED_REDIRECTS.has(answer.status) || answer.location === undefined)
-      return {
-        status: answer.status,
-        latencyMs: Math.round(answer.headersAt - started),
-        finalUrl: target.href,
-      }
-    if (redirects >= maxRedirects)
-      throw new Error(`too many redirects: ${url} redirected more than ${maxRedirects} times`)
-    const next = parseTarget(answer.location, target)
-    label = `${next.href} (redirected from ${target.href})`
-    target = next
-  }
 }
