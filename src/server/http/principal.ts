@@ -10,7 +10,7 @@ import type { Authenticator } from '#core/authenticate.ts'
  * before the route runs. Stream routes ask `auth.authenticate(request, 'stream')` for their extra style.
  */
 export function principalPlugin(auth: Authenticator) {
-  return new Elysia({ name: 'ephemail.principal' }).derive({ as: 'global' }, async ({ request }) => {
+  return new Elysia({ name: 'ephemail.principal' }).derive({ as: 'scoped' }, async ({ request }) => {
     const principal: Principal | null = await auth.authenticate(request)
     return {
       principal,

@@ -1,0 +1,43 @@
+// The one principal plugin: routes that need no credential ignore one, routes that use it see a wrong one first.
+
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { createApiHarness } from './support/api-harness.ts'
+
+describe('principal plugin', () => {
+  let harness: Awaited<ReturnType<typeof createApiHarness>>
+  beforeAll(async () => {
+    harness = await createApiHarness()
+  }, 60_000)
+  afterAll(() => harness?.close())
+
+  test('health, domains and the documentation answer whatever credential comes with them', async () => {
+    for (const path of ['/health', '/v1/domains', '/openapi.json', '/openapi.yaml', '/docs']) {
+      const response = await harness.call('GET', path, { token: 'not-a-key' })
+      expect({ path, status: response.status }).toEqual({ path, status: 200 })
+    }
+  })
+
+  test('on every route that uses a principal, a wrong credential is a 401 with the challenge', async () => {
+    const created = await harness.call('POST', '/v1/mailboxes', { body: { localPart: 'principal-probe' } })
+    expect(created.status).toBe(201)
+    const address = created.json.address as string
+    for (const [method, path] of [
+      ['GET', `/v1/mailboxes/${address}`],
+      ['GET', `/v1/mailboxes/${address}/messages`],
+      ['GET', `/v1/mailboxes/${address}/otp`],
+      ['GET', '/v1/webhooks'],
+      ['GET', '/v1/messages/01900000-0000-7000-8000-000000000000'],
+      ['POST', '/v1/mailboxes'],
+    ] as const) {
+      const response = await harness.call(method, path, { token: 'not-a-key' })
+      expect({ path, status: response.status }).toEqual({ path, status: 401 })
+      expect(response.headers.get('www-authenticate')).toBe('Bearer realm="ephemail"')
+    }
+  })
+
+  test('a wrong credential is reported before the body is checked (401, not 400)', async () => {
+    const response = await harness.call('POST', '/v1/webhooks', { token: 'not-a-key', body: { url: 42 } })
+    expect(response.status).toBe(401)
+    expect(response.json.detail).toContain('neither the admin key nor the token')
+  })
+})
