@@ -125,6 +125,8 @@ export async function withServer<T>(
           EPHEMAIL_SMTP_PORT: String(ports.smtp),
           EPHEMAIL_DATA_DIR: dataDir,
           EPHEMAIL_ADMIN_KEY: ADMIN_KEY,
+          // Every load generator connects from 127.0.0.1: the per-address cap would refuse them.
+          EPHEMAIL_SMTP_MAX_CLIENTS_PER_IP: '100000',
           ...env,
           ...(roles ? { EPHEMAIL_ROLES: roles } : {}),
         },

@@ -29,6 +29,8 @@ export interface Config {
     readonly maxRecipients: number
     /** Concurrent SMTP connections: bounds sockets and buffers one host can hold. */
     readonly smtpMaxClients: number
+    /** Concurrent SMTP connections from one client address: one host cannot lock every sender out. */
+    readonly smtpMaxClientsPerAddress: number
     /** Idle time before an SMTP connection is closed. */
     readonly smtpSocketTimeoutMs: number
     /** Whole-session deadline: stops a client trickling one byte per idle period forever. */
@@ -204,6 +206,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
       ),
       maxRecipients: readInteger(env, 'EPHEMAIL_MAX_RECIPIENTS', 50, 1, 1000),
       smtpMaxClients: readInteger(env, 'EPHEMAIL_SMTP_MAX_CLIENTS', 1000, 1, 100_000),
+      smtpMaxClientsPerAddress: readInteger(env, 'EPHEMAIL_SMTP_MAX_CLIENTS_PER_IP', 50, 1, 100_000),
       smtpSocketTimeoutMs: readInteger(env, 'EPHEMAIL_SMTP_SOCKET_TIMEOUT_MS', 60_000, 100, 3_600_000),
       smtpSessionTimeoutMs: readInteger(env, 'EPHEMAIL_SMTP_SESSION_TIMEOUT_MS', 300_000, 1000, 86_400_000),
       httpMaxBodyBytes: readInteger(env, 'EPHEMAIL_HTTP_MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),

@@ -88,6 +88,7 @@ export function createPlugins(config: Config, overrides: Partial<Plugins> = {}):
               maxMessageBytes: config.limits.maxMessageBytes,
               maxRecipients: config.limits.maxRecipients,
               maxClients: config.limits.smtpMaxClients,
+              maxClientsPerAddress: config.limits.smtpMaxClientsPerAddress,
               socketTimeoutMs: config.limits.smtpSocketTimeoutMs,
               sessionTimeoutMs: config.limits.smtpSessionTimeoutMs,
             },

@@ -64,10 +64,13 @@ export class SmtpTestClient {
     )
   }
 
-  /** Opens the TCP connection; reads nothing, so a test can talk before the greeting. */
-  static connect(port: number, host = '127.0.0.1'): Promise<SmtpTestClient> {
+  /**
+   * Opens the TCP connection; reads nothing, so a test can talk before the greeting. `localAddress`
+   * (another 127.x address) makes the client look like a different host to per-address limits.
+   */
+  static connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<SmtpTestClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ port, host })
+      const socket = connect({ port, host, ...(localAddress ? { localAddress } : {}) })
       socket.once('error', reject)
       socket.once('connect', () => {
         socket.off('error', reject)

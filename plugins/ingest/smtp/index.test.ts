@@ -14,6 +14,7 @@ runIngestContract(name, {
         maxMessageBytes: 1_000_000,
         maxRecipients: 5,
         maxClients: 50,
+        maxClientsPerAddress: 50,
         socketTimeoutMs: 10_000,
         sessionTimeoutMs: 60_000,
       },

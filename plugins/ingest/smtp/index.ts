@@ -13,9 +13,33 @@ export interface SmtpIngestOptions {
   maxMessageBytes: number
   maxRecipients: number
   maxClients: number
+  /** Connections at once from one client address: one host cannot take every slot of maxClients. */
+  maxClientsPerAddress: number
   socketTimeoutMs: number
   sessionTimeoutMs: number
 }
+
+/**
+ * Longest command line, CRLF included (RFC 5321 §4.5.3.1.4). smtp-server allows 16 KB by default;
+ * past this the connection is refused the command and closed, so a client cannot pin a long buffer.
+ */
+export const MAX_COMMAND_LINE_OCTETS = 512
+
+/**
+ * Longest line of a message, CRLF excluded (RFC 5322 §2.1.1: "MUST be no more than 998"). A message
+ * with a longer line is refused with 552 after DATA: such lines are what parsers, the sanitiser and
+ * terminals choke on, and every compliant sender wraps them.
+ */
+export const MAX_TEXT_LINE_OCTETS = 998
+
+/**
+ * RCPT commands per transaction, repeats included, as a multiple of maxRecipients: smtp-server lets
+ * a repeated address replace itself, so without this 10,000 RCPTs of one address all get 250.
+ */
+const RCPT_COMMANDS_PER_RECIPIENT = 2
+
+/** Refused RCPTs in one session before it is closed with 421: stops address harvesting by guesswork. */
+export const MAX_REFUSED_RECIPIENTS = 20
 
 /** An Error carrying the SMTP reply smtp-server should send. */
 function smtpError(code: number, message: string): Error & { responseCode: number } {
@@ -28,32 +52,81 @@ const RCPT_REPLIES: Record<Exclude<RecipientVerdict, { accepted: true }>['reason
   'no-such-mailbox': [550, '5.1.1 No such mailbox here (it may have expired)'],
 }
 
+type MessageRead = { raw: Uint8Array } | { refused: 'too-large' | 'line-too-long' }
+
 /**
- * Reads the DATA stream; resolves with null when the message went over `maxBytes`.
- * Past the limit the rest is read and dropped, not kept: smtp-server passes the data on
- * until the final dot, and holding it would let one client pin any amount of memory.
+ * Reads the DATA stream. Past `maxBytes` it stops keeping anything and calls `onOversize` at once
+ * (the session is answered 552 and closed: reading a 60 MB body to its end only to refuse it would
+ * let one client pin that much memory and time). Lines are measured on the way (native indexOf, no
+ * per-byte JavaScript loop).
  */
-async function readMessage(stream: SMTPServerDataStream, maxBytes: number): Promise<Uint8Array | null> {
+async function readMessage(
+  stream: SMTPServerDataStream,
+  maxBytes: number,
+  onOversize: () => void,
+): Promise<MessageRead> {
   const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of stream) {
-    size += (chunk as Buffer).length
-    if (size <= maxBytes) chunks.push(chunk as Buffer)
-    else chunks.length = 0
+  let lineLength = 0
+  let longestLine = 0
+  let oversize = false
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (oversize) continue
+    if (size > maxBytes) {
+      oversize = true
+      chunks.length = 0
+      onOversize()
+      continue
+    }
+    chunks.push(chunk)
+    let from = 0
+    for (let newline = chunk.indexOf(10, from); newline !== -1; newline = chunk.indexOf(10, from)) {
+      lineLength += newline - from
+      // CR before the LF belongs to the line ending, not the line.
+      const ending = newline > 0 ? chunk[newline - 1] === 13 : lineLength > 0
+      longestLine = Math.max(longestLine, lineLength - (ending ? 1 : 0))
+      lineLength = 0
+      from = newline + 1
+    }
+    lineLength += chunk.length - from
   }
-  if (size > maxBytes || stream.sizeExceeded) return null
-  return Buffer.concat(chunks, size)
+  longestLine = Math.max(longestLine, lineLength)
+  if (oversize || stream.sizeExceeded) return { refused: 'too-large' }
+  if (longestLine > MAX_TEXT_LINE_OCTETS) return { refused: 'line-too-long' }
+  return { raw: Buffer.concat(chunks, size) }
 }
 
 export function createSmtpIngest(options: SmtpIngestOptions) {
   const { funnel } = options
   const deadlines = new Map<string, ReturnType<typeof setTimeout>>()
+  /** Open sessions per client address (only those let in, so refusals never unbalance the count). */
+  const perAddress = new Map<string, number>()
+  const admitted = new Map<string, string>()
+  /** RCPT commands of the session's current transaction, and refused RCPTs of the whole session. */
+  const rcptCounts = new Map<string, { commands: number; refused: number }>()
+  const maxRcptCommands = options.maxRecipients * RCPT_COMMANDS_PER_RECIPIENT
+
+  function connectionOf(sessionId: string): SmtpConnection | undefined {
+    for (const connection of (server as unknown as { connections: Set<SmtpConnection> }).connections)
+      if (connection.id === sessionId) return connection
+    return undefined
+  }
+
+  /** Answers now and closes: for limits that make reading on pointless. */
+  function hangUp(sessionId: string, code: number, message: string) {
+    const connection = connectionOf(sessionId)
+    if (!connection) return
+    connection.send(code, message)
+    connection.close()
+  }
 
   const server: SMTPServer = new SMTPServer({
     name: options.hostname,
     banner: 'Ephemail ready',
     size: options.maxMessageBytes,
     rejectOversized: true,
+    maxCommandLength: MAX_COMMAND_LINE_OCTETS,
     maxRecipients: options.maxRecipients,
     maxClients: options.maxClients,
     socketTimeout: options.socketTimeoutMs,
@@ -67,14 +140,22 @@ export function createSmtpIngest(options: SmtpIngestOptions) {
     logger: false,
 
     onConnect(session, callback) {
+      const address = session.remoteAddress ?? ''
+      const open = perAddress.get(address) ?? 0
+      if (open >= options.maxClientsPerAddress)
+        return callback(
+          smtpError(
+            421,
+            `4.7.0 Too many connections from ${address} (at most ${options.maxClientsPerAddress})`,
+          ),
+        )
+      perAddress.set(address, open + 1)
+      admitted.set(session.id, address)
       // socketTimeout only catches idle clients; this deadline catches slow-drip ones too.
-      const timer = setTimeout(() => {
-        for (const connection of (server as unknown as { connections: Set<SmtpConnection> }).connections) {
-          if (connection.id !== session.id) continue
-          connection.send(421, '4.4.2 Session time limit exceeded, closing connection')
-          connection.close()
-        }
-      }, options.sessionTimeoutMs)
+      const timer = setTimeout(
+        () => hangUp(session.id, 421, '4.4.2 Session time limit exceeded, closing connection'),
+        options.sessionTimeoutMs,
+      )
       timer.unref?.()
       deadlines.set(session.id, timer)
       callback()
@@ -83,23 +164,56 @@ export function createSmtpIngest(options: SmtpIngestOptions) {
     onClose(session) {
       clearTimeout(deadlines.get(session.id))
       deadlines.delete(session.id)
+      rcptCounts.delete(session.id)
+      const address = admitted.get(session.id)
+      if (address === undefined) return
+      admitted.delete(session.id)
+      const open = (perAddress.get(address) ?? 1) - 1
+      if (open > 0) perAddress.set(address, open)
+      else perAddress.delete(address)
     },
 
-    onRcptTo(address, _session, callback) {
+    onMailFrom(_address, session, callback) {
+      const counts = rcptCounts.get(session.id)
+      rcptCounts.set(session.id, { commands: 0, refused: counts?.refused ?? 0 })
+      callback()
+    },
+
+    onRcptTo(address, session, callback) {
+      const counts = rcptCounts.get(session.id) ?? { commands: 0, refused: 0 }
+      rcptCounts.set(session.id, counts)
+      counts.commands++
+      if (counts.commands > maxRcptCommands)
+        return callback(
+          smtpError(452, `4.5.3 Too many RCPT commands (at most ${maxRcptCommands} per message)`),
+        )
       funnel.checkRecipient(address.address).then(
         (verdict) => {
           if (verdict.accepted) return callback()
           const [code, message] = RCPT_REPLIES[verdict.reason]
           callback(smtpError(code, message))
+          if (++counts.refused >= MAX_REFUSED_RECIPIENTS)
+            hangUp(session.id, 421, '4.7.0 Too many unknown recipients, closing connection')
         },
         () => callback(smtpError(451, '4.3.0 Temporary lookup failure, try again later')),
       )
     },
 
     onData(stream, session, callback) {
-      readMessage(stream, options.maxMessageBytes).then(
-        async (raw) => {
-          if (raw === null) return callback(smtpError(552, '5.3.4 Message exceeds the size limit'))
+      const oversize = () =>
+        hangUp(session.id, 552, '5.3.4 Message exceeds the size limit, closing connection')
+      readMessage(stream, options.maxMessageBytes, oversize).then(
+        async (read) => {
+          if ('refused' in read)
+            return callback(
+              read.refused === 'too-large'
+                ? smtpError(552, '5.3.4 Message exceeds the size limit')
+                : smtpError(
+                    552,
+                    `5.3.4 A line of the message is longer than ${MAX_TEXT_LINE_OCTETS} octets (RFC 5322 2.1.1)`,
+                  ),
+            )
+          const { raw } = read
           try {
             const result = await funnel.ingestMessage({ raw, envelope: envelopeOf(session) })
             if (result.stored.length === 0)
