@@ -172,7 +172,7 @@ export interface SentMail {
 
 /**
  * Sends one message with nodemailer, a plain SMTP client that needs nothing installed; it throws
- * on any refusal. swaks itself is only needed where interop with it is the point (smtp.test.ts).
+ * on any refusal. swaks itself is only needed where interop with it is the point (smtp-clients.test.ts).
  */
 export async function sendMail(options: {
   port: number

@@ -1,0 +1,107 @@
+// Sender authentication in processing: what part of a message mailauth is given, checked against the
+// verdicts on the whole message, and the DNS cache in front of its resolver.
+
+import { describe, expect, test } from 'bun:test'
+import crypto from 'node:crypto'
+import { dkimSign } from 'mailauth/lib/dkim/sign'
+import {
+  authenticationInput,
+  createSenderAuthenticator,
+  type DnsResolver,
+  withCache,
+} from '#server/pipeline/sender-auth.ts'
+import { fixture } from './support/api-harness.ts'
+
+describe('sender authentication input', () => {
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const publicDer = publicKey.export({ type: 'spki', format: 'der' }).toString('base64')
+  // The signer's DNS: its DKIM key, an SPF record that allows the sending address, and a DMARC policy.
+  const resolver: DnsResolver = async (name, type) => {
+    if (type === 'TXT' && name === 'mail._domainkey.example-shop.de')
+      return [[`v=DKIM1; k=rsa; p=${publicDer}`]]
+    if (type === 'TXT' && name === 'accounts.example-shop.de') return [['v=spf1 ip4:192.0.2.25 -all']]
+    if (type === 'TXT' && name === '_dmarc.example-shop.de') return [['v=DMARC1; p=reject']]
+    throw Object.assign(new Error(`no ${type} ${name}`), { code: 'ENOTFOUND' })
+  }
+  const envelope = {
+    mailFrom: 'noreply@accounts.example-shop.de',
+    rcptTo: ['lena.schmidt@ephemail.test'],
+    remoteAddress: '192.0.2.25',
+    helo: 'mail-out.example-shop.de',
+    source: 'smtp' as const,
+  }
+  const authenticate = createSenderAuthenticator({ resolver, mta: 'mx.ephemail.test' })
+  // The fixture as it left the sender's MTA: without the DKIM signature it was given there.
+  const unsignedFixture = () =>
+    Buffer.from(
+      Buffer.from(fixture('confirm-de-qp.eml'))
+        .toString('latin1')
+        .replace(/^DKIM-Signature:.*\r\n(?:[ \t].*\r\n)*/m, ''),
+      'latin1',
+    )
+
+  test('unsigned mail is checked on its headers alone, with the verdicts the whole message gets', async () => {
+    const raw = new Uint8Array(unsignedFixture())
+    const input = authenticationInput(raw) as Buffer
+    expect(input.length).toBeLessThan(raw.length)
+    expect(input.toString('latin1')).toMatch(/\r?\n\r?\n$/)
+    const headersOnly = await authenticate(raw, envelope)
+    expect(headersOnly.spf).toBe('pass')
+    expect(headersOnly.dkim).toBe('none')
+    const { authenticate: whole } = await import('mailauth')
+    const reference = (await whole(Buffer.from(raw), {
+      ...envelope,
+      ip: envelope.remoteAddress,
+      sender: envelope.mailFrom,
+      resolver,
+      mta: 'mx.ephemail.test',
+    })) as { spf: { status: { result: string } }; dmarc: { status: { result: string } } }
+    expect(headersOnly.spf).toBe(reference.spf.status.result)
+    expect(headersOnly.dmarc).toBe(reference.dmarc.status.result)
+  })
+
+  test('DKIM-signed mail is checked whole: the body hash passes, and a changed body no longer passes', async () => {
+    const unsigned = unsignedFixture()
+    const { signatures } = await dkimSign(unsigned, {
+      signatureData: [
+        {
+          canonicalization: 'relaxed/relaxed',
+          signingDomain: 'example-shop.de',
+          selector: 'mail',
+          privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }),
+        },
+      ],
+      // mailauth's typings list signer fields at the top level; its signer reads `signatureData`.
+    } as unknown as Parameters<typeof dkimSign>[1])
+    expect(signatures).toStartWith('DKIM-Signature:')
+    const signed = new Uint8Array(Buffer.concat([Buffer.from(signatures), unsigned]))
+    expect(authenticationInput(signed)?.length).toBe(signed.length)
+    const verdict = await authenticate(signed, envelope)
+    expect(verdict.dkim).toBe('pass')
+    expect(verdict.dmarc).toBe('pass')
+    const tampered = Buffer.from(signed)
+    tampered.write('X', tampered.length - 10, 'latin1')
+    // mailauth's verdict when the body hash does not verify (the signature itself is intact).
+    expect((await authenticate(new Uint8Array(tampered), envelope)).dkim).toBe('neutral')
+  })
+})
+
+describe('DNS cache for sender authentication', () => {
+  test('repeats of a lookup, failures included, are answered from the cache until they expire', async () => {
+    const asked: string[] = []
+    const upstream = async (name: string, type: string) => {
+      asked.push(`${type} ${name}`)
+      if (name.startsWith('_dmarc')) throw Object.assign(new Error('nx'), { code: 'ENOTFOUND' })
+      return [['v=spf1 -all']]
+    }
+    const cached = withCache(upstream, 50, 2)
+    expect(await cached('acme.example', 'TXT')).toEqual([['v=spf1 -all']])
+    expect(await cached('ACME.example', 'TXT')).toEqual([['v=spf1 -all']])
+    await expect(cached('_dmarc.acme.example', 'TXT')).rejects.toThrow('nx')
+    await expect(cached('_dmarc.acme.example', 'TXT')).rejects.toThrow('nx')
+    expect(asked).toEqual(['TXT acme.example', 'TXT _dmarc.acme.example'])
+    await Bun.sleep(60)
+    await cached('acme.example', 'TXT')
+    expect(asked).toHaveLength(3) // expired, asked again
+  })
+})
