@@ -1,5 +1,6 @@
 // Entry point: reads the config, starts the roles asked for (api, smtp, worker), and shuts down cleanly on a signal.
 
+import { loggableError } from '#lib/loggable-error.ts'
 import { ConfigError, loadConfig } from './server/config.ts'
 import { startEphemail } from './server/runtime.ts'
 
@@ -37,7 +38,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     running.stop().then(
       () => process.exit(0),
       (error) => {
-        console.error('ephemail: error while stopping', error)
+        console.error(`ephemail: error while stopping: ${loggableError(error)}`)
         process.exit(1)
       },
     )

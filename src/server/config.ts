@@ -38,6 +38,8 @@ export interface Config {
     /** Largest HTTP request body: the API takes small JSON documents only. */
     readonly httpMaxBodyBytes: number
   }
+  /** Origins whose browsers may call the API (CORS): none, every one ('*'), or a list. */
+  readonly corsOrigins: '*' | readonly string[]
   readonly sweepIntervalMs: number
   readonly databasePoolSize: number
   readonly worker: {
@@ -157,6 +159,28 @@ function readAllowCidrs(env: Env): string[] {
   }
 }
 
+function readCorsOrigins(env: Env): '*' | string[] {
+  const raw = env.EPHEMAIL_CORS_ORIGINS?.trim() ?? ''
+  if (raw === '') return []
+  if (raw === '*') return '*'
+  return raw.split(',').map((entry) => {
+    const value = entry.trim()
+    let origin: string
+    try {
+      origin = new URL(value).origin
+    } catch {
+      throw new ConfigError(
+        `EPHEMAIL_CORS_ORIGINS: "${value}" is not an origin such as https://app.example.com`,
+      )
+    }
+    if (origin !== value.replace(/\/$/, ''))
+      throw new ConfigError(
+        `EPHEMAIL_CORS_ORIGINS: "${value}" is not a bare origin (scheme, host and port only)`,
+      )
+    return origin
+  })
+}
+
 const DAY = 86_400
 
 /** Reads every setting; throws ConfigError naming the first bad variable. */
@@ -211,6 +235,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
       smtpSessionTimeoutMs: readInteger(env, 'EPHEMAIL_SMTP_SESSION_TIMEOUT_MS', 300_000, 1000, 86_400_000),
       httpMaxBodyBytes: readInteger(env, 'EPHEMAIL_HTTP_MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
     },
+    corsOrigins: readCorsOrigins(env),
     sweepIntervalMs: readInteger(env, 'EPHEMAIL_SWEEP_INTERVAL_MS', 30_000, 100, 3_600_000),
     databasePoolSize: readInteger(env, 'EPHEMAIL_DB_POOL_SIZE', 10, 1, 100),
     worker: {

@@ -1,6 +1,7 @@
 // Composition root: picks the plugins the config asks for, starts the requested roles, and stops them in order.
 
 import type { Storage } from '#contracts/storage.ts'
+import { loggableError } from '#lib/loggable-error.ts'
 import packageJson from '../../package.json' with { type: 'json' }
 import type { Config } from './config.ts'
 import { createCore } from './core.ts'
@@ -60,7 +61,7 @@ export async function startEphemail(
     }
     await recover()
     const recovery = setInterval(() => {
-      recover().catch((error) => console.error('recovery scan failed', error))
+      recover().catch((error) => console.error(`recovery scan failed: ${loggableError(error)}`))
     }, config.sweepIntervalMs)
     stops.push(() => clearInterval(recovery))
   }

@@ -3,6 +3,7 @@
 import type { AddressInfo } from 'node:net'
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server'
 import type { IngestFunnel, IngestSource, IngestSourceFactory, RecipientVerdict } from '#contracts/ingest.ts'
+import { loggableError } from '#lib/loggable-error.ts'
 
 export interface SmtpIngestOptions {
   funnel: IngestFunnel
@@ -220,7 +221,7 @@ export function createSmtpIngest(options: SmtpIngestOptions) {
               return callback(smtpError(550, '5.1.1 None of the recipients has a mailbox here any more'))
             callback(null, `2.0.0 Stored as ${result.stored.map((stored) => stored.messageId).join(', ')}`)
           } catch (error) {
-            console.error('smtp: storing a message failed', error)
+            console.error(`smtp: storing a message failed: ${loggableError(error)}`)
             callback(smtpError(451, '4.3.0 Could not store the message, try again later'))
           }
         },
@@ -231,7 +232,7 @@ export function createSmtpIngest(options: SmtpIngestOptions) {
     },
   })
 
-  server.on('error', (error) => console.error('smtp server error', error))
+  server.on('error', (error) => console.error(`smtp server error: ${loggableError(error)}`))
 
   return {
     name: 'smtp',

@@ -1,6 +1,7 @@
 // In-process pub/sub: the embedded default, where publisher and listeners share one process.
 
 import type { EventListener, PubSub, PubSubFactory } from '#contracts/pubsub.ts'
+import { loggableError } from '#lib/loggable-error.ts'
 
 export function createMemoryPubSub() {
   const listeners = new Set<EventListener>()
@@ -11,7 +12,7 @@ export function createMemoryPubSub() {
         try {
           listener(event)
         } catch (error) {
-          console.error('event listener failed', error)
+          console.error(`event listener failed: ${loggableError(error)}`)
         }
       }
     },

@@ -3,6 +3,7 @@
 import { Redis } from 'ioredis'
 import type { EventListener, PubSub, PubSubFactory } from '#contracts/pubsub.ts'
 import type { EphemailEvent } from '#lib/events.ts'
+import { loggableError } from '#lib/loggable-error.ts'
 
 export function createRedisPubSub({ url, channel = 'ephemail:events' }: { url: string; channel?: string }) {
   // Auto-pipelining: publishes issued in the same tick (a committed batch's events) share one write.
@@ -23,7 +24,7 @@ export function createRedisPubSub({ url, channel = 'ephemail:events' }: { url: s
       try {
         listener(event)
       } catch (error) {
-        console.error('event listener failed', error)
+        console.error(`event listener failed: ${loggableError(error)}`)
       }
     }
   })

@@ -11,6 +11,7 @@ import {
   type QueueFactory,
   type WorkerOptions,
 } from '#contracts/queue.ts'
+import { loggableError } from '#lib/loggable-error.ts'
 
 export interface BullmqQueueOptions<T> {
   url: string
@@ -69,7 +70,7 @@ export function createBullmqQueue<T extends object = ProcessMessagesJob>({
     },
   })
   // Without a listener an 'error' event (e.g. Redis gone) would be thrown and end the process.
-  queue.on('error', (error) => console.error('bullmq queue error', error))
+  queue.on('error', (error) => console.error(`bullmq queue error: ${loggableError(error)}`))
 
   let worker: Worker<T> | null = null
   let workerConnection: Redis | null = null
@@ -151,11 +152,11 @@ export function createBullmqQueue<T extends object = ProcessMessagesJob>({
         if (!permanent && job.attemptsMade < (job.opts.attempts ?? attempts)) return
         const recorded = options
           .onFinalFailure(job.data, error)
-          .catch((failure) => console.error('recording a failed job failed', failure))
+          .catch((failure) => console.error(`recording a failed job failed: ${loggableError(failure)}`))
           .finally(() => recording.delete(recorded))
         recording.add(recorded)
       })
-      worker.on('error', (error) => console.error('bullmq worker error', error))
+      worker.on('error', (error) => console.error(`bullmq worker error: ${loggableError(error)}`))
     },
     async close() {
       // Worker first: it finishes its active jobs, which still need the queue's Redis keys.

@@ -10,6 +10,7 @@ import {
   type QueueFactory,
   type WorkerOptions,
 } from '#contracts/queue.ts'
+import { loggableError } from '#lib/loggable-error.ts'
 
 export interface InlineQueueOptions<T> {
   attempts?: number
@@ -87,7 +88,7 @@ export function createInlineQueue<T extends object = ProcessMessagesJob>({
       if (entry.attempt + 1 >= attempts || error instanceof PermanentJobError) {
         queued.delete(keyOf(entry.job))
         await (options as WorkerOptions<T>).onFinalFailure(entry.job, error as Error).catch((failure) => {
-          console.error('recording a failed job failed', failure)
+          console.error(`recording a failed job failed: ${loggableError(failure)}`)
         })
         return
       }

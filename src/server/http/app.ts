@@ -18,9 +18,10 @@ import { createEventHub, type EventHub } from '#server/live/event-hub.ts'
 import { renderError, routeShapes } from './errors.ts'
 import { registerFastFormats } from './formats.ts'
 import { principalPlugin } from './principal.ts'
+import { API_SECURITY_HEADERS, corsHeaders, preflightResponse } from './security-headers.ts'
 
 export interface AppDeps {
-  config: Pick<Config, 'domains' | 'limits' | 'live'>
+  config: Pick<Config, 'domains' | 'limits' | 'live' | 'corsOrigins'>
   /** What the core operations are called with (storage, pub/sub, settings, clock). */
   core: CoreDeps
   auth: Authenticator
@@ -76,7 +77,12 @@ export function buildApp({
         challenges: auth.challenges,
       }),
     )
-    .onRequest(({ request }) => {
+    .onRequest(({ request, set }) => {
+      const origin = request.headers.get('origin')
+      if (request.method === 'OPTIONS' && request.headers.has('access-control-request-method'))
+        return preflightResponse(config.corsOrigins, origin)
+      // Every response, errors included: Elysia merges these into whatever the route returns.
+      Object.assign(set.headers, API_SECURITY_HEADERS, corsHeaders(config.corsOrigins, origin))
       const length = Number(request.headers.get('content-length') ?? 0)
       if (length <= maxBody) return
       const limit = bodyLimitOf(new URL(request.url).pathname)

@@ -1,6 +1,7 @@
 // One error handler: every failure leaves the server as application/problem+json (RFC 9457), never a stack trace.
 
 import type { ValidationError } from 'elysia'
+import { loggableError } from '#lib/loggable-error.ts'
 import { type Problem, ProblemError, problem, problemResponse } from '#lib/problem.ts'
 
 interface RouteShape {
@@ -113,7 +114,7 @@ export function renderError({ code, error, request, shapes, challenges }: ErrorC
       )
     }
     default:
-      console.error(`unhandled error on ${request.method} ${instance}`, error)
+      console.error(`unhandled error on ${request.method} ${instance}: ${loggableError(error)}`)
       return problemResponse(
         problem(500, 'internal-error', 'The server failed to handle this request; it has been logged', {
           instance,

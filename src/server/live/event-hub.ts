@@ -3,6 +3,7 @@
 import type { PubSub } from '#contracts/pubsub.ts'
 import type { Storage } from '#contracts/storage.ts'
 import type { EphemailEvent, MailboxEvent, MailboxExpiredEvent } from '#lib/events.ts'
+import { loggableError } from '#lib/loggable-error.ts'
 
 export type HubListener = (event: MailboxEvent | MailboxExpiredEvent) => void
 
@@ -61,7 +62,7 @@ export function createEventHub({
       try {
         listener(event)
       } catch (error) {
-        console.error('event listener failed', error)
+        console.error(`event listener failed: ${loggableError(error)}`)
       }
     }
   }
@@ -96,7 +97,7 @@ export function createEventHub({
       for (const event of await storage.listMailboxEvents(mailboxId, channel.delivered, upTo))
         if (!channel.early.has(event.seq)) channel.early.set(event.seq, event)
     } catch (error) {
-      console.error('reading missed events failed', error)
+      console.error(`reading missed events failed: ${loggableError(error)}`)
     } finally {
       channel.filling = false
     }

@@ -2,6 +2,7 @@
 
 import type { Storage } from '#contracts/storage.ts'
 import type { MailboxEvent, MailboxExpiredEvent } from '#lib/events.ts'
+import { loggableError } from '#lib/loggable-error.ts'
 import type { Mailbox } from '#lib/types.ts'
 import type { EventHub } from './event-hub.ts'
 
@@ -114,7 +115,7 @@ function watchExpiry(storage: Storage, mailbox: Mailbox, now: () => Date, onExpi
       if (live) arm(live.expiresAt)
       else onExpired()
     } catch (error) {
-      console.error('checking mailbox expiry failed', error)
+      console.error(`checking mailbox expiry failed: ${loggableError(error)}`)
       if (!stopped) timer = setTimeout(check, 1000)
     }
   }

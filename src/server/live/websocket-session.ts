@@ -2,6 +2,7 @@
 
 import type { Principal } from '#contracts/auth.ts'
 import type { Storage } from '#contracts/storage.ts'
+import { loggableError } from '#lib/loggable-error.ts'
 import { ProblemError } from '#lib/problem.ts'
 import type { Mailbox } from '#lib/types.ts'
 import type { EventHub } from './event-hub.ts'
@@ -161,7 +162,7 @@ export function createWebSocketSession({
     if (error instanceof ProblemError)
       send({ type: 'error', status: error.status, detail: error.message, ...(address ? { address } : {}) })
     else {
-      console.error('websocket command failed', error)
+      console.error(`websocket command failed: ${loggableError(error)}`)
       send({ type: 'error', status: 500, detail: 'Internal error', ...(address ? { address } : {}) })
     }
   }

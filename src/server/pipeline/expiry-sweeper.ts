@@ -2,6 +2,7 @@
 
 import type { PubSub } from '#contracts/pubsub.ts'
 import type { Storage } from '#contracts/storage.ts'
+import { loggableError } from '#lib/loggable-error.ts'
 
 /** Rows per sweep step: small enough that one step is a short transaction even on PGlite. */
 export const SWEEP_BATCH_SIZE = 500
@@ -55,7 +56,7 @@ export function createExpirySweeper({
       timer = setInterval(() => {
         if (running) return // a slow sweep is never overlapped by the next one
         running = sweepOnce()
-          .catch((error) => console.error('expiry sweep failed', error))
+          .catch((error) => console.error(`expiry sweep failed: ${loggableError(error)}`))
           .finally(() => {
             running = null
           })

@@ -7,6 +7,7 @@ import type { NewMessage, Storage } from '#contracts/storage.ts'
 import { normalizeRecipient, type ReceivingDomain } from '#lib/address.ts'
 import { createGroupCommitter } from '#lib/group-commit.ts'
 import { uuidv7 } from '#lib/ids.ts'
+import { loggableError } from '#lib/loggable-error.ts'
 import type { ParsedMail } from '#lib/mail.ts'
 import type { Mailbox } from '#lib/types.ts'
 import { createLiveMailboxes, type LiveMailboxes } from './live-mailboxes.ts'
@@ -65,7 +66,9 @@ export function createIngestFunnel({
   function enqueue(rows: NewMessage[]): void {
     if (rows.length === 0) return
     enqueuer.submit(rows.map((row) => row.id)).catch((error) => {
-      console.error('enqueueing a process-messages job failed; recovery will pick it up', error)
+      console.error(
+        `enqueueing a process-messages job failed; recovery will pick it up: ${loggableError(error)}`,
+      )
     })
   }
 

@@ -8,6 +8,7 @@ import { stringify } from 'yaml'
 import type { CredentialStyle } from '#contracts/auth.ts'
 import { PROBLEM_CONTENT_TYPE, ProblemError } from '#lib/problem.ts'
 import { ProblemSchema } from '#server/http/schemas.ts'
+import { DOCS_CONTENT_SECURITY_POLICY } from '#server/http/security-headers.ts'
 
 export const OPENAPI_VERSION = '3.1.1'
 const DOC_PATHS = ['/openapi.json', '/openapi.yaml', '/docs', '/docs/:asset']
@@ -125,6 +126,10 @@ const SWAGGER_ASSETS: Record<string, string> = {
   'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
 }
 
+/** The page's start-up code, served as a file so the Content-Security-Policy can forbid inline script. */
+const SWAGGER_INIT =
+  "window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', deepLinking: true })\n"
+
 const SWAGGER_PAGE = `<!doctype html>
 <html lang="en">
 <head>
@@ -136,7 +141,7 @@ const SWAGGER_PAGE = `<!doctype html>
 <body>
   <div id="swagger-ui"></div>
   <script src="/docs/swagger-ui-bundle.js"></script>
-  <script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', deepLinking: true })</script>
+  <script src="/docs/swagger-init.js"></script>
 </body>
 </html>`
 
@@ -164,7 +169,21 @@ export function docsRoutes(app: () => AnyElysia, version: string, styles: readon
     )
     .get(
       '/docs',
-      () => new Response(SWAGGER_PAGE, { headers: { 'content-type': 'text/html; charset=utf-8' } }),
+      () =>
+        new Response(SWAGGER_PAGE, {
+          headers: {
+            'content-type': 'text/html; charset=utf-8',
+            'content-security-policy': DOCS_CONTENT_SECURITY_POLICY,
+          },
+        }),
+      hidden,
+    )
+    .get(
+      '/docs/swagger-init.js',
+      () =>
+        new Response(SWAGGER_INIT, {
+          headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' },
+        }),
       hidden,
     )
     .get(
