@@ -119,3 +119,42 @@ describe('CORS', () => {
     )
   })
 })
+
+describe('request bodies over the limit, on a listening server', () => {
+  let eph: Awaited<ReturnType<typeof import('./support/ephemail.ts').startTestEphemail>>
+  beforeAll(async () => {
+    const { startTestEphemail } = await import('./support/ephemail.ts')
+    eph = await startTestEphemail()
+  }, 60_000)
+  afterAll(() => eph?.stop())
+
+  const post = (body: BodyInit, headers: Record<string, string> = {}) =>
+    fetch(`http://127.0.0.1:${eph.httpPort}/v1/mailboxes`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', ...headers },
+      // @ts-expect-error Bun's fetch takes `duplex` for streamed bodies, as the standard asks
+      duplex: 'half',
+    })
+
+  test('a declared length far past the limit (1 MB) is a problem+json 413, not an empty reply', async () => {
+    const response = await post(JSON.stringify({ pad: 'x'.repeat(1_000_000) }))
+    expect(response.status).toBe(413)
+    expect(response.headers.get('content-type')).toContain('application/problem+json')
+    expect(((await response.json()) as { detail: string }).detail).toContain('65536')
+  })
+
+  test('a chunked body with no declared length is cut at the limit with a problem+json 413', async () => {
+    const chunk = new TextEncoder().encode(`"${'y'.repeat(16_000)}",`)
+    let sent = 0
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 20) controller.enqueue(chunk)
+        else controller.close()
+      },
+    })
+    const response = await post(stream)
+    expect(response.status).toBe(413)
+    expect(response.headers.get('content-type')).toContain('application/problem+json')
+  })
+})

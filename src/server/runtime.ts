@@ -80,12 +80,9 @@ export async function startEphemail(
     app.listen({
       hostname: config.host,
       port: config.httpPort,
-      // A little above the largest limit so the app, not Bun, answers (with problem+json).
-      maxRequestBodySize:
-        Math.max(
-          config.limits.httpMaxBodyBytes,
-          ...core.ingestSources.map((source) => source.http?.maxBodyBytes ?? 0),
-        ) + 1024,
+      // The app enforces every body limit itself (declared lengths before reading, chunked bodies
+      // while reading) and answers problem+json; Bun's own limit would answer an empty 413 first.
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     })
     httpPort = app.server?.port ?? null
     stops.push(async () => {

@@ -5,6 +5,7 @@ import type { IngestHttpRoutes } from '#contracts/ingest.ts'
 import type { Authenticator } from '#core/authenticate.ts'
 import type { CoreDeps } from '#core/context.ts'
 import { ProblemError } from '#lib/problem.ts'
+import { BodyTooLargeError, readCapped } from '#lib/read-capped.ts'
 import type { Config } from '#server/config.ts'
 import { docsRoutes } from '#server/http/routes/docs.ts'
 import { domainRoutes } from '#server/http/routes/domains.ts'
@@ -94,8 +95,11 @@ export function buildApp({
     // Every request body of this API is JSON: one parser gives one set of precise errors,
     // and an absent body reads as {} so optional bodies need no special case.
     .onParse(async ({ request, contentType }) => {
-      const text = await request.text()
-      if (text.length > maxBody) throw tooLarge(maxBody)
+      // Read up to the limit and no further: a chunked body declares no length to refuse early.
+      const bytes = await readCapped(request, maxBody).catch((error) => {
+        throw error instanceof BodyTooLargeError ? tooLarge(maxBody) : error
+      })
+      const text = new TextDecoder().decode(bytes)
       if (text.trim() === '') return {}
       if (!JSON_CONTENT_TYPE.test(contentType ?? ''))
         throw new ProblemError(
