@@ -41,3 +41,31 @@ describe('principal plugin', () => {
     expect(response.json.detail).toContain('neither the admin key nor the token')
   })
 })
+
+describe('principal before validation', () => {
+  let harness: Awaited<ReturnType<typeof createApiHarness>>
+  beforeAll(async () => {
+    harness = await createApiHarness()
+  }, 60_000)
+  afterAll(() => harness?.close())
+
+  test('no credential and a bad field is a 401, not a 400, on routes that need a credential', async () => {
+    for (const [method, path, body] of [
+      ['POST', '/v1/webhooks', { url: 42 }],
+      ['PATCH', '/v1/mailboxes/x@ephemail.test', { ttlSeconds: 'soon' }],
+      ['PATCH', '/v1/messages/not-a-uuid', { seen: 'yes' }],
+      ['GET', '/v1/webhooks/x/deliveries?limit=abc', undefined],
+      ['GET', '/v1/mailboxes/x@ephemail.test/otp?wait=abc', undefined],
+    ] as const) {
+      const response = await harness.call(method, path, { token: null, ...(body ? { body } : {}) })
+      expect({ path, status: response.status }).toEqual({ path, status: 401 })
+    }
+  })
+
+  test('creating a mailbox stays open without a credential, and its fields are still checked', async () => {
+    expect((await harness.call('POST', '/v1/mailboxes', { token: null })).status).toBe(201)
+    expect(
+      (await harness.call('POST', '/v1/mailboxes', { token: null, body: { ttlSeconds: 'x' } })).status,
+    ).toBe(400)
+  })
+})

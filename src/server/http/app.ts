@@ -18,7 +18,7 @@ import { webhookRoutes } from '#server/http/routes/webhooks.ts'
 import { createEventHub, type EventHub } from '#server/live/event-hub.ts'
 import { renderError, routeShapes } from './errors.ts'
 import { registerFastFormats } from './formats.ts'
-import { principalPlugin } from './principal.ts'
+import { principalPlugins } from './principal.ts'
 import { API_SECURITY_HEADERS, corsHeaders, preflightResponse } from './security-headers.ts'
 
 export interface AppDeps {
@@ -51,7 +51,7 @@ export function buildApp({
 }: AppDeps) {
   registerFastFormats()
   const { storage } = core
-  const principal = principalPlugin(auth)
+  const principal = principalPlugins(auth)
   const maxBody = config.limits.httpMaxBodyBytes
   /** The body limit of a path: an ingest source's own under its prefix, the API's everywhere else. */
   const bodyLimitOf = (path: string) =>

@@ -10,7 +10,7 @@ import {
   listMessages,
   updateMailbox,
 } from '#core/mailboxes.ts'
-import type { PrincipalPlugin } from '#server/http/principal.ts'
+import type { PrincipalPlugins } from '#server/http/principal.ts'
 import {
   AddressParams,
   CreatedMailboxSchema,
@@ -29,44 +29,47 @@ import { longPoll } from '#server/live/long-poll.ts'
 
 export interface MailboxRouteDeps {
   core: CoreDeps
-  principal: PrincipalPlugin
+  principal: PrincipalPlugins
   hub: EventHub
 }
 
 const notFoundResponse = problemResponse('No such live mailbox visible to this credential')
 
-export function mailboxRoutes({ core, principal: principalPlugin, hub }: MailboxRouteDeps) {
+export function mailboxRoutes({ core, principal, hub }: MailboxRouteDeps) {
+  // Creating is open to anonymous callers (unless EPHEMAIL_ANONYMOUS is off): the optional principal.
+  const create = new Elysia({ name: 'routes.mailboxes.create' }).use(principal.optional).post(
+    '/v1/mailboxes',
+    async ({ body, principal, set }) => {
+      const { mailbox, token } = await createMailbox(core, principal, body)
+      set.status = 201
+      return { ...mailboxJson(mailbox), token }
+    },
+    {
+      parse: 'json',
+      body: CreateMailboxBody,
+      response: {
+        201: CreatedMailboxSchema,
+        ...jsonBodyProblems,
+        401: problemResponse('Anonymous creation is off and no credential (or a wrong one) was sent'),
+        403: problemResponse('Anonymous creation is off and the credential is not the admin key'),
+        409: problemResponse('The requested address is taken'),
+        422: problemResponse(
+          'Unknown domain, invalid local part, or ttlSeconds outside the configured bounds',
+        ),
+      },
+      detail: {
+        tags: ['Mailboxes'],
+        operationId: 'createMailbox',
+        summary: 'Create a mailbox',
+        description:
+          'Creates a mailbox and returns it with its bearer `token`. Without a body, a readable random address on a public domain is chosen. Allowed without a credential unless EPHEMAIL_ANONYMOUS is off.',
+      },
+    },
+  )
+
   return new Elysia({ name: 'routes.mailboxes' })
-    .use(principalPlugin)
-    .post(
-      '/v1/mailboxes',
-      async ({ body, principal, set }) => {
-        const { mailbox, token } = await createMailbox(core, principal, body)
-        set.status = 201
-        return { ...mailboxJson(mailbox), token }
-      },
-      {
-        parse: 'json',
-        body: CreateMailboxBody,
-        response: {
-          201: CreatedMailboxSchema,
-          ...jsonBodyProblems,
-          401: problemResponse('Anonymous creation is off and no credential (or a wrong one) was sent'),
-          403: problemResponse('Anonymous creation is off and the credential is not the admin key'),
-          409: problemResponse('The requested address is taken'),
-          422: problemResponse(
-            'Unknown domain, invalid local part, or ttlSeconds outside the configured bounds',
-          ),
-        },
-        detail: {
-          tags: ['Mailboxes'],
-          operationId: 'createMailbox',
-          summary: 'Create a mailbox',
-          description:
-            'Creates a mailbox and returns it with its bearer `token`. Without a body, a readable random address on a public domain is chosen. Allowed without a credential unless EPHEMAIL_ANONYMOUS is off.',
-        },
-      },
-    )
+    .use(create)
+    .use(principal.required)
     .get(
       '/v1/mailboxes/:address',
       async ({ params, requirePrincipal }) =>

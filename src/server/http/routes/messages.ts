@@ -3,7 +3,7 @@
 import { Elysia, t } from 'elysia'
 import type { CoreDeps } from '#core/context.ts'
 import { deleteMessage, getAttachment, getMessage, getRawMessage, setMessageSeen } from '#core/messages.ts'
-import type { PrincipalPlugin } from '#server/http/principal.ts'
+import type { PrincipalPlugins } from '#server/http/principal.ts'
 import {
   AttachmentParams,
   jsonBodyProblems,
@@ -19,7 +19,7 @@ import { messageJson, messageSummaryJson } from '#server/http/serialize.ts'
 
 export interface MessageRouteDeps {
   core: CoreDeps
-  principal: PrincipalPlugin
+  principal: PrincipalPlugins
 }
 
 const notFoundResponse = problemResponse('No such message visible to this credential')
@@ -44,7 +44,7 @@ function contentDisposition(filename: string): string {
 
 export function messageRoutes({ core, principal }: MessageRouteDeps) {
   return new Elysia({ name: 'routes.messages' })
-    .use(principal)
+    .use(principal.required)
     .get(
       '/v1/messages/:id',
       async ({ params, requirePrincipal }) =>

@@ -5,7 +5,7 @@ import type { LatestOtp } from '#contracts/storage.ts'
 import type { CoreDeps } from '#core/context.ts'
 import { findMailbox } from '#core/mailboxes.ts'
 import { findLatestOtp } from '#core/messages.ts'
-import type { PrincipalPlugin } from '#server/http/principal.ts'
+import type { PrincipalPlugins } from '#server/http/principal.ts'
 import { AddressParams, problemResponse, unauthorizedResponse } from '#server/http/schemas.ts'
 import type { EventHub } from '#server/live/event-hub.ts'
 import { longPoll, MAX_WAIT_SECONDS } from '#server/live/long-poll.ts'
@@ -37,10 +37,10 @@ export function otpRoutes({
   hub,
 }: {
   core: CoreDeps
-  principal: PrincipalPlugin
+  principal: PrincipalPlugins
   hub: EventHub
 }) {
-  return new Elysia({ name: 'routes.otp' }).use(principal).get(
+  return new Elysia({ name: 'routes.otp' }).use(principal.required).get(
     '/v1/mailboxes/:address/otp',
     async ({ params, query, request, server, requirePrincipal }) => {
       const mailbox = await findMailbox(core, requirePrincipal(), params.address)

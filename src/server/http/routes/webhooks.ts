@@ -10,12 +10,12 @@ import {
   registerWebhook,
 } from '#core/webhooks.ts'
 import type { Webhook, WebhookDelivery } from '#lib/types.ts'
-import type { PrincipalPlugin } from '#server/http/principal.ts'
+import type { PrincipalPlugins } from '#server/http/principal.ts'
 import { jsonBodyProblems, problemResponse, unauthorizedResponse } from '#server/http/schemas.ts'
 
 export interface WebhookRouteDeps {
   core: CoreDeps
-  principal: PrincipalPlugin
+  principal: PrincipalPlugins
 }
 
 const MAX_URL_LENGTH = 2048
@@ -134,7 +134,7 @@ function deliveryJson(delivery: WebhookDelivery) {
 
 export function webhookRoutes({ core, principal }: WebhookRouteDeps) {
   return new Elysia({ name: 'routes.webhooks' })
-    .use(principal)
+    .use(principal.required)
     .post(
       '/v1/webhooks',
       async ({ body, requirePrincipal, set }) => {
