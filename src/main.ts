@@ -27,7 +27,12 @@ console.log(
 )
 if (running.httpPort !== null)
   console.log(`ephemail: HTTP API on http://${config.host}:${running.httpPort} (docs at /docs)`)
-if (running.smtpPort !== null) console.log(`ephemail: SMTP on ${config.host}:${running.smtpPort}`)
+if (running.smtpPort !== null)
+  console.log(
+    `ephemail: SMTP on ${config.host}:${running.smtpPort}${config.smtpTls ? ' (STARTTLS)' : ''}${
+      running.smtpsPort !== null ? `, implicit TLS on ${config.host}:${running.smtpsPort}` : ''
+    }`,
+  )
 
 let stopping = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -14,6 +14,8 @@ export interface IngestSource {
   readonly http?: IngestHttpRoutes
   /** The port it listens on once started, for a source with a listener of its own (SMTP). */
   port?(): number
+  /** The port of its implicit-TLS listener (SMTPS), when it has one. */
+  tlsPort?(): number | null
   start(): Promise<void>
   stop(): Promise<void>
 }

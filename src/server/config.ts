@@ -1,5 +1,6 @@
 // Configuration: environment variables parsed once into a typed, frozen object, with errors that name the variable.
 
+import { readFileSync } from 'node:fs'
 import { parseDomainList, type ReceivingDomain } from '#lib/address.ts'
 import { parseExtractionRules } from '#lib/extraction-rules.ts'
 import { parseAllowedCidrs } from '#server/webhooks/address-policy.ts'
@@ -13,6 +14,10 @@ export interface Config {
   readonly httpPort: number
   readonly smtpPort: number
   readonly smtpHostname: string
+  /** Certificate and key (PEM text) for STARTTLS and implicit TLS; null: plain SMTP only. */
+  readonly smtpTls: { readonly cert: string; readonly key: string } | null
+  /** Port of the implicit-TLS SMTP listener (as on 465); null: none. Needs smtpTls. */
+  readonly smtpsPort: number | null
   readonly dataDir: string
   readonly databaseUrl: string | null
   readonly redisUrl: string | null
@@ -181,6 +186,28 @@ function readCorsOrigins(env: Env): '*' | string[] {
   })
 }
 
+function readSmtpTls(env: Env): { cert: string; key: string } | null {
+  const certPath = env.EPHEMAIL_SMTP_TLS_CERT?.trim()
+  const keyPath = env.EPHEMAIL_SMTP_TLS_KEY?.trim()
+  if (!certPath && !keyPath) return null
+  if (!certPath || !keyPath)
+    throw new ConfigError('EPHEMAIL_SMTP_TLS_CERT and EPHEMAIL_SMTP_TLS_KEY go together: set both or neither')
+  const read = (name: string, path: string, marker: RegExp) => {
+    let text: string
+    try {
+      text = readFileSync(path, 'utf8')
+    } catch (error) {
+      throw new ConfigError(`${name}=${path} cannot be read: ${(error as Error).message}`)
+    }
+    if (!marker.test(text)) throw new ConfigError(`${name}=${path} is not a PEM file of the expected kind`)
+    return text
+  }
+  return {
+    cert: read('EPHEMAIL_SMTP_TLS_CERT', certPath, /-----BEGIN CERTIFICATE-----/),
+    key: read('EPHEMAIL_SMTP_TLS_KEY', keyPath, /-----BEGIN [A-Z ]*PRIVATE KEY-----/),
+  }
+}
+
 const DAY = 86_400
 
 /** Reads every setting; throws ConfigError naming the first bad variable. */
@@ -206,12 +233,18 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
   if (adminKey !== null && adminKey.length < 16)
     throw new ConfigError('EPHEMAIL_ADMIN_KEY must be at least 16 characters (it guards every mailbox)')
 
+  const smtpTls = readSmtpTls(env)
+  const smtpsRaw = env.EPHEMAIL_SMTPS_PORT?.trim()
+  if (smtpsRaw && !smtpTls)
+    throw new ConfigError('EPHEMAIL_SMTPS_PORT needs EPHEMAIL_SMTP_TLS_CERT and EPHEMAIL_SMTP_TLS_KEY')
   const config: Config = {
     roles: readRoles(env, argv),
     host: env.EPHEMAIL_HOST?.trim() || '0.0.0.0',
     httpPort: readInteger(env, 'EPHEMAIL_HTTP_PORT', 3000, 0, 65535),
     smtpPort: readInteger(env, 'EPHEMAIL_SMTP_PORT', 2525, 0, 65535),
     smtpHostname: env.EPHEMAIL_SMTP_HOSTNAME?.trim() || (domains[0] as ReceivingDomain).name,
+    smtpTls,
+    smtpsPort: smtpsRaw ? readInteger(env, 'EPHEMAIL_SMTPS_PORT', 465, 0, 65535) : null,
     dataDir: env.EPHEMAIL_DATA_DIR?.trim() || './.data',
     databaseUrl: readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     redisUrl: readUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),

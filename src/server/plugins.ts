@@ -91,6 +91,8 @@ export function createPlugins(config: Config, overrides: Partial<Plugins> = {}):
               maxClientsPerAddress: config.limits.smtpMaxClientsPerAddress,
               socketTimeoutMs: config.limits.smtpSocketTimeoutMs,
               sessionTimeoutMs: config.limits.smtpSessionTimeoutMs,
+              tls: config.smtpTls,
+              implicitTlsPort: config.smtpsPort,
             },
             context,
           ),

@@ -17,6 +17,8 @@ export interface RunningEphemail {
   /** Bound ports (null for a role not started); useful when the config asked for port 0. */
   httpPort: number | null
   smtpPort: number | null
+  /** The implicit-TLS SMTP port, when a certificate and EPHEMAIL_SMTPS_PORT are configured. */
+  smtpsPort: number | null
   stop(): Promise<void>
 }
 
@@ -31,6 +33,7 @@ export async function startEphemail(
   const stops: (() => Promise<void> | void)[] = []
   let httpPort: number | null = null
   let smtpPort: number | null = null
+  let smtpsPort: number | null = null
 
   if (config.roles.includes('worker')) {
     const sweeper = createExpirySweeper({ storage, pubsub, intervalMs: config.sweepIntervalMs })
@@ -70,7 +73,10 @@ export async function startEphemail(
     for (const source of core.ingestSources.filter((candidate) => !candidate.http)) {
       await source.start()
       stops.push(() => source.stop())
-      if (source.name === 'smtp') smtpPort = source.port?.() ?? null
+      if (source.name === 'smtp') {
+        smtpPort = source.port?.() ?? null
+        smtpsPort = source.tlsPort?.() ?? null
+      }
     }
   }
   if (config.roles.includes('api')) {
@@ -99,6 +105,7 @@ export async function startEphemail(
     storage,
     httpPort,
     smtpPort,
+    smtpsPort,
     async stop() {
       // Stop taking work first (reverse start order: API, SMTP, sweeper), then close storage.
       for (const stop of stops.reverse()) await stop()

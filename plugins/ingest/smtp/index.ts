@@ -1,7 +1,12 @@
 // SMTP ingest (smtp-server): accepts RCPT only for live mailboxes and says 250 only after the funnel has stored the message.
 
 import type { AddressInfo } from 'node:net'
-import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server'
+import {
+  SMTPServer,
+  type SMTPServerDataStream,
+  type SMTPServerOptions,
+  type SMTPServerSession,
+} from 'smtp-server'
 import type { IngestFunnel, IngestSource, IngestSourceFactory, RecipientVerdict } from '#contracts/ingest.ts'
 import { loggableError } from '#lib/loggable-error.ts'
 
@@ -18,6 +23,10 @@ export interface SmtpIngestOptions {
   maxClientsPerAddress: number
   socketTimeoutMs: number
   sessionTimeoutMs: number
+  /** A certificate and key (PEM): STARTTLS is offered on `port`, and `implicitTlsPort` speaks TLS at once. */
+  tls?: { cert: string; key: string } | null
+  /** Port of the implicit-TLS listener (as on 465); only with `tls`. */
+  implicitTlsPort?: number | null
 }
 
 /**
@@ -109,8 +118,9 @@ export function createSmtpIngest(options: SmtpIngestOptions) {
   const maxRcptCommands = options.maxRecipients * RCPT_COMMANDS_PER_RECIPIENT
 
   function connectionOf(sessionId: string): SmtpConnection | undefined {
-    for (const connection of (server as unknown as { connections: Set<SmtpConnection> }).connections)
-      if (connection.id === sessionId) return connection
+    for (const server of servers)
+      for (const connection of (server as unknown as { connections: Set<SmtpConnection> }).connections)
+        if (connection.id === sessionId) return connection
     return undefined
   }
 
@@ -122,7 +132,8 @@ export function createSmtpIngest(options: SmtpIngestOptions) {
     connection.close()
   }
 
-  const server: SMTPServer = new SMTPServer({
+  const tls = options.tls ?? null
+  const handlers: SMTPServerOptions = {
     name: options.hostname,
     banner: 'Ephemail ready',
     size: options.maxMessageBytes,
@@ -133,9 +144,10 @@ export function createSmtpIngest(options: SmtpIngestOptions) {
     socketTimeout: options.socketTimeoutMs,
     closeTimeout: 5_000,
     authOptional: true,
-    // No certificate is configured and no one logs in to deliver mail here.
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    hideSTARTTLS: true,
+    // No one logs in to deliver mail here; STARTTLS only with a configured certificate.
+    disabledCommands: tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+    hideSTARTTLS: !tls,
+    ...(tls ? { cert: tls.cert, key: tls.key } : {}),
     // There is no DNS on many hosts this runs on; a PTR lookup would only add latency.
     disableReverseLookup: true,
     logger: false,
@@ -230,29 +242,46 @@ export function createSmtpIngest(options: SmtpIngestOptions) {
           callback(smtpError(451, `4.4.2 Message not received in full: ${(error as Error).message}`)),
       )
     },
-  })
+  }
 
-  server.on('error', (error) => console.error(`smtp server error: ${loggableError(error)}`))
+  const plain = new SMTPServer(handlers)
+  // Implicit TLS (as on port 465): the same handlers on a listener that speaks TLS from the first byte.
+  const implicit =
+    tls && options.implicitTlsPort != null ? new SMTPServer({ ...handlers, secure: true }) : null
+  const servers = implicit ? [plain, implicit] : [plain]
+
+  for (const server of servers)
+    server.on('error', (error) => console.error(`smtp server error: ${loggableError(error)}`))
+
+  const listen = (server: SMTPServer, port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.server.once('error', reject)
+      server.listen(port, options.host, () => {
+        server.server.off('error', reject)
+        resolve()
+      })
+    })
 
   return {
     name: 'smtp',
-    start() {
-      return new Promise<void>((resolve, reject) => {
-        server.server.once('error', reject)
-        server.listen(options.port, options.host, () => {
-          server.server.off('error', reject)
-          resolve()
-        })
-      })
+    async start() {
+      await listen(plain, options.port)
+      if (implicit) await listen(implicit, options.implicitTlsPort as number)
     },
-    stop() {
+    async stop() {
       for (const timer of deadlines.values()) clearTimeout(timer)
       deadlines.clear()
-      return new Promise<void>((resolve) => server.close(() => resolve()))
+      await Promise.all(
+        servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+      )
     },
     /** The port actually bound (useful when asked for port 0). */
     port(): number {
-      return (server.server.address() as AddressInfo).port
+      return (plain.server.address() as AddressInfo).port
+    },
+    /** The implicit-TLS port actually bound, or null without one. */
+    tlsPort(): number | null {
+      return implicit ? (implicit.server.address() as AddressInfo).port : null
     },
   } satisfies IngestSource
 }
