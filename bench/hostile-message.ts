@@ -42,6 +42,17 @@ const CASES: Record<string, () => Uint8Array> = {
     crlf(['From: a@sender.example', 'Subject: f', `X-Fold: x${'\r\n a'.repeat(100_000)}`, '', 'body', '']),
   'fold-1999': () =>
     crlf(['From: a@sender.example', 'Subject: f', `X-Fold: x${'\r\n a'.repeat(1_997)}`, '', 'body', '']),
+  // 16,000 addresses on 400 folded lines, each within SMTP's 998 octets: mailauth's From parser is quadratic.
+  'from-16k': () =>
+    crlf([
+      `From: ${Array.from({ length: 400 }, (_, line) =>
+        Array.from({ length: 40 }, (_, i) => `u${line}x${i}@s.example`).join(', '),
+      ).join(',\r\n ')}`,
+      'Subject: f',
+      '',
+      'body',
+      '',
+    ]),
   'headers-50k': () =>
     crlf([
       'From: a@sender.example',

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { parseMail } from '#lib/mail.ts'
 import { createMailOffload, OFFLOAD_MIN_BYTES, OffloadTimeoutError } from '#server/pipeline/mail-offload.ts'
-import { MAX_AUTH_HEADER_LINES } from '#server/pipeline/sender-auth.ts'
+import { MAX_AUTH_FROM_HEADER_BYTES, MAX_AUTH_HEADER_LINES } from '#server/pipeline/sender-auth.ts'
 import { createApiHarness } from './support/api-harness.ts'
 
 const encoder = new TextEncoder()
@@ -46,6 +46,37 @@ describe('hostile input is processed, never left pending', () => {
       arc: 'skipped',
       skipped: `the header section has more than ${MAX_AUTH_HEADER_LINES} lines`,
     })
+  })
+
+  test('a From header of 16,000 addresses (quadratic in mailauth) is skipped with the reason, not parsed', async () => {
+    // 400 folded lines of 40 addresses each: every line within SMTP's 998 octets, the stall 4.1 s before.
+    const addresses = Array.from({ length: 400 }, (_, line) =>
+      Array.from({ length: 40 }, (_, i) => `u${line}x${i}@s.example`).join(', '),
+    ).join(',\r\n ')
+    const raw = crlf([`From: ${addresses}`, 'Subject: many senders', '', 'Your code is 620584', ''])
+    const started = performance.now()
+    const { stored } = await h.deliver(raw, [box.address])
+    await h.processed()
+    const message = await read(stored[0]?.messageId)
+    expect(message.processing.state).toBe('processed')
+    expect(message.authentication.spf).toBe('skipped')
+    expect(message.authentication.skipped).toMatch(
+      new RegExp(`^the From header has \\d+ bytes \\(more than ${MAX_AUTH_FROM_HEADER_BYTES}\\)$`),
+    )
+    // Not a timing assertion: printed so a regression shows in the log.
+    console.log(`From with 16,000 addresses processed in ${Math.round(performance.now() - started)} ms`)
+  })
+
+  test('a From header just under its limit is still authenticated', async () => {
+    const from = `From: "${'n'.repeat(MAX_AUTH_FROM_HEADER_BYTES - 40)}" <a@sender.example>`
+    expect(from.length).toBeLessThanOrEqual(MAX_AUTH_FROM_HEADER_BYTES)
+    const { stored } = await h.deliver(crlf([from, 'Subject: long name', '', 'Code: 551177', '']), [
+      box.address,
+    ])
+    await h.processed()
+    const message = await read(stored[0]?.messageId)
+    expect(message.authentication.skipped).toBeUndefined()
+    expect(message.authentication.spf).not.toBe('skipped')
   })
 
   test('a header section just under the limit is still authenticated', async () => {
