@@ -168,7 +168,8 @@ describe('embedded default end to end (npm start, PGlite, nodemailer)', () => {
       expect(docs.headers.get('content-type')).toMatch(/^text\/html\b/)
       const html = await docs.text()
       expect(html).toContain('swagger-ui')
-      expect(html).toContain('/openapi.json')
+      expect(html).toContain('/docs/swagger-init.js')
+      expect(await (await fetch(url('/docs/swagger-init.js'))).text()).toContain('/openapi.json')
     },
     STEP_TIMEOUT,
   )

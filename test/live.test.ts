@@ -170,10 +170,12 @@ describe('server-sent events', () => {
       expect(response.headers.get('content-type')).toStartWith('application/problem+json')
       expect((await response.json()).detail).toBeString()
     }
-    // The query token is for the event routes only: elsewhere it is refused, not taken as a credential.
+    // The query token is for the event routes only: elsewhere it is not a credential, and the 401 says so.
     const elsewhere = await fetch(`${base}/v1/mailboxes/${box.address}/messages?access_token=${box.token}`)
-    expect(elsewhere.status).toBe(400)
-    expect((await elsewhere.json()).detail).toContain('access_token')
+    expect(elsewhere.status).toBe(401)
+    expect((await elsewhere.json()).detail).toContain(
+      'access_token=<token>" is accepted only on the event stream',
+    )
   })
 
   test('a reader that falls too far behind is cut off, and resumes from Last-Event-ID with nothing lost', async () => {

@@ -14,8 +14,11 @@ export interface Authenticator {
   requirePrincipal(request: Request, scope?: 'request' | 'stream'): Promise<Principal>
   /** What a credential that came another way stands for (a WebSocket subscribe's token); 401 if nothing. */
   principalOf(credential: string): Promise<Principal>
-  /** The 401 for a request with no credential. */
-  credentialRequired(): Error
+  /**
+   * The 401 for a request with no credential. Given the request, it says when a credential came in a
+   * style this route does not honour (an `access_token` outside the event routes).
+   */
+  credentialRequired(request?: Request): Error
   /** The challenges a 401 carries (one per style that has one), for WWW-Authenticate. */
   readonly challenges: readonly string[]
   readonly styles: readonly CredentialStyle[]
@@ -64,7 +67,16 @@ export function createAuthenticator({
       throw unauthorized(requiredDetail)
     },
     principalOf,
-    credentialRequired: () => unauthorized(requiredDetail),
+    credentialRequired(request) {
+      const misplaced = request
+        ? styles.find((style) => style.scope === 'stream' && style.read(request) !== null)
+        : undefined
+      if (misplaced)
+        return unauthorized(
+          `${misplaced.hint} is accepted only on the event stream and the WebSocket; here ${requiredDetail.charAt(0).toLowerCase()}${requiredDetail.slice(1)}`,
+        )
+      return unauthorized(requiredDetail)
+    },
     challenges: styles.flatMap((style) => (style.challenge ? [style.challenge] : [])),
     styles,
   }

@@ -152,7 +152,16 @@ export function createBullmqQueue<T extends object = ProcessMessagesJob>({
         if (!permanent && job.attemptsMade < (job.opts.attempts ?? attempts)) return
         const recorded = options
           .onFinalFailure(job.data, error)
-          .catch((failure) => console.error(`recording a failed job failed: ${loggableError(failure)}`))
+          .catch(async (failure) => {
+            console.error(`recording a failed job failed: ${loggableError(failure)}`)
+            // A kept job makes an enqueue of its id a no-op: left in Redis, this unrecorded failure would
+            // stop the recovery scan from ever running it again (the storage still says it is to do).
+            await job
+              .remove()
+              .catch((removal) =>
+                console.error(`removing an unrecorded failed job failed: ${loggableError(removal)}`),
+              )
+          })
           .finally(() => recording.delete(recorded))
         recording.add(recorded)
       })

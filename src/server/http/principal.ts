@@ -16,7 +16,7 @@ function principalPlugin(auth: Authenticator, required: boolean) {
     name: required ? 'ephemail.principal.required' : 'ephemail.principal.optional',
   }).derive({ as: 'scoped' }, async ({ request }) => {
     const principal: Principal | null = await auth.authenticate(request)
-    if (required && principal === null) throw auth.credentialRequired()
+    if (required && principal === null) throw auth.credentialRequired(request)
     return {
       principal,
       requirePrincipal(): Principal {
