@@ -79,7 +79,7 @@ describe('SMTP ingest', () => {
     const head = simpleMessage(address, 'Exactly at the limit', '.A line that starts with a dot\r\n')
     // Lines of 98 octets and a shorter last one: every line stays within RFC 5322's 998.
     const filler = (length: number) =>
-      `${'y'.repeat(96)}\r\n`.repeat(Math.floor((length - 2) / 98)) + `${'y'.repeat((length - 2) % 98)}\r\n`
+      `${`${'y'.repeat(96)}\r\n`.repeat(Math.floor((length - 2) / 98))}${'y'.repeat((length - 2) % 98)}\r\n`
     const exact = head + filler(MAX_MESSAGE_BYTES - head.length)
     expect(exact.length).toBe(MAX_MESSAGE_BYTES)
     // One byte over: refused at once and the connection closed, so the exact one goes on a new one.
