@@ -75,7 +75,7 @@ describe('REST API', () => {
         await h.call('GET', `/v1/mailboxes/${open.address}`, { token: 'mbt_wrong' }),
         401,
         'unauthorized',
-        'neither',
+        'is not the admin key, a live API key',
       )
       expectProblem(
         await h.call('GET', `/v1/mailboxes/${open.address}`, {

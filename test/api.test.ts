@@ -17,7 +17,7 @@ describe('REST API', () => {
     expect(response.json).toEqual({
       domains: [
         { name: 'ephemail.test', type: 'public' },
-        { name: 'vip.test', type: 'premium' },
+        { name: 'vip.test', type: 'custom' },
       ],
     })
   })
@@ -28,7 +28,7 @@ describe('REST API', () => {
       expect(response.status).toBe(201)
       const mailbox = response.json
       expect(mailbox.localPart).toMatch(/^[a-z]+\d{2}$/)
-      expect(mailbox.domain).toBe('ephemail.test') // the premium domain is never picked at random
+      expect(mailbox.domain).toBe('ephemail.test') // the custom domain is never picked at random
       expect(mailbox.address).toBe(`${mailbox.localPart}@ephemail.test`)
       expect(mailbox.token).toMatch(/^mbt_[A-Za-z0-9_-]{43}$/)
       const ttl = Date.parse(mailbox.expiresAt) - Date.parse(mailbox.createdAt)

@@ -61,6 +61,7 @@ test('the SMTP source logs a failed store without the message', async () => {
           address: 'a@ephemail.test',
           createdAt: new Date(),
           expiresAt: new Date(Date.now() + 60_000),
+          ownerKeyId: null,
         },
       }),
       ingestMessage: async (input) => {

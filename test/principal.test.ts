@@ -38,7 +38,7 @@ describe('principal plugin', () => {
   test('a wrong credential is reported before the body is checked (401, not 400)', async () => {
     const response = await harness.call('POST', '/v1/webhooks', { token: 'not-a-key', body: { url: 42 } })
     expect(response.status).toBe(401)
-    expect(response.json.detail).toContain('neither the admin key nor the token')
+    expect(response.json.detail).toContain('not the admin key, a live API key')
   })
 })
 

@@ -48,6 +48,51 @@ const jsonb = customType<{ data: unknown; driverData: string }>({
   fromDriver: fromJson,
 })
 
+/**
+ * An API key: only the SHA-256 of the secret is stored; `prefix` (the first characters) identifies it in
+ * lists. Deleting the row revokes it: every request looks the digest up, so no process keeps using it.
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: uuid('id').primaryKey(),
+    name: text('name').notNull(),
+    keyHash: text('key_hash').notNull(),
+    prefix: text('prefix').notNull(),
+    scopes: jsonb('scopes').$type<string[]>().notNull(),
+    plan: text('plan').notNull(),
+    // null: every domain the key's plan allows.
+    allowedDomains: jsonb('allowed_domains').$type<string[] | null>(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
+    // Written at most once a minute per key and process, so a busy key does not turn reads into writes.
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
+  },
+  (table) => [uniqueIndex('api_keys_key_hash_key').on(table.keyHash)],
+)
+
+/** A receiving domain registered through the API (those from EPHEMAIL_DOMAINS are not stored). */
+export const domains = pgTable('domains', {
+  name: text('name').primaryKey(),
+  type: text('type').$type<'public' | 'custom' | 'premium'>().notNull(),
+  // null: every caller whose plan allows the type; else only these key ids.
+  privateToKeys: jsonb('private_to_keys').$type<string[] | null>(),
+  status: text('status').$type<'pending' | 'verified'>().notNull(),
+  // What the last MX check found wrong (empty when verified), and the MX hosts it saw.
+  problems: jsonb('problems').$type<string[]>().notNull(),
+  mxHosts: jsonb('mx_hosts').$type<string[]>().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+  checkedAt: timestamp('checked_at', { withTimezone: true, mode: 'date' }),
+  verifiedAt: timestamp('verified_at', { withTimezone: true, mode: 'date' }),
+})
+
+/** Fixed-window counters for rate limits when several processes share PostgreSQL but no Redis. */
+export const rateCounters = pgTable('rate_counters', {
+  key: text('key').primaryKey(),
+  windowStart: timestamp('window_start', { withTimezone: true, mode: 'date' }).notNull(),
+  count: integer('count').notNull(),
+})
+
 export const mailboxes = pgTable(
   'mailboxes',
   {
@@ -60,8 +105,14 @@ export const mailboxes = pgTable(
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
     // The last event sequence number handed out for this mailbox (see src/lib/events.ts).
     eventSeq: integer('event_seq').notNull().default(0),
+    // The API key that created it (null: anonymous or the admin key). A deleted key leaves its mailboxes
+    // to their own tokens and the admin until they expire.
+    ownerKeyId: uuid('owner_key_id').references(() => apiKeys.id, { onDelete: 'set null' }),
+    // Messages it may hold at once (from the creator's plan); null: no limit.
+    messageLimit: integer('message_limit'),
   },
   (table) => [
+    index('mailboxes_owner_key_id_idx').on(table.ownerKeyId),
     uniqueIndex('mailboxes_address_key').on(table.address),
     uniqueIndex('mailboxes_token_hash_key').on(table.tokenHash),
     index('mailboxes_expires_at_idx').on(table.expiresAt),
@@ -123,6 +174,9 @@ export const webhooks = pgTable(
   {
     id: uuid('id').primaryKey(),
     mailboxId: uuid('mailbox_id').references(() => mailboxes.id, { onDelete: 'cascade' }),
+    // The API key that registered it; with mailbox_id null it gets the mail of that key's mailboxes only.
+    // Gone with its key, so it can never widen into an all-mail webhook.
+    ownerKeyId: uuid('owner_key_id').references(() => apiKeys.id, { onDelete: 'cascade' }),
     url: text('url').notNull(),
     // Kept in the clear: every delivery is signed with it (Standard Webhooks, HMAC-SHA256).
     secret: text('secret').notNull(),

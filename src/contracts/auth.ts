@@ -1,7 +1,23 @@
 // Auth contracts, in two parts: credential styles (where a request carries its credential) and principal resolvers (what a credential stands for).
 
-/** Who is calling. API keys with owners and scopes add kinds here. */
-export type Principal = { kind: 'admin' } | { kind: 'mailbox'; mailboxId: string }
+import type { Scope } from '#lib/types.ts'
+
+/**
+ * Who is calling: the operator's admin key, an API key (which owns what it creates), or one
+ * mailbox's own token (which reads and manages that mailbox only).
+ */
+export type Principal =
+  | { kind: 'admin' }
+  | {
+      kind: 'key'
+      keyId: string
+      scopes: readonly Scope[]
+      /** Its rate-limit plan (a name from the configuration). */
+      plan: string
+      /** Domains its mailboxes may use; null: every domain its plan allows. */
+      allowedDomains: readonly string[] | null
+    }
+  | { kind: 'mailbox'; mailboxId: string }
 
 /** An OpenAPI 3.1 security scheme object, as a style declares itself in the document. */
 export type SecurityScheme =
@@ -38,6 +54,11 @@ export interface CredentialStyle {
  */
 export interface PrincipalResolver {
   readonly name: string
+  /**
+   * When set, only credentials starting with it are offered to this resolver (API keys are `eph_…`,
+   * mailbox tokens `mbt_…`): one database lookup per request, not one per resolver.
+   */
+  readonly prefix?: string
   /** The principal, or null when the credential is not one of this resolver's kind. */
   resolve(credentialDigest: string): Promise<Principal | null>
 }

@@ -3,10 +3,12 @@
 import type { MailboxEvent } from '#lib/events.ts'
 import type { ParsedMail } from '#lib/mail.ts'
 import type {
+  ApiKey,
   Envelope,
   Mailbox,
   MessageSummary,
   ProcessingResult,
+  RegisteredDomain,
   StoredMessage,
   Webhook,
   WebhookAttempt,
@@ -22,9 +24,13 @@ export interface StorageLifecycle {
   close(): Promise<void>
 }
 
-export interface NewMailbox extends Mailbox {
+export interface NewMailbox extends Omit<Mailbox, 'ownerKeyId'> {
   /** SHA-256 of the mailbox's bearer token; the token itself is never stored. */
   tokenHash: string
+  /** The API key creating it; absent or null: anonymous or the admin key. */
+  ownerKeyId?: string | null
+  /** Messages it may hold at once (from the creator's plan); absent or null: no limit. */
+  messageLimit?: number | null
 }
 
 export interface MailboxChange {
@@ -49,6 +55,15 @@ export interface MailboxStore {
   findLiveMailboxById(id: string, now: Date): Promise<Mailbox | null>
   updateMailbox(id: string, change: MailboxChange): Promise<Mailbox | 'address-taken' | null>
   deleteMailbox(id: string): Promise<boolean>
+  /** Live mailboxes of one API key (or, null, of every owner), newest first. */
+  listLiveMailboxes(ownerKeyId: string | null, now: Date, limit: number): Promise<Mailbox[]>
+  /** Mailboxes the key created since `since`: the mailboxes-per-hour budget, counted from the truth. */
+  countMailboxesCreatedSince(ownerKeyId: string, since: Date): Promise<number>
+  /**
+   * Of `mailboxIds`, those holding at least their message limit (full): a recipient of a full
+   * mailbox is refused at RCPT. Mailboxes without a limit are never full.
+   */
+  findFullMailboxes(mailboxIds: string[]): Promise<string[]>
   /**
    * One bounded sweep step: deletes up to `batchSize` messages of expired mailboxes, then (when
    * those are gone) up to `batchSize` expired mailboxes. Call again while a step comes back full.
@@ -152,18 +167,23 @@ export interface ProcessingStore {
   findLatestOtp(mailboxId: string, since: Date | null): Promise<LatestOtp | null>
 }
 
-export interface NewWebhook extends Omit<Webhook, 'address'> {
+export interface NewWebhook extends Omit<Webhook, 'address' | 'ownerKeyId'> {
   secret: string
+  /** The API key registering it; absent or null: the admin key or a mailbox token. */
+  ownerKeyId?: string | null
 }
 
 export interface WebhookStore {
   insertWebhook(webhook: NewWebhook): Promise<void>
-  /** A mailbox's webhooks, or (null) every webhook; newest first. */
-  listWebhooks(mailboxId: string | null): Promise<Webhook[]>
+  /** Every webhook, one mailbox's, or those an API key registered; newest first. */
+  listWebhooks(scope: 'all' | { mailboxId: string } | { ownerKeyId: string }): Promise<Webhook[]>
   getWebhook(id: string): Promise<Webhook | null>
   deleteWebhook(id: string): Promise<boolean>
   countWebhooksOfMailbox(mailboxId: string): Promise<number>
-  /** The webhooks that may want this mailbox's mail: its own and the all-mail ones, with secrets. */
+  /**
+   * The webhooks that may want this mailbox's mail, with secrets: its own, the admin's all-mail ones,
+   * and the all-mail ones of the key that owns it.
+   */
   findWebhooksForMailbox(mailboxId: string): Promise<(Webhook & { secret: string })[]>
 }
 
@@ -200,6 +220,59 @@ export interface WebhookDeliveryStore {
   deleteOrphanedWebhookDeliveries(batchSize: number): Promise<number>
 }
 
+export interface NewApiKey extends ApiKey {
+  /** SHA-256 (hex) of the key; the key itself is never stored. */
+  keyHash: string
+}
+
+export interface ApiKeyChange {
+  name?: string
+  scopes?: ApiKey['scopes']
+  plan?: string
+  allowedDomains?: string[] | null
+  expiresAt?: Date | null
+}
+
+export interface ApiKeyStore {
+  insertApiKey(key: NewApiKey): Promise<void>
+  /** The key whose digest this is, unless it expired by `now`. */
+  findApiKeyByHash(keyHash: string, now: Date): Promise<ApiKey | null>
+  getApiKey(id: string): Promise<ApiKey | null>
+  /** Newest first. */
+  listApiKeys(): Promise<ApiKey[]>
+  updateApiKey(id: string, change: ApiKeyChange): Promise<ApiKey | null>
+  /** Revokes: the key stops working at once; its webhooks go, its mailboxes stay until they expire. */
+  deleteApiKey(id: string): Promise<boolean>
+  touchApiKey(id: string, usedAt: Date): Promise<void>
+}
+
+export interface DomainCheckOutcome {
+  status: RegisteredDomain['status']
+  problems: string[]
+  mxHosts: string[]
+  checkedAt: Date
+}
+
+export interface DomainStore {
+  /** 'exists' when the name is registered already. */
+  insertDomain(domain: RegisteredDomain): Promise<'created' | 'exists'>
+  getDomain(name: string): Promise<RegisteredDomain | null>
+  listDomains(): Promise<RegisteredDomain[]>
+  /** Records a check; `verifiedAt` is set the first time it passes. */
+  recordDomainCheck(name: string, outcome: DomainCheckOutcome): Promise<RegisteredDomain | null>
+  deleteDomain(name: string): Promise<boolean>
+}
+
+export interface RateCounterStore {
+  /**
+   * Adds `cost` to the counter `key` in the fixed window starting at `windowStart` (a counter of an
+   * older window restarts), in one atomic statement; returns the count after adding.
+   */
+  incrementRateCounter(key: string, windowStart: Date, cost: number): Promise<number>
+  /** Drops counters of windows that started before `before`. */
+  deleteRateCountersBefore(before: Date): Promise<number>
+}
+
 export interface SettingsStore {
   getSetting(key: string): Promise<string | null>
   /** Stores the value unless the key exists; returns whichever value is stored afterwards. */
@@ -215,6 +288,9 @@ export interface Storage
     ProcessingStore,
     WebhookStore,
     WebhookDeliveryStore,
+    ApiKeyStore,
+    DomainStore,
+    RateCounterStore,
     SettingsStore {}
 
 /** Every storage plugin exports `create` of this type. */

@@ -44,10 +44,11 @@ export function createAuthenticator({
     // every request doing one, that hop showed up as latency tails of hundreds of milliseconds under load.
     const digest = createHash('sha256').update(credential).digest('hex')
     for (const resolver of resolvers) {
+      if (resolver.prefix !== undefined && !credential.startsWith(resolver.prefix)) continue
       const principal = await resolver.resolve(digest)
       if (principal) return principal
     }
-    throw unauthorized('The token is neither the admin key nor the token of a live mailbox')
+    throw unauthorized('The credential is not the admin key, a live API key, or the token of a live mailbox')
   }
 
   async function authenticate(request: Request, scope: 'request' | 'stream' = 'request') {

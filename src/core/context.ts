@@ -2,8 +2,24 @@
 
 import type { PubSub } from '#contracts/pubsub.ts'
 import type { Storage } from '#contracts/storage.ts'
-import type { ReceivingDomain } from '#lib/address.ts'
+import type { DomainType, ReceivingDomain } from '#lib/address.ts'
 import type { Mailbox } from '#lib/types.ts'
+import type { ServedDomain } from './domains.ts'
+
+/** A named rate-limit plan: what a key on it (or, `anonymous`, a client IP without a key) may use. */
+export interface Plan {
+  /** Requests per window, every route together. */
+  readonly requests: number
+  readonly windowSeconds: number
+  /** Mailboxes created per rolling hour. */
+  readonly mailboxesPerHour: number
+  /** Messages one mailbox holds at once (more mail is refused until some are deleted); null: no limit. */
+  readonly messagesPerMailbox: number | null
+  /** Whether answers with an error status count against `requests` (some services count only successes). */
+  readonly countFailed: boolean
+  /** Domain types its mailboxes may use. */
+  readonly domainTypes: readonly DomainType[]
+}
 
 /** The part of the configuration the operations read (the server's Config satisfies it). */
 export interface CoreSettings {
@@ -12,6 +28,8 @@ export interface CoreSettings {
   /** Whether mailboxes may be created without a credential. */
   readonly anonymous: boolean
   readonly webhooks: { readonly maxPerMailbox: number }
+  /** Plans by name; `anonymous`, `default` and `admin` always exist. */
+  readonly plans: Readonly<Record<string, Plan>>
 }
 
 /** Live mailboxes by address, possibly remembered for a moment (the funnel shares the same memory). */
@@ -21,8 +39,15 @@ export interface MailboxLookup {
   forget(mailboxId: string): void
 }
 
+/** The domains this deployment receives mail for, configured and registered (kept current in every process). */
+export interface DomainCatalog {
+  list(): Promise<ServedDomain[]>
+  find(name: string): Promise<ServedDomain | null>
+}
+
 export interface CoreDeps {
   settings: CoreSettings
+  domains: DomainCatalog
   storage: Storage
   pubsub: PubSub
   mailboxes: MailboxLookup

@@ -2,35 +2,40 @@
 
 import type { Principal } from '#contracts/auth.ts'
 import type { MessagePage } from '#contracts/storage.ts'
-import { localPartProblem, pickRandom, type ReceivingDomain, randomLocalPart } from '#lib/address.ts'
+import { type DomainType, localPartProblem, pickRandom, randomLocalPart } from '#lib/address.ts'
 import { randomToken, sha256Hex } from '#lib/ids.ts'
 import { ProblemError, unauthorized } from '#lib/problem.ts'
 import type { Mailbox } from '#lib/types.ts'
 import type { CoreDeps } from './context.ts'
-import { mayCreateMailbox, mayUseMailbox, noMailbox } from './policy.ts'
+import { checkDomainFor, planOf, usableDomains } from './domains.ts'
+import {
+  mayCreateMailbox,
+  mayUseMailbox,
+  noMailbox,
+  owningKeyId,
+  requireScope,
+  seesEverything,
+} from './policy.ts'
+import { MAILBOX_TOKEN_PREFIX } from './principals.ts'
 
 /** Random local parts tried before giving up; each retry adds a digit, so collisions fade fast. */
 const RANDOM_LOCAL_PART_ATTEMPTS = 8
 
-export interface CreateMailboxInput {
+export interface UpdateMailboxInput {
   localPart?: string
   domain?: string
   ttlSeconds?: number
 }
 
-export interface UpdateMailboxInput extends CreateMailboxInput {}
+export interface CreateMailboxInput extends UpdateMailboxInput {
+  /** Without `domain`: a random domain of this type the caller may use. */
+  domainType?: DomainType
+}
 
 export interface CreatedMailbox {
   mailbox: Mailbox
   /** The mailbox's own credential, shown once: only its digest is stored. */
   token: string
-}
-
-function checkDomain({ settings }: CoreDeps, domain: string): string {
-  const name = domain.trim().toLowerCase()
-  if (!settings.domains.some((served) => served.name === name))
-    throw new ProblemError(422, 'unknown-domain', `Domain "${name}" is not served here; see GET /v1/domains`)
-  return name
 }
 
 function checkLocalPart(localPart: string): string {
@@ -52,10 +57,41 @@ function expiryFrom({ settings }: CoreDeps, ttlSeconds: number | undefined, star
   return new Date(start.getTime() + seconds * 1000)
 }
 
-/** Random addresses go to public domains; with none configured, to any served domain. */
-function randomDomain({ settings }: CoreDeps): ReceivingDomain {
-  const publicDomains = settings.domains.filter((domain) => domain.type === 'public')
-  return pickRandom(publicDomains.length > 0 ? publicDomains : settings.domains)
+/**
+ * Random addresses go to a public domain the caller may use (with none, to any it may use), or to one
+ * of the asked type.
+ */
+async function randomDomain(
+  deps: CoreDeps,
+  principal: Principal | null,
+  type: DomainType | undefined,
+): Promise<string> {
+  const usable = await usableDomains(deps, principal, type)
+  if (usable.length === 0)
+    throw new ProblemError(
+      422,
+      'domain-not-allowed',
+      type === undefined
+        ? 'No receiving domain is open to this caller; see GET /v1/domains'
+        : `No ${type} domain is open to this caller; see GET /v1/domains?type=${type}`,
+    )
+  const publicOnes = usable.filter((domain) => domain.type === 'public')
+  return pickRandom(publicOnes.length > 0 ? publicOnes : usable).name
+}
+
+/** A key's mailboxes-per-hour budget, counted from the mailboxes table (exact across processes). */
+async function checkMailboxBudget(deps: CoreDeps, principal: Principal | null): Promise<void> {
+  if (principal?.kind !== 'key') return
+  const { mailboxesPerHour } = planOf(deps, principal)
+  const since = new Date(deps.now().getTime() - 3_600_000)
+  const created = await deps.storage.countMailboxesCreatedSince(principal.keyId, since)
+  if (created >= mailboxesPerHour)
+    throw new ProblemError(
+      429,
+      'mailbox-quota-exceeded',
+      `This API key's plan "${principal.plan}" allows ${mailboxesPerHour} new mailboxes per hour; it created ${created} in the last hour`,
+      { headers: { 'retry-after': '60' } },
+    )
 }
 
 const addressTaken = (address: string) =>
@@ -67,14 +103,34 @@ export async function createMailbox(
   input: CreateMailboxInput,
 ): Promise<CreatedMailbox> {
   if (!mayCreateMailbox(principal, deps.settings.anonymous)) {
-    if (principal === null) throw unauthorized('Anonymous creation is off: send the admin key')
-    throw new ProblemError(403, 'forbidden', 'Creating mailboxes needs the admin key on this server')
+    if (principal === null) throw unauthorized('Anonymous creation is off: send the admin key or an API key')
+    throw new ProblemError(
+      403,
+      'forbidden',
+      'Creating mailboxes needs an API key or the admin key on this server',
+    )
   }
-  const domain = input.domain === undefined ? randomDomain(deps).name : checkDomain(deps, input.domain)
+  if (principal?.kind === 'key') requireScope(principal, 'write')
+  const domain =
+    input.domain === undefined
+      ? await randomDomain(deps, principal, input.domainType)
+      : (await checkDomainFor(deps, principal, input.domain)).name
+  if (input.domain !== undefined && input.domainType !== undefined) {
+    const served = await deps.domains.find(domain)
+    if (served && served.type !== input.domainType)
+      throw new ProblemError(
+        422,
+        'domain-type-mismatch',
+        `Domain "${domain}" is ${served.type}, not ${input.domainType}; send one of domain and domainType`,
+      )
+  }
+  await checkMailboxBudget(deps, principal)
+  const ownerKeyId = owningKeyId(principal)
+  const messageLimit = planOf(deps, principal).messagesPerMailbox
   const chosenLocalPart = input.localPart === undefined ? null : checkLocalPart(input.localPart)
   const createdAt = deps.now()
   const expiresAt = expiryFrom(deps, input.ttlSeconds, createdAt)
-  const token = randomToken('mbt_')
+  const token = randomToken(MAILBOX_TOKEN_PREFIX)
   const tokenHash = await sha256Hex(token)
   const attempts = chosenLocalPart === null ? RANDOM_LOCAL_PART_ATTEMPTS : 1
   for (let attempt = 0; attempt < attempts; attempt++) {
@@ -86,8 +142,10 @@ export async function createMailbox(
       address: `${localPart}@${domain}`,
       createdAt,
       expiresAt,
+      ownerKeyId,
     }
-    if ((await deps.storage.insertMailbox({ ...mailbox, tokenHash })) === 'created') return { mailbox, token }
+    if ((await deps.storage.insertMailbox({ ...mailbox, tokenHash, messageLimit })) === 'created')
+      return { mailbox, token }
     if (chosenLocalPart !== null) throw addressTaken(mailbox.address)
   }
   throw new ProblemError(
@@ -98,11 +156,28 @@ export async function createMailbox(
 }
 
 /** A live mailbox `principal` may use, or a 404 (also when it exists but belongs to someone else). */
-export async function findMailbox(deps: CoreDeps, principal: Principal, address: string): Promise<Mailbox> {
+export async function findMailbox(
+  deps: CoreDeps,
+  principal: Principal,
+  address: string,
+  scope: 'read' | 'write' = 'read',
+): Promise<Mailbox> {
+  requireScope(principal, scope)
   const normalized = address.trim().toLowerCase()
   const mailbox = await deps.mailboxes.findOne(normalized, deps.now())
-  if (!mailbox || !mayUseMailbox(principal, mailbox.id)) throw noMailbox(normalized)
+  if (!mailbox || !mayUseMailbox(principal, mailbox)) throw noMailbox(normalized)
   return mailbox
+}
+
+/** The live mailboxes `principal` may see, newest first: a key's own, every one for the admin. */
+export async function listMailboxes(deps: CoreDeps, principal: Principal, limit: number): Promise<Mailbox[]> {
+  requireScope(principal, 'read')
+  if (principal.kind === 'mailbox') {
+    const own = await deps.storage.findLiveMailboxById(principal.mailboxId, deps.now())
+    return own ? [own] : []
+  }
+  const owner = seesEverything(principal) ? null : owningKeyId(principal)
+  return deps.storage.listLiveMailboxes(owner, deps.now(), limit)
 }
 
 /** Renames, switches domain and/or sets a new lifetime counted from now; the token and messages stay. */
@@ -112,9 +187,10 @@ export async function updateMailbox(
   address: string,
   input: UpdateMailboxInput,
 ): Promise<Mailbox> {
-  const mailbox = await findMailbox(deps, principal, address)
+  const mailbox = await findMailbox(deps, principal, address, 'write')
   const localPart = input.localPart === undefined ? mailbox.localPart : checkLocalPart(input.localPart)
-  const domain = input.domain === undefined ? mailbox.domain : checkDomain(deps, input.domain)
+  const domain =
+    input.domain === undefined ? mailbox.domain : (await checkDomainFor(deps, principal, input.domain)).name
   const expiresAt =
     input.ttlSeconds === undefined ? mailbox.expiresAt : expiryFrom(deps, input.ttlSeconds, deps.now())
   const newAddress = `${localPart}@${domain}`
@@ -133,7 +209,7 @@ export async function updateMailbox(
 
 /** Deletes a mailbox with all its mail; live streams of it end with mailbox.expired (reason deleted). */
 export async function deleteMailbox(deps: CoreDeps, principal: Principal, address: string): Promise<void> {
-  const mailbox = await findMailbox(deps, principal, address)
+  const mailbox = await findMailbox(deps, principal, address, 'write')
   if (await deps.storage.deleteMailbox(mailbox.id)) {
     deps.mailboxes.forget(mailbox.id)
     void deps.pubsub.publish({ type: 'mailbox.expired', mailboxId: mailbox.id, reason: 'deleted' })
@@ -151,6 +227,6 @@ export function listMessages(
 
 /** Deletes every message of a mailbox; answers how many went. */
 export async function clearMailbox(deps: CoreDeps, principal: Principal, address: string): Promise<number> {
-  const mailbox = await findMailbox(deps, principal, address)
+  const mailbox = await findMailbox(deps, principal, address, 'write')
   return deps.storage.deleteMessagesOfMailbox(mailbox.id)
 }

@@ -7,29 +7,47 @@ import { readAttachment } from '#lib/mail.ts'
 import { ProblemError } from '#lib/problem.ts'
 import type { Mailbox, MessageSummary, StoredMessage } from '#lib/types.ts'
 import type { CoreDeps } from './context.ts'
-import { mayUseMailbox, noMessage } from './policy.ts'
+import { isAdmin, mayUseMailbox, noMessage, requireScope } from './policy.ts'
+
+/** Whether `principal` may see the messages of mailbox `mailboxId`. */
+async function mayReadMailbox(deps: CoreDeps, principal: Principal, mailboxId: string): Promise<boolean> {
+  if (principal.kind === 'mailbox') return principal.mailboxId === mailboxId
+  if (isAdmin(principal)) return true
+  // A key: the mailbox's owner decides (one indexed read, only for key callers).
+  const mailbox = await deps.storage.findLiveMailboxById(mailboxId, deps.now())
+  return mailbox !== null && mayUseMailbox(principal, mailbox)
+}
 
 /** Loads with `load` and returns the message if `principal` may see it, else a 404. */
 async function visible<T extends { mailboxId: string }>(
+  deps: CoreDeps,
   principal: Principal,
   id: string,
   load: (id: string) => Promise<T | null>,
+  scope: 'read' | 'write' = 'read',
 ): Promise<T> {
+  requireScope(principal, scope)
   const found = isUuid(id) ? await load(id) : null
-  if (!found || !mayUseMailbox(principal, found.mailboxId)) throw noMessage(id)
+  if (!found || !(await mayReadMailbox(deps, principal, found.mailboxId))) throw noMessage(id)
   return found
 }
 
 /** Only the owner is loaded: the cheap check before a change. */
 async function checkOwner(deps: CoreDeps, principal: Principal, id: string): Promise<void> {
-  await visible(principal, id, async (messageId) => {
-    const mailboxId = await deps.storage.findMessageOwner(messageId, deps.now())
-    return mailboxId === null ? null : { mailboxId }
-  })
+  await visible(
+    deps,
+    principal,
+    id,
+    async (messageId) => {
+      const mailboxId = await deps.storage.findMessageOwner(messageId, deps.now())
+      return mailboxId === null ? null : { mailboxId }
+    },
+    'write',
+  )
 }
 
 export function getMessage(deps: CoreDeps, principal: Principal, id: string): Promise<StoredMessage> {
-  return visible(principal, id, (messageId) => deps.storage.getMessage(messageId, deps.now()))
+  return visible(deps, principal, id, (messageId) => deps.storage.getMessage(messageId, deps.now()))
 }
 
 /** Exactly the bytes received. */
@@ -38,7 +56,7 @@ export async function getRawMessage(
   principal: Principal,
   id: string,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const { raw } = await visible(principal, id, (messageId) =>
+  const { raw } = await visible(deps, principal, id, (messageId) =>
     deps.storage.getRawMessage(messageId, deps.now()),
   )
   return raw

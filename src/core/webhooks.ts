@@ -6,11 +6,21 @@ import { ProblemError } from '#lib/problem.ts'
 import type { Webhook, WebhookDelivery, WebhookFilter } from '#lib/types.ts'
 import type { CoreDeps } from './context.ts'
 import { findMailbox } from './mailboxes.ts'
-import { mayUseWebhook, noWebhook, ownMailboxId, seesEverything } from './policy.ts'
+import {
+  mayUseWebhook,
+  noWebhook,
+  owningKeyId,
+  ownMailboxId,
+  requireScope,
+  seesEverything,
+} from './policy.ts'
 
 export interface RegisterWebhookInput {
   url: string
-  /** The mailbox to follow; omitted: the caller's own mailbox, or every mailbox for the admin. */
+  /**
+   * The mailbox to follow; omitted: the caller's own mailbox (a mailbox token), every mailbox of the
+   * key (an API key), or every mailbox (the admin).
+   */
   address?: string
   filter?: WebhookFilter
 }
@@ -26,14 +36,20 @@ export async function registerWebhook(
   principal: Principal,
   input: RegisterWebhookInput,
 ): Promise<RegisteredWebhook> {
+  requireScope(principal, 'write')
   let mailboxId = ownMailboxId(principal)
   let address: string | null = null
+  let ownerKeyId = owningKeyId(principal)
   if (input.address !== undefined) {
-    const mailbox = await findMailbox(deps, principal, input.address)
+    const mailbox = await findMailbox(deps, principal, input.address, 'write')
     mailboxId = mailbox.id
     address = mailbox.address
+    // A key sees the webhooks of its mailboxes, whoever registered them.
+    ownerKeyId ??= mailbox.ownerKeyId
   } else if (mailboxId !== null) {
-    address = (await deps.storage.findLiveMailboxById(mailboxId, deps.now()))?.address ?? null
+    const mailbox = await deps.storage.findLiveMailboxById(mailboxId, deps.now())
+    address = mailbox?.address ?? null
+    ownerKeyId ??= mailbox?.ownerKeyId ?? null
   }
   await deps.checkWebhookUrl(input.url)
   const max = deps.settings.webhooks.maxPerMailbox
@@ -46,6 +62,7 @@ export async function registerWebhook(
   const created = {
     id: uuidv7(),
     mailboxId,
+    ownerKeyId,
     url: input.url,
     filter: input.filter ?? {},
     createdAt: deps.now(),
@@ -58,17 +75,22 @@ export async function registerWebhook(
 
 /** A webhook `principal` may see (its own mailbox's, or any for the admin), else a 404. */
 export async function getWebhook(deps: CoreDeps, principal: Principal, id: string): Promise<Webhook> {
+  requireScope(principal, 'read')
   const webhook = isUuid(id) ? await deps.storage.getWebhook(id) : null
-  if (!webhook || !mayUseWebhook(principal, webhook.mailboxId)) throw noWebhook(id)
+  if (!webhook || !mayUseWebhook(principal, webhook)) throw noWebhook(id)
   return webhook
 }
 
 export function listWebhooks(deps: CoreDeps, principal: Principal): Promise<Webhook[]> {
-  return deps.storage.listWebhooks(seesEverything(principal) ? null : ownMailboxId(principal))
+  requireScope(principal, 'read')
+  if (seesEverything(principal)) return deps.storage.listWebhooks('all')
+  if (principal.kind === 'key') return deps.storage.listWebhooks({ ownerKeyId: principal.keyId })
+  return deps.storage.listWebhooks({ mailboxId: ownMailboxId(principal) as string })
 }
 
 /** Deletes a webhook with its deliveries; queued retries stop. */
 export async function deleteWebhook(deps: CoreDeps, principal: Principal, id: string): Promise<void> {
+  requireScope(principal, 'write')
   const webhook = await getWebhook(deps, principal, id)
   await deps.storage.deleteWebhook(webhook.id)
   await deps.pubsub.publish({ type: 'webhooks.changed', mailboxId: webhook.mailboxId })

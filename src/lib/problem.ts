@@ -14,6 +14,12 @@ export type ProblemSlug =
   | 'conflict'
   | 'address-taken'
   | 'unknown-domain'
+  | 'domain-not-allowed'
+  | 'domain-type-mismatch'
+  | 'insufficient-scope'
+  | 'rate-limited'
+  | 'mailbox-quota-exceeded'
+  | 'unknown-plan'
   | 'invalid-local-part'
   | 'ttl-out-of-range'
   | 'payload-too-large'
@@ -36,6 +42,12 @@ const TITLES: Record<ProblemSlug, string> = {
   conflict: 'Conflict',
   'address-taken': 'Address already taken',
   'unknown-domain': 'Unknown domain',
+  'domain-not-allowed': 'Domain not allowed',
+  'domain-type-mismatch': 'Domain type mismatch',
+  'insufficient-scope': 'Insufficient scope',
+  'rate-limited': 'Too many requests',
+  'mailbox-quota-exceeded': 'Mailbox quota exceeded',
+  'unknown-plan': 'Unknown plan',
   'invalid-local-part': 'Invalid local part',
   'ttl-out-of-range': 'Lifetime out of range',
   'payload-too-large': 'Payload too large',

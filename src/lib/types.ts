@@ -9,6 +9,8 @@ export interface Mailbox {
   domain: string
   createdAt: Date
   expiresAt: Date
+  /** The API key that created it; null for anonymous and admin-created mailboxes. */
+  ownerKeyId: string | null
 }
 
 /** What the SMTP session (or another ingest source) knew about the delivery. */
@@ -104,8 +106,10 @@ export interface WebhookFilter {
 
 export interface Webhook {
   id: string
-  /** null: every mailbox (registered with the admin key). */
+  /** null: every mailbox (admin key), or every mailbox of `ownerKeyId` (an API key). */
   mailboxId: string | null
+  /** The API key that registered it; null for the admin key and mailbox tokens. */
+  ownerKeyId: string | null
   /** The mailbox's address, null for an all-mail webhook. */
   address: string | null
   url: string
@@ -133,4 +137,40 @@ export interface WebhookDelivery {
   attempts: WebhookAttempt[]
   createdAt: Date
   updatedAt: Date
+}
+
+/** What a credential may do: read, change (create and delete mailboxes, messages, webhooks), administer. */
+export type Scope = 'read' | 'write' | 'admin'
+export const SCOPES: readonly Scope[] = ['read', 'write', 'admin']
+
+/** An API key as stored, without its secret (only its SHA-256 is kept). */
+export interface ApiKey {
+  id: string
+  name: string
+  /** The first characters of the key (`eph_` and 8 more), to recognise it in lists. */
+  prefix: string
+  scopes: Scope[]
+  /** A rate-limit plan name from the configuration. */
+  plan: string
+  /** Domains its mailboxes may use; null: every domain its plan allows. */
+  allowedDomains: string[] | null
+  createdAt: Date
+  expiresAt: Date | null
+  lastUsedAt: Date | null
+}
+
+/** A receiving domain registered through the admin API, with the outcome of its last MX check. */
+export interface RegisteredDomain {
+  name: string
+  type: 'public' | 'custom' | 'premium'
+  /** null: usable by every caller allowed its type; else only by these key ids. */
+  privateToKeys: string[] | null
+  status: 'pending' | 'verified'
+  /** What the last check found wrong (empty when verified). */
+  problems: string[]
+  /** The MX hosts the last check saw. */
+  mxHosts: string[]
+  createdAt: Date
+  checkedAt: Date | null
+  verifiedAt: Date | null
 }

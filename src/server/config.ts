@@ -1,9 +1,11 @@
 // Configuration: environment variables parsed once into a typed, frozen object, with errors that name the variable.
 
 import { readFileSync } from 'node:fs'
+import type { Plan } from '#core/context.ts'
 import { parseDomainList, type ReceivingDomain } from '#lib/address.ts'
 import { parseExtractionRules } from '#lib/extraction-rules.ts'
 import { parseAllowedCidrs } from '#server/webhooks/address-policy.ts'
+import { parsePlans } from './plans.ts'
 
 export type Role = 'api' | 'smtp' | 'worker'
 export const ROLES: readonly Role[] = ['api', 'smtp', 'worker']
@@ -43,6 +45,8 @@ export interface Config {
     /** Largest HTTP request body: the API takes small JSON documents only. */
     readonly httpMaxBodyBytes: number
   }
+  /** Rate-limit plans by name (EPHEMAIL_RATE_PLANS over the built-in anonymous, default and admin). */
+  readonly plans: Readonly<Record<string, Plan>>
   /** Origins whose browsers may call the API (CORS): none, every one ('*'), or a list. */
   readonly corsOrigins: '*' | readonly string[]
   readonly sweepIntervalMs: number
@@ -186,6 +190,14 @@ function readCorsOrigins(env: Env): '*' | string[] {
   })
 }
 
+function readPlans(env: Env): Readonly<Record<string, Plan>> {
+  try {
+    return parsePlans(env.EPHEMAIL_RATE_PLANS ?? '')
+  } catch (error) {
+    throw new ConfigError(`EPHEMAIL_RATE_PLANS ${(error as Error).message}`)
+  }
+}
+
 function readSmtpTls(env: Env): { cert: string; key: string } | null {
   const certPath = env.EPHEMAIL_SMTP_TLS_CERT?.trim()
   const keyPath = env.EPHEMAIL_SMTP_TLS_KEY?.trim()
@@ -268,6 +280,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
       smtpSessionTimeoutMs: readInteger(env, 'EPHEMAIL_SMTP_SESSION_TIMEOUT_MS', 300_000, 1000, 86_400_000),
       httpMaxBodyBytes: readInteger(env, 'EPHEMAIL_HTTP_MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
     },
+    plans: readPlans(env),
     corsOrigins: readCorsOrigins(env),
     sweepIntervalMs: readInteger(env, 'EPHEMAIL_SWEEP_INTERVAL_MS', 30_000, 100, 3_600_000),
     databasePoolSize: readInteger(env, 'EPHEMAIL_DB_POOL_SIZE', 10, 1, 100),

@@ -6,7 +6,8 @@ import type { DeliverWebhookJob, JobQueue } from '#contracts/queue.ts'
 import type { Storage } from '#contracts/storage.ts'
 import { type Authenticator, createAuthenticator } from '#core/authenticate.ts'
 import type { CoreDeps } from '#core/context.ts'
-import { adminKeyResolver, mailboxTokenResolver } from '#core/principals.ts'
+import { configuredDomainCatalog } from '#core/domains.ts'
+import { adminKeyResolver, apiKeyResolver, mailboxTokenResolver } from '#core/principals.ts'
 import { ProblemError } from '#lib/problem.ts'
 import { resolveAdminKeyHash } from './admin-key.ts'
 import type { Config } from './config.ts'
@@ -76,6 +77,11 @@ export async function createCore(config: Config, options: CoreOptions): Promise<
     styles: plugins.styles,
     resolvers: [
       adminKeyResolver(adminKeyHash),
+      apiKeyResolver({
+        findApiKeyByHash: (digest, at) => storage.findApiKeyByHash(digest, at),
+        touchApiKey: (id, at) => storage.touchApiKey(id, at),
+        now,
+      }),
       mailboxTokenResolver((digest) => storage.findLiveMailboxByTokenHash(digest, now())),
     ],
   })
@@ -84,6 +90,7 @@ export async function createCore(config: Config, options: CoreOptions): Promise<
   const webhookPolicy = { allowedCidrs: config.webhooks.allowCidrs }
   const deps: CoreDeps = {
     settings: config,
+    domains: configuredDomainCatalog(config.domains),
     storage,
     pubsub,
     mailboxes: liveMailboxes,

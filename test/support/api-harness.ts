@@ -27,7 +27,7 @@ export async function createApiHarness(
   { mail = createMailOffload() }: { mail?: MailWork } = {},
 ) {
   const config = loadConfig(
-    { EPHEMAIL_DOMAINS: 'ephemail.test,vip.test:premium', EPHEMAIL_ADMIN_KEY: ADMIN_KEY, ...env },
+    { EPHEMAIL_DOMAINS: 'ephemail.test,vip.test:custom', EPHEMAIL_ADMIN_KEY: ADMIN_KEY, ...env },
     [],
   )
   // The same composition as `npm start` (createCore), on in-memory PGlite, with quick retries and no DNS.

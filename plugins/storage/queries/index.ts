@@ -2,10 +2,13 @@
 
 import { sql } from 'drizzle-orm'
 import type { Storage } from '#contracts/storage.ts'
+import { createApiKeyQueries } from './api-keys.ts'
+import { createDomainQueries } from './domains.ts'
 import { createMailboxEventQueries } from './mailbox-events.ts'
 import { createMailboxQueries } from './mailboxes.ts'
 import { createMessageQueries } from './messages.ts'
 import { createProcessingQueries } from './processing.ts'
+import { createRateCounterQueries } from './rate-counters.ts'
 import { createSettingsQueries } from './settings.ts'
 import { createIsoTexts, type Database, type DriverHooks } from './shared.ts'
 import { createWebhookDeliveryQueries } from './webhook-deliveries.ts'
@@ -30,6 +33,9 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
     ...createProcessingQueries(db),
     ...createWebhookQueries(db),
     ...createWebhookDeliveryQueries(db),
+    ...createApiKeyQueries(db),
+    ...createDomainQueries(db),
+    ...createRateCounterQueries(db),
     ...createSettingsQueries(db),
   }
 }

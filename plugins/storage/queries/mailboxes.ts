@@ -1,6 +1,6 @@
 // The mailboxes table: create, look up while live, rename, delete, and the bounded expiry sweep.
 
-import { and, eq, gt, inArray, lte, sql } from 'drizzle-orm'
+import { and, desc, eq, gt, gte, inArray, isNotNull, lte, sql } from 'drizzle-orm'
 import type { MailboxChange, MailboxStore, NewMailbox } from '#contracts/storage.ts'
 import type { Mailbox } from '#lib/types.ts'
 import { mailboxes, messages } from '#plugins/storage/schema.ts'
@@ -13,6 +13,7 @@ const mailboxColumns = {
   domain: mailboxes.domain,
   createdAt: mailboxes.createdAt,
   expiresAt: mailboxes.expiresAt,
+  ownerKeyId: mailboxes.ownerKeyId,
 }
 
 export function createMailboxQueries(db: Database): MailboxStore {
@@ -88,6 +89,44 @@ export function createMailboxQueries(db: Database): MailboxStore {
     async deleteMailbox(id) {
       const deleted = await db.delete(mailboxes).where(eq(mailboxes.id, id)).returning({ id: mailboxes.id })
       return deleted.length > 0
+    },
+
+    async listLiveMailboxes(ownerKeyId, now, limit) {
+      return db
+        .select(mailboxColumns)
+        .from(mailboxes)
+        .where(
+          and(
+            gt(mailboxes.expiresAt, now),
+            ownerKeyId === null ? undefined : eq(mailboxes.ownerKeyId, ownerKeyId),
+          ),
+        )
+        .orderBy(desc(mailboxes.createdAt))
+        .limit(limit)
+    },
+
+    async countMailboxesCreatedSince(ownerKeyId, since) {
+      const [row] = await db
+        .select({ count: sql<number>`count(*)::integer` })
+        .from(mailboxes)
+        .where(and(eq(mailboxes.ownerKeyId, ownerKeyId), gte(mailboxes.createdAt, since)))
+      return row?.count ?? 0
+    },
+
+    async findFullMailboxes(mailboxIds) {
+      if (mailboxIds.length === 0) return []
+      // Only mailboxes with a limit are counted, and each count stops at the limit.
+      const rows = await db
+        .select({ id: mailboxes.id })
+        .from(mailboxes)
+        .where(
+          and(
+            inArray(mailboxes.id, mailboxIds),
+            isNotNull(mailboxes.messageLimit),
+            sql`(select count(*) from (select 1 from ${messages} where ${messages.mailboxId} = ${mailboxes.id} limit ${mailboxes.messageLimit}) held) >= ${mailboxes.messageLimit}`,
+          ),
+        )
+      return rows.map((row) => row.id)
     },
 
     async deleteExpired(now, batchSize) {

@@ -1,6 +1,6 @@
 // The webhooks table: register, list, read, delete, and find the ones that want a mailbox's mail.
 
-import { desc, eq, isNull, or, sql } from 'drizzle-orm'
+import { and, desc, eq, isNull, or, sql } from 'drizzle-orm'
 import type { WebhookStore } from '#contracts/storage.ts'
 import { mailboxes, webhooks } from '#plugins/storage/schema.ts'
 import { type Database, param } from './shared.ts'
@@ -8,6 +8,7 @@ import { type Database, param } from './shared.ts'
 const webhookColumns = {
   id: webhooks.id,
   mailboxId: webhooks.mailboxId,
+  ownerKeyId: webhooks.ownerKeyId,
   address: mailboxes.address,
   url: webhooks.url,
   filter: webhooks.filter,
@@ -19,7 +20,19 @@ export function createWebhookQueries(db: Database): WebhookStore {
     .select({ ...webhookColumns, secret: webhooks.secret })
     .from(webhooks)
     .leftJoin(mailboxes, eq(webhooks.mailboxId, mailboxes.id))
-    .where(or(eq(webhooks.mailboxId, param('mailboxId')), isNull(webhooks.mailboxId)))
+    .where(
+      or(
+        eq(webhooks.mailboxId, param('mailboxId')),
+        // All-mail webhooks: the admin's (no owner) get every mailbox's mail, a key's only its own mailboxes'.
+        and(
+          isNull(webhooks.mailboxId),
+          or(
+            isNull(webhooks.ownerKeyId),
+            sql`${webhooks.ownerKeyId} = (select owner_key_id from mailboxes where id = ${param('mailboxId')})`,
+          ),
+        ),
+      ),
+    )
     .prepare('webhooks_for_mailbox')
 
   return {
@@ -27,12 +40,18 @@ export function createWebhookQueries(db: Database): WebhookStore {
       await db.insert(webhooks).values(webhook)
     },
 
-    async listWebhooks(mailboxId) {
+    async listWebhooks(scope) {
       return db
         .select(webhookColumns)
         .from(webhooks)
         .leftJoin(mailboxes, eq(webhooks.mailboxId, mailboxes.id))
-        .where(mailboxId === null ? undefined : eq(webhooks.mailboxId, mailboxId))
+        .where(
+          scope === 'all'
+            ? undefined
+            : 'mailboxId' in scope
+              ? eq(webhooks.mailboxId, scope.mailboxId)
+              : eq(webhooks.ownerKeyId, scope.ownerKeyId),
+        )
         .orderBy(desc(webhooks.id))
     },
 
