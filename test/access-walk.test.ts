@@ -1,6 +1,7 @@
 // Access control, walked from the OpenAPI document: every operation with no credential, a garbage one, a dead
-// mailbox's token, another mailbox's token and a query token must be refused (401 or 404); the owner's token and
-// the admin key must succeed on the same request, so every refusal is proven to be about access.
+// mailbox's token, a revoked API key, another mailbox's token, another API key and a query token must be refused
+// (401 or 404; 403 on admin routes for valid non-admin credentials); the owner's token, the owning API key and the
+// admin key must succeed on the same request, so every refusal is proven to be about access.
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { ADMIN_KEY, createApiHarness, fixture } from './support/api-harness.ts'
@@ -39,10 +40,22 @@ const PUBLIC: Record<string, { why: string; readsCredential: boolean }> = {
 }
 
 /**
- * The credentials every operation is tried with. There is no "another key" yet: the admin key and mailbox
- * tokens are the only principals (API keys come later; add them here as refused and as a positive control).
+ * The credentials every operation is tried with: refused ones (none, garbage, a deleted mailbox's token, a
+ * revoked key, a token in the query), another principal's (B's mailbox token, B's key), and the positive
+ * controls (A's mailbox token, the key that created A, the admin key).
  */
-const CASES = ['none', 'garbage', 'deleted', 'query', 'other', 'own', 'admin'] as const
+const CASES = [
+  'none',
+  'garbage',
+  'deleted',
+  'revoked',
+  'query',
+  'other',
+  'otherKey',
+  'own',
+  'ownerKey',
+  'admin',
+] as const
 type Case = (typeof CASES)[number]
 
 const key = (operation: Operation) => `${operation.method} ${operation.path}`
@@ -58,12 +71,15 @@ const takesQueryToken = (operation: Operation) =>
   )
 /** Identifiers of a world that must never appear in an answer to someone else. */
 const identifiers = (world: MailboxWorld) => [world.address, world.messageId, world.webhookId, world.token]
+/** Operations only the admin (key or admin-scoped API key) may call; other valid credentials get a 403. */
+const adminOnly = (operation: Operation) => operation.path.startsWith('/v1/admin/')
 
 let h: Harness
 let operations: Operation[]
 let a: MailboxWorld
 let b: MailboxWorld
 let deletedToken: string
+let revokedKey: string
 const table: string[][] = []
 /** Answers by kind, for the summary printed after the table. */
 const tally: Record<string, number> = {}
@@ -72,7 +88,9 @@ const count = (what: string) => {
 }
 
 async function createWorld(): Promise<MailboxWorld> {
-  const box = (await h.call('POST', '/v1/mailboxes', { token: null, body: {} })).json
+  const issued = (await h.call('POST', '/v1/admin/keys', { body: { name: 'walk' } })).json
+  expect(issued.key).toStartWith('eph_')
+  const box = (await h.call('POST', '/v1/mailboxes', { token: issued.key, body: {} })).json
   const delivered = await h.deliver(fixture('invoice-attachments.eml'), [box.address])
   const messageId = delivered.stored[0]?.messageId as string
   await h.processed()
@@ -86,6 +104,8 @@ async function createWorld(): Promise<MailboxWorld> {
     messageId,
     attachmentId: message.attachments[0].id,
     webhookId: webhook.json.id,
+    keyId: issued.id,
+    key: issued.key,
   }
 }
 
@@ -105,6 +125,9 @@ beforeAll(async () => {
   const gone = (await h.call('POST', '/v1/mailboxes', { token: null, body: {} })).json
   expect((await h.call('DELETE', `/v1/mailboxes/${gone.address}`, { token: gone.token })).status).toBe(204)
   deletedToken = gone.token
+  const revoked = (await h.call('POST', '/v1/admin/keys', { body: { name: 'revoked' } })).json
+  expect((await h.call('DELETE', `/v1/admin/keys/${revoked.id}`)).status).toBe(204)
+  revokedKey = revoked.key
 }, 60_000)
 
 afterAll(async () => {
@@ -127,9 +150,12 @@ function attempt(operation: Operation, credential: Case, world: MailboxWorld): P
     none: undefined,
     garbage: GARBAGE,
     deleted: deletedToken,
+    revoked: revokedKey,
     query: undefined,
     other: b.token,
+    otherKey: b.key,
     own: world.token,
+    ownerKey: world.key,
     admin: ADMIN_KEY,
   }[credential]
   const query = credential === 'query' ? `?access_token=${encodeURIComponent(world.token)}` : ''
@@ -146,7 +172,7 @@ function verdict(
 ): string | null {
   const ok = response.status >= 200 && response.status < 300
   const publicRoute = PUBLIC[key(operation)]
-  const refusedCredential = credential === 'garbage' || credential === 'deleted'
+  const refusedCredential = credential === 'garbage' || credential === 'deleted' || credential === 'revoked'
   if (publicRoute && !(publicRoute.readsCredential && refusedCredential))
     return ok ? null : `public (${publicRoute.why}): expected 2xx`
   if (credential === 'none') {
@@ -162,8 +188,11 @@ function verdict(
       ? null
       : 'expected a 401 problem (query token ignored)'
   }
+  if (adminOnly(operation) && credential !== 'admin')
+    return response.status === 403 && isProblem(response) ? null : 'expected a 403 problem (admin only)'
   const aimsAtWorld = operation.params.length > 0 || sampleBody(operation, world, { webhookUrl: WEBHOOK_URL })
-  if (credential === 'other') {
+  if (adminOnly(operation)) return ok ? null : 'positive control: expected 2xx for the admin'
+  if (credential === 'other' || credential === 'otherKey') {
     // Always 404, never 401: B's credential is valid, and no operation is admin-only today (a webhook for all
     // mail is the admin's, but a mailbox token that omits `address` simply gets one for its own mailbox).
     if (aimsAtWorld) return response.status === 404 && isProblem(response) ? null : 'expected a 404 problem'
@@ -202,7 +231,7 @@ describe('every documented operation refuses whoever may not use it', () => {
       const changes = operation.method !== 'GET' && operation.method !== 'HEAD'
       for (const credential of CASES) {
         // Refusals go to A itself (checked unchanged below); a change that is allowed gets a fresh mailbox.
-        const positive = credential === 'own' || credential === 'admin'
+        const positive = credential === 'own' || credential === 'ownerKey' || credential === 'admin'
         const world = changes && positive ? await createWorld() : a
         const response = await attempt(operation, credential, world)
         row.push(String(response.status).padEnd(7))
@@ -237,8 +266,11 @@ describe('every documented operation refuses whoever may not use it', () => {
     const cases: [string, string, number][] = [
       ['garbage', GARBAGE, 401],
       ['deleted', deletedToken, 401],
+      ['revoked', revokedKey, 401],
       ['other', b.token, 404],
+      ['otherKey', b.key, 404],
       ['own', a.token, 200],
+      ['ownerKey', a.key, 200],
       ['admin', ADMIN_KEY, 200],
     ]
     const row = [`${key(stream)}?access_token=`]
@@ -344,6 +376,40 @@ describe('the WebSocket, on a real server', () => {
       const answer = await socket.next()
       row.push(`upg-${name}=${answer.status ?? answer.type}`)
       expect(answer).toMatchObject({ ...expected, address: boxA.address })
+      socket.close()
+    }
+
+    // API keys: a mailbox made with key A is followed with key A, never with key B or a revoked key.
+    const issue = async (name: string) => {
+      const response = await server.api('/v1/admin/keys', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name }),
+      })
+      expect(response.status).toBe(201)
+      return (await response.json()) as { id: string; key: string }
+    }
+    const [keyA, keyB, keyGone] = [await issue('ws-a'), await issue('ws-b'), await issue('ws-gone')]
+    const keyed = await server.api('/v1/mailboxes', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${keyA.key}`, 'content-type': 'application/json' },
+      body: '{}',
+    })
+    const keyBox = (await keyed.json()) as { address: string }
+    expect((await server.api(`/v1/admin/keys/${keyGone.id}`, { method: 'DELETE' })).status).toBe(204)
+    const revokedUpgrade = await upgrade(`${path}?access_token=${keyGone.key}`)
+    row.push(`revoked-key=${revokedUpgrade.status}`)
+    expect(revokedUpgrade.status).toBe(401)
+    for (const [name, token, expected] of [
+      ['otherKey', keyB.key, { type: 'error', status: 404 }],
+      ['ownerKey', keyA.key, { type: 'subscribed' }],
+    ] as const) {
+      const socket = await openWebSocket(`ws://${base}${path}?access_token=${encodeURIComponent(token)}`)
+      socket.send({ type: 'subscribe', address: keyBox.address })
+      const answer = await socket.next()
+      row.push(`upg-${name}=${answer.status ?? answer.type}`)
+      count(answer.type === 'subscribed' ? 'allowed' : `refused ${answer.status} (WebSocket subscribe)`)
+      expect(answer).toMatchObject({ ...expected, address: keyBox.address })
       socket.close()
     }
     table.push(row)

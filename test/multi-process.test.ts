@@ -167,5 +167,32 @@ describe.skipIf(!ready)(
       expect(status).toBe(404)
       expect((await api(second, `/v1/mailboxes/${moved.address}`)).status).toBe(200)
     })
+
+    test('an API key revoked on one API process fails at once on the other, and its open stream there ends', async () => {
+      const [first, second] = apiPorts
+      const issued = await (
+        await api(first, '/v1/admin/keys', { method: 'POST', body: JSON.stringify({ name: 'revoke-me' }) })
+      ).json()
+      const withKey = (port: number, path: string, init: RequestInit = {}) =>
+        fetch(`http://127.0.0.1:${port}${path}`, {
+          ...init,
+          headers: { authorization: `Bearer ${issued.key}`, 'content-type': 'application/json' },
+        })
+      const mailbox = await (await withKey(second, '/v1/mailboxes', { method: 'POST', body: '{}' })).json()
+      expect((await withKey(second, `/v1/mailboxes/${mailbox.address}`)).status).toBe(200)
+      const stream = await openEventStream(
+        `http://127.0.0.1:${second}/v1/mailboxes/${mailbox.address}/events?access_token=${issued.key}`,
+      )
+      expect(stream.response.status).toBe(200)
+      expect((await api(first, `/v1/admin/keys/${issued.id}`, { method: 'DELETE' })).status).toBe(204)
+      // No waiting: keys are looked up on every request, so the very next one fails.
+      const after = await withKey(second, `/v1/mailboxes/${mailbox.address}`)
+      expect(after.status).toBe(401)
+      // The stream ends once the key.changed event reaches the other process through Redis.
+      await stream.ended(5_000)
+      expect(stream.read.ended).toBe(true)
+      // The mailbox itself stays, for the admin (and its own token) until it expires.
+      expect((await api(second, `/v1/mailboxes/${mailbox.address}`)).status).toBe(200)
+    })
   },
 )

@@ -39,7 +39,11 @@ export type IngestSourceFactory<Options> = (options: Options, context: IngestCon
 
 export type RecipientVerdict =
   | { accepted: true; mailbox: Mailbox }
-  | { accepted: false; reason: 'invalid-address' | 'unknown-domain' | 'no-such-mailbox' }
+  | {
+      accepted: false
+      /** `mailbox-full`: it holds its plan's messagesPerMailbox; a temporary refusal (space may free up). */
+      reason: 'invalid-address' | 'unknown-domain' | 'no-such-mailbox' | 'mailbox-full'
+    }
 
 export interface IngestInput {
   raw: Uint8Array

@@ -51,5 +51,16 @@ export interface WebhooksChangedEvent {
   mailboxId: string | null
 }
 
+/** An API key was changed or revoked: live sessions opened with it check it again. Not persisted. */
+export interface KeyChangedEvent {
+  type: 'key.changed'
+  keyId: string
+}
+
 export type MailboxEvent = MessageReceivedEvent | MessageProcessedEvent
-export type EphemailEvent = MailboxEvent | MailboxExpiredEvent | MailboxChangedEvent | WebhooksChangedEvent
+export type EphemailEvent =
+  | MailboxEvent
+  | MailboxExpiredEvent
+  | MailboxChangedEvent
+  | WebhooksChangedEvent
+  | KeyChangedEvent

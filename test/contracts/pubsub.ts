@@ -19,7 +19,9 @@ export const uniqueChannel = () => `${RUN_PREFIX}-${crypto.randomUUID()}:events`
 
 /** Markers let a test know everything sent before them has arrived; recorders leave them out. */
 const MARKER = 'marker-'
-const isMarker = (event: EphemailEvent) => event.mailboxId?.startsWith(MARKER) === true
+/** The mailbox an event is about, for events that have one. */
+const mailboxOf = (event: EphemailEvent) => ('mailboxId' in event ? event.mailboxId : null)
+const isMarker = (event: EphemailEvent) => mailboxOf(event)?.startsWith(MARKER) === true
 
 export const changed = (mailboxId: string): EphemailEvent => ({ type: 'mailbox.changed', mailboxId })
 
@@ -43,7 +45,7 @@ export async function settled(pubsub: PubSub): Promise<void> {
   const marker = changed(`${MARKER}${crypto.randomUUID()}`)
   let heard = false
   const unsubscribe = pubsub.subscribe((event) => {
-    if (event.type === marker.type && event.mailboxId === marker.mailboxId) heard = true
+    if (event.type === marker.type && mailboxOf(event) === mailboxOf(marker)) heard = true
   })
   try {
     await pubsub.publish(marker)
@@ -138,8 +140,8 @@ export function runPubSubContract(name: string, open: OpenPubSub, options: Contr
       await settled(second)
       // Both hear both; order is kept per publisher (two publishers' events may interleave).
       for (const { events } of [heardByFirst, heardBySecond]) {
-        expect(events.filter((event) => event.mailboxId?.startsWith('from-first-'))).toEqual(fromFirst)
-        expect(events.filter((event) => event.mailboxId === fromSecond.mailboxId)).toEqual([fromSecond])
+        expect(events.filter((event) => mailboxOf(event)?.startsWith('from-first-'))).toEqual(fromFirst)
+        expect(events.filter((event) => mailboxOf(event) === mailboxOf(fromSecond))).toEqual([fromSecond])
       }
     })
 

@@ -1,7 +1,7 @@
 // The storage contract suite, written once; each driver runs it from a test file beside it (plugins/storage).
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import type { NewMessage, Storage } from '#contracts/storage.ts'
+import type { NewApiKey, NewMessage, Storage } from '#contracts/storage.ts'
 import { uuidv7 } from '#lib/ids.ts'
 import { parseMail } from '#lib/mail.ts'
 import type { ProcessingState } from '#lib/types.ts'
@@ -310,6 +310,140 @@ export function runStorageContract(
         expect(await storage.findLiveMailboxesByAddresses([`x${odd}@contract.test`], now())).toEqual([])
       },
     )
+
+    const apiKey = (overrides: Partial<NewApiKey> = {}): NewApiKey => ({
+      id: uuidv7(),
+      name: 'contract',
+      prefix: 'eph_contract',
+      keyHash: `key-${crypto.randomUUID()}`,
+      scopes: ['read', 'write'],
+      plan: 'default',
+      allowedDomains: null,
+      createdAt: new Date(),
+      expiresAt: null,
+      lastUsedAt: null,
+      ...overrides,
+    })
+
+    contractTest(
+      'API keys: found by digest until they expire, changed, touched forward only, deleted',
+      async () => {
+        const key = apiKey({ allowedDomains: ['contract.test'] })
+        await storage.insertApiKey(key)
+        const { keyHash, ...stored } = key
+        expect(await storage.findApiKeyByHash(keyHash, now())).toEqual(stored)
+        expect(await storage.findApiKeyByHash('no-such-digest', now())).toBeNull()
+        const expiring = apiKey({ expiresAt: new Date(Date.now() + 60_000) })
+        await storage.insertApiKey(expiring)
+        expect(await storage.findApiKeyByHash(expiring.keyHash, now())).not.toBeNull()
+        expect(await storage.findApiKeyByHash(expiring.keyHash, new Date(Date.now() + 120_000))).toBeNull()
+        expect((await storage.listApiKeys()).map((k) => k.id)).toEqual(
+          expect.arrayContaining([key.id, expiring.id]),
+        )
+
+        const changed = await storage.updateApiKey(key.id, {
+          scopes: ['read'],
+          allowedDomains: null,
+          name: 'n',
+        })
+        expect(changed).toMatchObject({ scopes: ['read'], allowedDomains: null, name: 'n', plan: 'default' })
+        expect(await storage.updateApiKey(crypto.randomUUID(), { name: 'x' })).toBeNull()
+
+        const later = new Date(Date.now() + 5_000)
+        await storage.touchApiKey(key.id, later)
+        await storage.touchApiKey(key.id, new Date(Date.now() - 5_000)) // an older use never wins
+        expect((await storage.getApiKey(key.id))?.lastUsedAt?.getTime()).toBe(later.getTime())
+
+        expect(await storage.deleteApiKey(key.id)).toBe(true)
+        expect(await storage.deleteApiKey(key.id)).toBe(false)
+        expect(await storage.findApiKeyByHash(keyHash, now())).toBeNull()
+      },
+    )
+
+    contractTest(
+      "a key's mailboxes: listed and counted for it alone, kept (unowned) when it is deleted",
+      async () => {
+        const owner = apiKey()
+        const other = apiKey()
+        await storage.insertApiKey(owner)
+        await storage.insertApiKey(other)
+        const mine = { ...mailbox('owned', new Date(Date.now() + HOUR)), ownerKeyId: owner.id }
+        const theirs = { ...mailbox('theirs', new Date(Date.now() + HOUR)), ownerKeyId: other.id }
+        const expired = { ...mailbox('owned-old', new Date(Date.now() - 1000)), ownerKeyId: owner.id }
+        for (const box of [mine, theirs, expired]) await storage.insertMailbox(box)
+        expect((await storage.listLiveMailboxes(owner.id, now(), 10)).map((m) => m.address)).toEqual([
+          mine.address,
+        ])
+        expect((await storage.findLiveMailboxById(mine.id, now()))?.ownerKeyId).toBe(owner.id)
+        expect(await storage.countMailboxesCreatedSince(owner.id, new Date(Date.now() - HOUR))).toBe(2)
+        expect(await storage.countMailboxesCreatedSince(owner.id, new Date(Date.now() + 1000))).toBe(0)
+        await storage.deleteApiKey(owner.id)
+        expect((await storage.findLiveMailboxById(mine.id, now()))?.ownerKeyId).toBeNull()
+      },
+    )
+
+    contractTest('a mailbox with a message limit is full once it holds that many messages', async () => {
+      const limited = { ...mailbox('limited', new Date(Date.now() + HOUR)), messageLimit: 2 }
+      const unlimited = mailbox('unlimited', new Date(Date.now() + HOUR))
+      await storage.insertMailbox(limited)
+      await storage.insertMailbox(unlimited)
+      const ids = [limited.id, unlimited.id]
+      expect(await storage.findFullMailboxes(ids)).toEqual([])
+      await storage.insertMessages([await message(limited.id, 'one'), await message(unlimited.id, 'one')])
+      expect(await storage.findFullMailboxes(ids)).toEqual([])
+      const second = await message(limited.id, 'two')
+      await storage.insertMessages([second, await message(unlimited.id, 'two')])
+      expect(await storage.findFullMailboxes(ids)).toEqual([limited.id])
+      await storage.deleteMessage(second.id, now())
+      expect(await storage.findFullMailboxes(ids)).toEqual([])
+      expect(await storage.findFullMailboxes([])).toEqual([])
+    })
+
+    contractTest(
+      "webhooks: a key's all-mail webhook wants only that key's mailboxes; it goes with its key",
+      async () => {
+        const owner = apiKey()
+        await storage.insertApiKey(owner)
+        const mine = { ...mailbox('hooked', new Date(Date.now() + HOUR)), ownerKeyId: owner.id }
+        const anonymous = mailbox('unhooked', new Date(Date.now() + HOUR))
+        await storage.insertMailbox(mine)
+        await storage.insertMailbox(anonymous)
+        const hook = {
+          id: uuidv7(),
+          mailboxId: null,
+          ownerKeyId: owner.id,
+          url: 'https://hooks.example.org/k',
+          filter: {},
+          createdAt: new Date(),
+          secret: 'whsec_contract',
+        }
+        await storage.insertWebhook(hook)
+        const wants = async (mailboxId: string) =>
+          (await storage.findWebhooksForMailbox(mailboxId)).some((webhook) => webhook.id === hook.id)
+        expect(await wants(mine.id)).toBe(true)
+        expect(await wants(anonymous.id)).toBe(false)
+        expect((await storage.listWebhooks({ ownerKeyId: owner.id })).map((w) => w.id)).toEqual([hook.id])
+        expect((await storage.getWebhook(hook.id))?.ownerKeyId).toBe(owner.id)
+        await storage.deleteApiKey(owner.id)
+        expect(await storage.getWebhook(hook.id)).toBeNull()
+      },
+    )
+
+    contractTest('rate counters: atomic per window, restarted by a new window, swept when old', async () => {
+      const key = `contract-${crypto.randomUUID()}`
+      const window = new Date(Math.floor(Date.now() / 60_000) * 60_000)
+      const counts = await Promise.all(
+        Array.from({ length: 20 }, () => storage.incrementRateCounter(key, window, 1)),
+      )
+      expect(counts.toSorted((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
+      expect(await storage.incrementRateCounter(key, window, -1)).toBe(19)
+      const next = new Date(window.getTime() + 60_000)
+      expect(await storage.incrementRateCounter(key, next, 1)).toBe(1)
+      expect(
+        await storage.deleteRateCountersBefore(new Date(next.getTime() + 60_000)),
+      ).toBeGreaterThanOrEqual(1)
+      expect(await storage.incrementRateCounter(key, next, 1)).toBe(1)
+    })
 
     contractTest('settings keep the first value written', async () => {
       expect(await storage.getSetting('contract-key')).toBeNull()

@@ -91,6 +91,7 @@ export async function createApiHarness(
   return {
     app,
     storage,
+    funnel,
     events,
     call,
     deliver,

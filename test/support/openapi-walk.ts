@@ -19,6 +19,9 @@ export interface MailboxWorld {
   messageId: string
   attachmentId: string
   webhookId: string
+  /** The API key that created the mailbox (and so owns it, its messages and its webhook). */
+  keyId: string
+  key: string
 }
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']
@@ -54,6 +57,7 @@ export function fillPath(operation: Operation, world: MailboxWorld): string {
       const resource = operation.path.split('/')[2]
       if (resource === 'messages') return world.messageId
       if (resource === 'webhooks') return world.webhookId
+      if (operation.path.startsWith('/v1/admin/keys/')) return world.keyId
     }
     throw new Error(`${operation.method} ${operation.path}: no resource known for {${name}}`)
   })

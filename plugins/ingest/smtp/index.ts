@@ -60,6 +60,8 @@ const RCPT_REPLIES: Record<Exclude<RecipientVerdict, { accepted: true }>['reason
   'invalid-address': [553, '5.1.3 Recipient address is not a valid mailbox address'],
   'unknown-domain': [550, '5.1.2 This server does not receive mail for that domain'],
   'no-such-mailbox': [550, '5.1.1 No such mailbox here (it may have expired)'],
+  // 452: the sender keeps the message and retries, by which time messages may have been deleted.
+  'mailbox-full': [452, '4.2.2 Mailbox full: it holds as many messages as its plan allows'],
 }
 
 type MessageRead = { raw: Uint8Array } | { refused: 'too-large' | 'line-too-long' }
@@ -205,7 +207,7 @@ export function createSmtpIngest(options: SmtpIngestOptions) {
           if (verdict.accepted) return callback()
           const [code, message] = RCPT_REPLIES[verdict.reason]
           callback(smtpError(code, message))
-          if (++counts.refused >= MAX_REFUSED_RECIPIENTS)
+          if (verdict.reason !== 'mailbox-full' && ++counts.refused >= MAX_REFUSED_RECIPIENTS)
             hangUp(session.id, 421, '4.7.0 Too many unknown recipients, closing connection')
         },
         () => callback(smtpError(451, '4.3.0 Temporary lookup failure, try again later')),

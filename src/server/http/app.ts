@@ -7,6 +7,7 @@ import type { CoreDeps } from '#core/context.ts'
 import { ProblemError } from '#lib/problem.ts'
 import { BodyTooLargeError, readCapped } from '#lib/read-capped.ts'
 import type { Config } from '#server/config.ts'
+import { adminKeyRoutes } from '#server/http/routes/admin-keys.ts'
 import { docsRoutes } from '#server/http/routes/docs.ts'
 import { domainRoutes } from '#server/http/routes/domains.ts'
 import { eventRoutes } from '#server/http/routes/events.ts'
@@ -124,6 +125,7 @@ export function buildApp({
     .use(otpRoutes({ core, principal, hub }))
     .use(eventRoutes({ storage, core, auth, hub, live: config.live, now }))
     .use(webhookRoutes({ core, principal }))
+    .use(adminKeyRoutes({ core, principal }))
     .use(docsRoutes(() => finished as AnyElysia, version, auth.styles))
   finished = app
   return app

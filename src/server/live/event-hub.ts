@@ -21,7 +21,13 @@ export interface EventHub {
    * Null when the mailbox does not exist (any more). `onClose` is called if the hub shuts down
    * first (the process is stopping): streams end, and their clients resume elsewhere.
    */
-  subscribe(mailboxId: string, listener: HubListener, onClose?: () => void): Promise<HubSubscription | null>
+  subscribe(
+    mailboxId: string,
+    listener: HubListener,
+    onClose?: () => void,
+    /** The API key the listener's stream was opened with: revoking it calls `onClose`. */
+    keyId?: string | null,
+  ): Promise<HubSubscription | null>
   /** Listeners across all mailboxes (metrics, tests). */
   listenerCount(): number
   close(): void
@@ -29,8 +35,8 @@ export interface EventHub {
 
 interface Channel {
   mailboxId: string
-  /** Each listener with its onClose. */
-  listeners: Map<HubListener, (() => void) | undefined>
+  /** Each listener with its onClose and the API key it was opened with. */
+  listeners: Map<HubListener, { onClose: (() => void) | undefined; keyId: string | null }>
   /** Last event number delivered; null while the baseline is being read. */
   delivered: number | null
   ready: Promise<number | null>
@@ -112,7 +118,36 @@ export function createEventHub({
     flush(channel)
   }
 
+  /**
+   * A key was changed or revoked: streams opened with it end unless it still exists, is unexpired and
+   * may read (their clients reconnect, and get a 401 if the key is gone).
+   */
+  async function recheckKey(keyId: string): Promise<void> {
+    let key: Awaited<ReturnType<Storage['getApiKey']>>
+    try {
+      key = await storage.getApiKey(keyId)
+    } catch (error) {
+      console.error(`re-checking a changed API key failed: ${loggableError(error)}`)
+      return
+    }
+    const mayRead =
+      key !== null &&
+      (key.expiresAt === null || key.expiresAt > new Date()) &&
+      (key.scopes.includes('read') || key.scopes.includes('admin'))
+    if (mayRead) return
+    for (const [mailboxId, channel] of [...channels])
+      for (const [listener, entry] of [...channel.listeners])
+        if (entry.keyId === keyId) {
+          release(mailboxId, channel, listener)
+          entry.onClose?.()
+        }
+  }
+
   function onEvent(event: EphemailEvent): void {
+    if (event.type === 'key.changed') {
+      void recheckKey(event.keyId)
+      return
+    }
     if (event.type === 'mailbox.changed' || event.type === 'webhooks.changed') return // for caches, not streams
     const channel = channels.get(event.mailboxId)
     if (!channel) return
@@ -136,7 +171,7 @@ export function createEventHub({
   }
 
   return {
-    async subscribe(mailboxId, listener, onClose) {
+    async subscribe(mailboxId, listener, onClose, keyId = null) {
       let channel = channels.get(mailboxId)
       if (!channel) {
         const created: Channel = {
@@ -160,7 +195,7 @@ export function createEventHub({
         )
         channel = created
       }
-      channel.listeners.set(listener, onClose)
+      channel.listeners.set(listener, { onClose, keyId })
       listeners++
       const current = channel
       let baseline: number | null
@@ -188,7 +223,7 @@ export function createEventHub({
       listeners = 0
       for (const channel of open) {
         if (channel.gapTimer) clearTimeout(channel.gapTimer)
-        for (const onClose of channel.listeners.values()) onClose?.()
+        for (const { onClose } of channel.listeners.values()) onClose?.()
         channel.listeners.clear()
       }
     },

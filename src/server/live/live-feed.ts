@@ -27,6 +27,7 @@ export async function openMailboxFeed({
   resumeAfter,
   onEvent,
   onClose,
+  keyId = null,
 }: {
   hub: EventHub
   storage: Storage
@@ -36,8 +37,13 @@ export async function openMailboxFeed({
   resumeAfter: number | null
   /** `replayed`: read from storage for a resume, as opposed to happening now. */
   onEvent(event: FeedEvent, replayed: boolean): void
-  /** The server is shutting down: end the stream so the client reconnects (and resumes) elsewhere. */
+  /**
+   * The server is shutting down, or the API key the feed was opened with was revoked: end the stream so
+   * the client reconnects (and resumes elsewhere, or learns its key is gone).
+   */
   onClose(): void
+  /** The API key the feed is opened with, if any. */
+  keyId?: string | null
 }): Promise<MailboxFeed | null> {
   const mailboxId = mailbox.id
   let last = -1
@@ -65,6 +71,7 @@ export async function openMailboxFeed({
       closed = true
       onClose()
     },
+    keyId,
   )
   if (!subscription) return null
   const baseline = subscription.baselineSeq

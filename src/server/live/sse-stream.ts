@@ -51,6 +51,8 @@ export interface SseStreams {
     resumeAfter: number | null
     request: Request
     server: { timeout(request: Request, seconds: number): void } | null
+    /** The API key the stream is opened with: revoking it ends the stream. */
+    keyId?: string | null
   }): Promise<Response>
 }
 
@@ -86,7 +88,12 @@ export function createSseStreams({
    * from storage, so nothing is lost. A resume's replay (read from storage at once) is fed in at the
    * reader's pace instead, and live frames wait behind it to keep the order.
    */
-  async function openEventStream(mailbox: Mailbox, resumeAfter: number | null, request: Request) {
+  async function openEventStream(
+    mailbox: Mailbox,
+    resumeAfter: number | null,
+    request: Request,
+    keyId: string | null,
+  ) {
     let controller!: ReadableStreamDefaultController<Uint8Array>
     let feed: MailboxFeed | null = null
     const pending: { bytes: Uint8Array; live: boolean }[] = [] // the replay, and what came during it
@@ -164,7 +171,16 @@ export function createSseStreams({
     // A fresh array per stream: one shared first chunk slowed Bun's streams down and lost frames
     // (bench/live-delivery.ts, 10,000 streams); later chunks may be shared.
     write(new TextEncoder().encode(`retry: ${RECONNECT_MS}\n\n`), true)
-    feed = await openMailboxFeed({ hub, storage, mailbox, now, resumeAfter, onEvent: send, onClose: finish })
+    feed = await openMailboxFeed({
+      hub,
+      storage,
+      mailbox,
+      now,
+      resumeAfter,
+      onEvent: send,
+      onClose: finish,
+      keyId,
+    })
     if (!feed) throw new ProblemError(404, 'not-found', `No mailbox ${mailbox.address} (it may have expired)`)
     if (ending) {
       // The mailbox expired (or the server began stopping) while the feed opened: nothing follows.
@@ -183,10 +199,10 @@ export function createSseStreams({
   }
 
   return {
-    async open({ mailbox, resumeAfter, request, server }) {
+    async open({ mailbox, resumeAfter, request, server, keyId = null }) {
       // Quiet between heartbeats by design: Bun's idle timeout must not cut the stream.
       server?.timeout(request, 0)
-      const stream = await openEventStream(mailbox, resumeAfter, request)
+      const stream = await openEventStream(mailbox, resumeAfter, request, keyId)
       return new Response(stream, {
         headers: {
           'content-type': 'text/event-stream; charset=utf-8',

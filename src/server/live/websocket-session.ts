@@ -142,6 +142,7 @@ export function createWebSocketSession({
           )
         },
         onClose: shutDown,
+        keyId: who.kind === 'key' ? who.keyId : null,
       })
       opened = feed
       if (!feed) throw new ProblemError(404, 'not-found', `No mailbox ${address} (it may have expired)`)

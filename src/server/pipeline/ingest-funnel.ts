@@ -110,7 +110,11 @@ export function createIngestFunnel({
       if (!parts) return { accepted: false, reason: 'invalid-address' }
       if (!servedDomains.has(parts.domain)) return { accepted: false, reason: 'unknown-domain' }
       const [mailbox] = await liveMailboxes.find([`${parts.localPart}@${parts.domain}`], now())
-      return mailbox ? { accepted: true, mailbox } : { accepted: false, reason: 'no-such-mailbox' }
+      if (!mailbox) return { accepted: false, reason: 'no-such-mailbox' }
+      // Its plan's messagesPerMailbox: counted at RCPT, so a full mailbox is refused before any DATA.
+      if ((await storage.findFullMailboxes([mailbox.id])).length > 0)
+        return { accepted: false, reason: 'mailbox-full' }
+      return { accepted: true, mailbox }
     },
 
     async ingestMessage({ raw, envelope }) {

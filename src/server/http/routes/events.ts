@@ -43,13 +43,11 @@ export function eventRoutes({ storage, core, auth, hub, live: settings, now }: E
     .get(
       '/v1/mailboxes/:address/events',
       async ({ params, query, request, server }) => {
-        const mailbox = await findMailbox(
-          core,
-          await auth.requirePrincipal(request, 'stream'),
-          params.address,
-        )
+        const principal = await auth.requirePrincipal(request, 'stream')
+        const mailbox = await findMailbox(core, principal, params.address)
         const resumeAfter = resumePoint(request.headers.get('last-event-id'), query.lastEventId)
-        return sseStreams.open({ mailbox, resumeAfter, request, server })
+        const keyId = principal.kind === 'key' ? principal.keyId : null
+        return sseStreams.open({ mailbox, resumeAfter, request, server, keyId })
       },
       {
         params: AddressParams,

@@ -7,6 +7,7 @@ import {
   createMailbox,
   deleteMailbox,
   findMailbox,
+  listMailboxes,
   listMessages,
   updateMailbox,
 } from '#core/mailboxes.ts'
@@ -70,6 +71,37 @@ export function mailboxRoutes({ core, principal, hub }: MailboxRouteDeps) {
   return new Elysia({ name: 'routes.mailboxes' })
     .use(create)
     .use(principal.required)
+    .get(
+      '/v1/mailboxes',
+      async ({ query, requirePrincipal }) => ({
+        items: (await listMailboxes(core, requirePrincipal(), query.limit ?? 100)).map(mailboxJson),
+      }),
+      {
+        query: t.Object({
+          limit: t.Optional(
+            t.Integer({
+              minimum: 1,
+              maximum: 1000,
+              default: 100,
+              description: 'How many to list (1..1000)',
+              error: 'query.limit: must be a whole number from 1 to 1000',
+            }),
+          ),
+        }),
+        response: {
+          200: t.Object({ items: t.Array(MailboxSchema) }, { description: 'Live mailboxes, newest first' }),
+          400: problemResponse('limit is invalid'),
+          401: unauthorizedResponse,
+        },
+        detail: {
+          tags: ['Mailboxes'],
+          operationId: 'listMailboxes',
+          summary: 'List live mailboxes',
+          description:
+            'An API key lists the mailboxes it created; the admin key every one; a mailbox token only its own.',
+        },
+      },
+    )
     .get(
       '/v1/mailboxes/:address',
       async ({ params, requirePrincipal }) =>
