@@ -173,3 +173,35 @@ describe('SMTP ingest: connection time limits', () => {
     await client.waitClosed()
   })
 })
+
+describe('SMTP ingest: a full mailbox', () => {
+  const server = useServer({ EPHEMAIL_RATE_PLANS: '{"anonymous":{"messagesPerMailbox":1}}' })
+
+  test('a mailbox holding its plan’s messagesPerMailbox gets 452 4.2.2 at RCPT, and 250 again once one is deleted', async () => {
+    const { eph } = server
+    // Anonymous: the anonymous plan (one message) applies, not the admin's (no limit).
+    const created = await fetch(`http://127.0.0.1:${eph.httpPort}/v1/mailboxes`, { method: 'POST' })
+    const box = (await created.json()) as { address: string; token: string }
+    const deliver = async (expected: number) => {
+      const client = await server.session()
+      expectReply(await client.command('MAIL FROM:<raw@example.org>'), 250)
+      const reply = await client.command(`RCPT TO:<${box.address}>`)
+      expect(reply.code).toBe(expected)
+      if (expected === 250) {
+        expectReply(await client.command('DATA'), 354)
+        client.write(dataPayload(simpleMessage(box.address, 'Fills it')))
+        storedId(await client.readReply())
+      }
+      expectReply(await client.command('QUIT'), 221)
+      return reply
+    }
+    await deliver(250)
+    const full = await deliver(452)
+    expect(full.enhanced).toBe('4.2.2')
+    expect(full.text).toBe('Mailbox full: it holds as many messages as its plan allows')
+    const [stored] = await eph.listMessages(box.address)
+    const removed = await eph.api(`/v1/messages/${stored?.id}`, { method: 'DELETE' })
+    expect(removed.status).toBe(204)
+    await deliver(250)
+  })
+})
