@@ -51,5 +51,16 @@ export interface WebhooksChangedEvent {
   mailboxId: string | null
 }
 
+/** A registered domain was added, verified, lost its verification or deleted: domain catalogs reload. */
+export interface DomainsChangedEvent {
+  type: 'domains.changed'
+  name: string
+}
+
 export type MailboxEvent = MessageReceivedEvent | MessageProcessedEvent
-export type EphemailEvent = MailboxEvent | MailboxExpiredEvent | MailboxChangedEvent | WebhooksChangedEvent
+export type EphemailEvent =
+  | MailboxEvent
+  | MailboxExpiredEvent
+  | MailboxChangedEvent
+  | WebhooksChangedEvent
+  | DomainsChangedEvent

@@ -113,7 +113,13 @@ export function createEventHub({
   }
 
   function onEvent(event: EphemailEvent): void {
-    if (event.type === 'mailbox.changed' || event.type === 'webhooks.changed') return // for caches, not streams
+    // for caches, not streams
+    if (
+      event.type === 'mailbox.changed' ||
+      event.type === 'webhooks.changed' ||
+      event.type === 'domains.changed'
+    )
+      return
     const channel = channels.get(event.mailboxId)
     if (!channel) return
     if (event.type === 'mailbox.expired') {
