@@ -29,7 +29,7 @@ const GARBAGE = 'mbt_garbage0123456789abcdefghijklmnopqrstuvwxyz'
 const PUBLIC: Record<string, { why: string; readsCredential: boolean }> = {
   'GET /health': { why: 'liveness probe', readsCredential: false },
   'GET /ready': { why: 'readiness probe', readsCredential: false },
-  'GET /v1/domains': { why: 'which domains mail can be sent to', readsCredential: false },
+  'GET /v1/domains': { why: 'which domains this caller may use', readsCredential: true },
   'POST /v1/mailboxes': { why: 'anonymous creation (EPHEMAIL_ANONYMOUS=true)', readsCredential: true },
   'GET /v1/ws': { why: 'the upgrade; each subscribe then carries its own token', readsCredential: true },
   'GET /openapi.json': { why: 'the document', readsCredential: false },
@@ -70,9 +70,15 @@ const takesQueryToken = (operation: Operation) =>
       parameter.in === 'query' && parameter.name === 'access_token',
   )
 /** Identifiers of a world that must never appear in an answer to someone else. */
-const identifiers = (world: MailboxWorld) => [world.address, world.messageId, world.webhookId, world.token]
-/** Operations only the admin (key or admin-scoped API key) may call; other valid credentials get a 403. */
-const adminOnly = (operation: Operation) => operation.path.startsWith('/v1/admin/')
+const identifiers = (world: MailboxWorld) => [
+  world.address,
+  world.messageId,
+  world.webhookId,
+  world.token,
+  world.domain,
+]
+/** Operator routes: a valid credential that is not the admin's is told 403 (the route's existence is no secret). */
+const adminOnly = (operation: Operation) => (operation.operation.tags ?? []).includes('Admin')
 
 let h: Harness
 let operations: Operation[]
@@ -98,7 +104,12 @@ async function createWorld(): Promise<MailboxWorld> {
   const webhook = await h.call('POST', '/v1/webhooks', { token: box.token, body: { url: WEBHOOK_URL } })
   expect(webhook.status).toBe(201)
   expect(message.attachments.length).toBeGreaterThan(0)
+  const domain = `walk-${crypto.randomUUID().slice(0, 8)}.example`
+  expect((await h.call('POST', '/v1/admin/domains', { body: { name: domain, type: 'public' } })).status).toBe(
+    201,
+  )
   return {
+    domain,
     address: box.address,
     token: box.token,
     messageId,
@@ -113,6 +124,7 @@ async function createWorld(): Promise<MailboxWorld> {
 async function removeWorld(world: MailboxWorld, response: WalkResponse) {
   for (const address of new Set([world.address, response.json?.address].filter(Boolean)))
     await h.call('DELETE', `/v1/mailboxes/${encodeURIComponent(address)}`)
+  await h.call('DELETE', `/v1/admin/domains/${world.domain}`)
 }
 
 beforeAll(async () => {
@@ -173,8 +185,12 @@ function verdict(
   const ok = response.status >= 200 && response.status < 300
   const publicRoute = PUBLIC[key(operation)]
   const refusedCredential = credential === 'garbage' || credential === 'deleted' || credential === 'revoked'
-  if (publicRoute && !(publicRoute.readsCredential && refusedCredential))
+  if (publicRoute && !(publicRoute.readsCredential && refusedCredential)) {
+    // A public route with query parameters of its own refuses one it does not take, by name.
+    if (credential === 'query' && response.status === 400 && isProblem(response))
+      return response.json.detail.includes('access_token') ? null : 'a 400 that does not name access_token'
     return ok ? null : `public (${publicRoute.why}): expected 2xx`
+  }
   if (credential === 'none') {
     if (response.status !== 401 || !isProblem(response)) return 'expected a 401 problem'
     return response.headers.get('www-authenticate')?.startsWith('Bearer ') ? null : 'no WWW-Authenticate'
@@ -188,13 +204,14 @@ function verdict(
       ? null
       : 'expected a 401 problem (query token ignored)'
   }
-  if (adminOnly(operation) && credential !== 'admin')
+  if (adminOnly(operation)) {
+    if (credential === 'admin') return ok ? null : 'positive control: expected 2xx for the admin'
     return response.status === 403 && isProblem(response) ? null : 'expected a 403 problem (admin only)'
+  }
   const aimsAtWorld = operation.params.length > 0 || sampleBody(operation, world, { webhookUrl: WEBHOOK_URL })
-  if (adminOnly(operation)) return ok ? null : 'positive control: expected 2xx for the admin'
   if (credential === 'other' || credential === 'otherKey') {
-    // Always 404, never 401: B's credential is valid, and no operation is admin-only today (a webhook for all
-    // mail is the admin's, but a mailbox token that omits `address` simply gets one for its own mailbox).
+    // Always 404, never 401: B's credential is valid (admin-only operations answered 403 above; a webhook for
+    // all mail is the admin's, but a mailbox token that omits `address` simply gets one for its own mailbox).
     if (aimsAtWorld) return response.status === 404 && isProblem(response) ? null : 'expected a 404 problem'
     // A list with nothing of A in its path or body: B sees its own items, never A's.
     if (!ok) return 'expected 2xx (a list narrowed to the caller)'

@@ -24,6 +24,30 @@ describe('config', () => {
     expect(Object.isFrozen(config.domains[0])).toBe(true)
   })
 
+  test('domain checks: MX hosts default to the SMTP hostname, DNS servers to the system', () => {
+    expect(loadConfig({ EPHEMAIL_DOMAINS: 'mail.example.org' }, []).domainChecks).toEqual({
+      mxHosts: ['mail.example.org'],
+      recheckSeconds: 3600,
+      dnsServers: [],
+    })
+    expect(loadConfig({ EPHEMAIL_SMTP_HOSTNAME: 'MX.Example.Net.' }, []).domainChecks.mxHosts).toEqual([
+      'mx.example.net',
+    ])
+    const set = loadConfig(
+      {
+        EPHEMAIL_MX_HOSTS: 'MX1.example.net., mx2.example.net,mx1.example.net',
+        EPHEMAIL_DOMAIN_RECHECK_SECONDS: '600',
+        EPHEMAIL_DOMAIN_DNS_SERVERS: '192.0.2.53, 192.0.2.54:5353,2001:db8::53,[2001:db8::54]:5353',
+      },
+      [],
+    ).domainChecks
+    expect(set).toEqual({
+      mxHosts: ['mx1.example.net', 'mx2.example.net'],
+      recheckSeconds: 600,
+      dnsServers: ['192.0.2.53', '192.0.2.54:5353', '2001:db8::53', '[2001:db8::54]:5353'],
+    })
+  })
+
   test('--role and EPHEMAIL_ROLES pick the roles', () => {
     expect(loadConfig({}, ['--role', 'smtp']).roles).toEqual(['smtp'])
     expect(loadConfig({}, ['--role=api,worker']).roles).toEqual(['api', 'worker'])
@@ -44,6 +68,14 @@ describe('config', () => {
     ],
     [{ EPHEMAIL_TTL_DEFAULT_SECONDS: '30' }, 'EPHEMAIL_TTL_DEFAULT_SECONDS=30 is outside 60..604800'],
     [{ EPHEMAIL_ROLES: 'api,mailer' }, 'role "mailer" (from EPHEMAIL_ROLES) is not one of api, smtp, worker'],
+    [{ EPHEMAIL_MX_HOSTS: 'mx.ok.test,mx_bad' }, 'EPHEMAIL_MX_HOSTS: "mx_bad" is not a host name'],
+    [{ EPHEMAIL_MX_HOSTS: ' , ' }, 'EPHEMAIL_MX_HOSTS names no host'],
+    [{ EPHEMAIL_DOMAIN_RECHECK_SECONDS: '5' }, 'EPHEMAIL_DOMAIN_RECHECK_SECONDS=5 is outside 60..604800'],
+    [
+      { EPHEMAIL_DOMAIN_DNS_SERVERS: '127.0.0.1:5353,dns.example' },
+      'EPHEMAIL_DOMAIN_DNS_SERVERS: "dns.example" is not an IP address with an optional port',
+    ],
+    [{ EPHEMAIL_DOMAIN_DNS_SERVERS: '192.0.2.1:99999' }, 'EPHEMAIL_DOMAIN_DNS_SERVERS: "192.0.2.1:99999"'],
   ]
   for (const [env, message] of bad) {
     test(`rejects ${Object.keys(env).join(', ')}`, () => {

@@ -1,17 +1,21 @@
 // Roles split across four processes sharing PostgreSQL and Redis: two API processes, one SMTP process and one
 // worker. Mail enters through the SMTP process, is processed by the worker through BullMQ, and reaches an SSE
 // client on one API process, a WebSocket client on the other, a long-poll, and a webhook, through Redis pub/sub.
+// A domain registered on one API process (its MX checked on a loopback DNS server) is served by the SMTP process.
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import nodemailer from 'nodemailer'
 import { Webhook } from 'standardwebhooks'
+import { startTestDnsServer, type TestDnsServer } from './support/dns-server.ts'
 import { cleanEnv, type EphemailProcess, freePorts, spawnNpmStart } from './support/ephemail-process.ts'
 import { openEventStream, openWebSocket } from './support/live-clients.ts'
 import { createTestDatabase, postgresAvailable } from './support/postgres.ts'
 import { redisAvailable, TEST_REDIS_URL } from './support/redis.ts'
+import { SmtpTestClient } from './support/smtp-client.ts'
 
 const ADMIN_KEY = 'multi-process-admin-key-0123'
+const MX_HOST = 'mx.multi-process.example'
 const root = join(import.meta.dir, '..')
 
 const ready = (await postgresAvailable()) && (await redisAvailable())
@@ -23,10 +27,13 @@ describe.skipIf(!ready)(
     let database: Awaited<ReturnType<typeof createTestDatabase>>
     let apiPorts: [number, number] = [0, 0]
     let smtpPort = 0
+    let dns: TestDnsServer
     const prefix = `ephemail-mp-${Date.now()}`
 
     beforeAll(async () => {
       database = await createTestDatabase()
+      // Registered domains are checked against this DNS server on loopback.
+      dns = await startTestDnsServer(new Map([['acme-mp.example', [{ exchange: MX_HOST, priority: 10 }]]]))
       const [api1, api2, smtp, unused] = (await freePorts(4)) as [number, number, number, number]
       apiPorts = [api1, api2]
       smtpPort = smtp
@@ -40,6 +47,8 @@ describe.skipIf(!ready)(
         EPHEMAIL_WEBHOOK_BACKOFF_MS: '50',
         // A run of its own: queues and the pub/sub channel do not meet other test runs on the same Redis.
         EPHEMAIL_REDIS_PREFIX: prefix,
+        EPHEMAIL_MX_HOSTS: MX_HOST,
+        EPHEMAIL_DOMAIN_DNS_SERVERS: dns.address,
       }
       const start = async (roles: string, httpPort: number, banner: RegExp) => {
         const child = spawnNpmStart(
@@ -61,6 +70,7 @@ describe.skipIf(!ready)(
       for (const child of processes) child.killAll()
       await Bun.sleep(200)
       await database?.drop()
+      await dns?.close()
     })
 
     const api = (port: number, path: string, init: RequestInit = {}) =>
@@ -194,5 +204,51 @@ describe.skipIf(!ready)(
       // The mailbox itself stays, for the admin (and its own token) until it expires.
       expect((await api(second, `/v1/mailboxes/${mailbox.address}`)).status).toBe(200)
     })
+
+    test('a domain registered through one API process is accepted by the SMTP process, and refused once deleted through the other', async () => {
+      const [first, second] = apiPorts
+      /** The SMTP process's answer to RCPT TO for `address`. */
+      const rcpt = async (address: string) => {
+        const client = await SmtpTestClient.connect(smtpPort)
+        try {
+          await client.readReply()
+          await client.command('EHLO client.test')
+          await client.command('MAIL FROM:<sender@example.org>')
+          return (await client.command(`RCPT TO:<${address}>`)).code
+        } finally {
+          await client.abort()
+        }
+      }
+      /** Polls until the SMTP process answers `code` (it hears domains.changed through Redis). */
+      const rcptBecomes = async (address: string, code: number) => {
+        const deadline = Date.now() + 10_000
+        let last = await rcpt(address)
+        while (last !== code && Date.now() < deadline) {
+          await Bun.sleep(50)
+          last = await rcpt(address)
+        }
+        return last
+      }
+      expect(await rcpt('signup@acme-mp.example')).toBe(550)
+      const registered = await api(first, '/v1/admin/domains', {
+        method: 'POST',
+        body: JSON.stringify({ name: 'acme-mp.example', type: 'public' }),
+      })
+      expect(registered.status).toBe(201)
+      expect(await registered.json()).toMatchObject({ status: 'verified', mxHosts: [MX_HOST] })
+      const mailbox = await api(first, '/v1/mailboxes', {
+        method: 'POST',
+        body: JSON.stringify({ localPart: 'signup', domain: 'acme-mp.example' }),
+      })
+      expect(mailbox.status).toBe(201)
+      // Well inside the 30 s safety-net reload: the event did it.
+      expect(await rcptBecomes('signup@acme-mp.example', 250)).toBe(250)
+      const listed = await (await api(second, '/v1/domains?type=public')).json()
+      expect(listed.domains).toContainEqual({ name: 'acme-mp.example', type: 'public' })
+
+      expect((await api(second, '/v1/admin/domains/acme-mp.example', { method: 'DELETE' })).status).toBe(204)
+      expect(await rcptBecomes('signup@acme-mp.example', 550)).toBe(550)
+      expect((await api(first, '/v1/mailboxes/signup@acme-mp.example')).status).toBe(200)
+    }, 60_000)
   },
 )

@@ -72,6 +72,17 @@ describe('OpenAPI document', () => {
       'GET /v1/webhooks/{id}',
       'DELETE /v1/webhooks/{id}',
       'GET /v1/webhooks/{id}/deliveries',
+      'POST /v1/admin/domains',
+      'GET /v1/admin/domains',
+      'GET /v1/admin/domains/{name}',
+      'POST /v1/admin/domains/{name}/verify',
+      'DELETE /v1/admin/domains/{name}',
+      'GET /v1/mailboxes',
+      'POST /v1/admin/keys',
+      'GET /v1/admin/keys',
+      'GET /v1/admin/keys/{id}',
+      'PATCH /v1/admin/keys/{id}',
+      'DELETE /v1/admin/keys/{id}',
     ]
     expect([...documented].sort()).toEqual(expected.sort())
     const ids = new Set<string>()

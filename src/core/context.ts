@@ -4,6 +4,7 @@ import type { PubSub } from '#contracts/pubsub.ts'
 import type { Storage } from '#contracts/storage.ts'
 import type { DomainType, ReceivingDomain } from '#lib/address.ts'
 import type { Mailbox } from '#lib/types.ts'
+import type { MxResolver } from './domain-check.ts'
 import type { ServedDomain } from './domains.ts'
 
 /** A named rate-limit plan: what a key on it (or, `anonymous`, a client IP without a key) may use. */
@@ -30,6 +31,8 @@ export interface CoreSettings {
   readonly webhooks: { readonly maxPerMailbox: number }
   /** Plans by name; `anonymous`, `default` and `admin` always exist. */
   readonly plans: Readonly<Record<string, Plan>>
+  /** Where a registered domain's MX must point (EPHEMAIL_MX_HOSTS). */
+  readonly domainChecks: { readonly mxHosts: readonly string[] }
 }
 
 /** Live mailboxes by address, possibly remembered for a moment (the funnel shares the same memory). */
@@ -43,6 +46,11 @@ export interface MailboxLookup {
 export interface DomainCatalog {
   list(): Promise<ServedDomain[]>
   find(name: string): Promise<ServedDomain | null>
+  /**
+   * Reloads now, after this process changed a registered domain, so its next request sees the change;
+   * other processes hear the domains.changed event.
+   */
+  refresh(): Promise<void>
 }
 
 export interface CoreDeps {
@@ -56,5 +64,7 @@ export interface CoreDeps {
    * metadata, unresolvable). An effect (DNS), so it is passed in rather than imported.
    */
   checkWebhookUrl(url: string): Promise<void>
+  /** DNS for the MX check of registered domains; an effect, so passed in. */
+  mxResolver: MxResolver
   now: () => Date
 }

@@ -82,5 +82,6 @@ export function configuredDomainCatalog(
   return {
     list: async () => domains,
     find: async (name) => domains.find((domain) => domain.name === name) ?? null,
+    refresh: async () => {},
   }
 }

@@ -57,6 +57,12 @@ export interface KeyChangedEvent {
   keyId: string
 }
 
+/** A registered domain was added, verified, lost its verification or deleted: domain catalogs reload. */
+export interface DomainsChangedEvent {
+  type: 'domains.changed'
+  name: string
+}
+
 export type MailboxEvent = MessageReceivedEvent | MessageProcessedEvent
 export type EphemailEvent =
   | MailboxEvent
@@ -64,3 +70,4 @@ export type EphemailEvent =
   | MailboxChangedEvent
   | WebhooksChangedEvent
   | KeyChangedEvent
+  | DomainsChangedEvent

@@ -16,6 +16,7 @@ export type ProblemSlug =
   | 'unknown-domain'
   | 'domain-not-allowed'
   | 'domain-type-mismatch'
+  | 'invalid-domain'
   | 'insufficient-scope'
   | 'rate-limited'
   | 'mailbox-quota-exceeded'
@@ -44,6 +45,7 @@ const TITLES: Record<ProblemSlug, string> = {
   'unknown-domain': 'Unknown domain',
   'domain-not-allowed': 'Domain not allowed',
   'domain-type-mismatch': 'Domain type mismatch',
+  'invalid-domain': 'Invalid domain name',
   'insufficient-scope': 'Insufficient scope',
   'rate-limited': 'Too many requests',
   'mailbox-quota-exceeded': 'Mailbox quota exceeded',

@@ -1,8 +1,9 @@
 // Configuration: environment variables parsed once into a typed, frozen object, with errors that name the variable.
 
 import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import type { Plan } from '#core/context.ts'
-import { parseDomainList, type ReceivingDomain } from '#lib/address.ts'
+import { isValidDomainName, parseDomainList, type ReceivingDomain } from '#lib/address.ts'
 import { parseExtractionRules } from '#lib/extraction-rules.ts'
 import { parseAllowedCidrs } from '#server/webhooks/address-policy.ts'
 import { parsePlans } from './plans.ts'
@@ -26,6 +27,15 @@ export interface Config {
   /** Prefix of every Redis name (queues, pub/sub channel): several deployments can share one Redis. */
   readonly redisPrefix: string
   readonly domains: readonly ReceivingDomain[]
+  /** How domains registered through the admin API are checked before they receive mail. */
+  readonly domainChecks: {
+    /** Hosts a registered domain's MX must point at (one matching record is enough). */
+    readonly mxHosts: readonly string[]
+    /** Seconds between re-checks of a verified domain (pending ones are re-checked every minute). */
+    readonly recheckSeconds: number
+    /** DNS servers the MX check asks (`ip` or `ip:port`); empty: the system's resolvers. */
+    readonly dnsServers: readonly string[]
+  }
   readonly adminKey: string | null
   readonly anonymous: boolean
   readonly ttl: { readonly defaultSeconds: number; readonly minSeconds: number; readonly maxSeconds: number }
@@ -220,6 +230,36 @@ function readSmtpTls(env: Env): { cert: string; key: string } | null {
   }
 }
 
+function readMxHosts(env: Env, smtpHostname: string): string[] {
+  const raw = env.EPHEMAIL_MX_HOSTS?.trim()
+  if (!raw) return [smtpHostname.toLowerCase().replace(/\.$/, '')]
+  const hosts = raw
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase().replace(/\.$/, ''))
+    .filter(Boolean)
+  for (const host of hosts)
+    if (!isValidDomainName(host)) throw new ConfigError(`EPHEMAIL_MX_HOSTS: "${host}" is not a host name`)
+  if (hosts.length === 0) throw new ConfigError('EPHEMAIL_MX_HOSTS names no host')
+  return [...new Set(hosts)]
+}
+
+function readDnsServers(env: Env): string[] {
+  const raw = env.EPHEMAIL_DOMAIN_DNS_SERVERS?.trim() ?? ''
+  if (raw === '') return []
+  return raw.split(',').map((entry) => {
+    const value = entry.trim()
+    // 192.0.2.1, 192.0.2.1:5353, 2001:db8::1, [2001:db8::1]:5353: what Resolver.setServers takes.
+    const match = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(value) ?? /^([^:]+)(?::(\d{1,5}))?$/.exec(value)
+    const host = match ? match[1] : value
+    const port = match?.[2] === undefined ? 53 : Number(match[2])
+    if (!isIP(host ?? '') || port < 1 || port > 65535)
+      throw new ConfigError(
+        `EPHEMAIL_DOMAIN_DNS_SERVERS: "${value}" is not an IP address with an optional port (192.0.2.53:53)`,
+      )
+    return value
+  })
+}
+
 const DAY = 86_400
 
 /** Reads every setting; throws ConfigError naming the first bad variable. */
@@ -245,6 +285,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
   if (adminKey !== null && adminKey.length < 16)
     throw new ConfigError('EPHEMAIL_ADMIN_KEY must be at least 16 characters (it guards every mailbox)')
 
+  const smtpHostname = env.EPHEMAIL_SMTP_HOSTNAME?.trim() || (domains[0] as ReceivingDomain).name
   const smtpTls = readSmtpTls(env)
   const smtpsRaw = env.EPHEMAIL_SMTPS_PORT?.trim()
   if (smtpsRaw && !smtpTls)
@@ -254,7 +295,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     host: env.EPHEMAIL_HOST?.trim() || '0.0.0.0',
     httpPort: readInteger(env, 'EPHEMAIL_HTTP_PORT', 3000, 0, 65535),
     smtpPort: readInteger(env, 'EPHEMAIL_SMTP_PORT', 2525, 0, 65535),
-    smtpHostname: env.EPHEMAIL_SMTP_HOSTNAME?.trim() || (domains[0] as ReceivingDomain).name,
+    smtpHostname,
     smtpTls,
     smtpsPort: smtpsRaw ? readInteger(env, 'EPHEMAIL_SMTPS_PORT', 465, 0, 65535) : null,
     dataDir: env.EPHEMAIL_DATA_DIR?.trim() || './.data',
@@ -262,6 +303,11 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     redisUrl: readUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),
     redisPrefix: readRedisPrefix(env),
     domains,
+    domainChecks: {
+      mxHosts: readMxHosts(env, smtpHostname),
+      recheckSeconds: readInteger(env, 'EPHEMAIL_DOMAIN_RECHECK_SECONDS', 3600, 60, 7 * DAY),
+      dnsServers: readDnsServers(env),
+    },
     adminKey,
     anonymous: readBoolean(env, 'EPHEMAIL_ANONYMOUS', true),
     ttl: { defaultSeconds, minSeconds, maxSeconds },

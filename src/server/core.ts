@@ -6,17 +6,19 @@ import type { DeliverWebhookJob, JobQueue } from '#contracts/queue.ts'
 import type { Storage } from '#contracts/storage.ts'
 import { type Authenticator, createAuthenticator } from '#core/authenticate.ts'
 import type { CoreDeps } from '#core/context.ts'
-import { configuredDomainCatalog } from '#core/domains.ts'
+import type { MxResolver } from '#core/domain-check.ts'
 import { adminKeyResolver, apiKeyResolver, mailboxTokenResolver } from '#core/principals.ts'
 import { ProblemError } from '#lib/problem.ts'
 import { resolveAdminKeyHash } from './admin-key.ts'
 import type { Config } from './config.ts'
 import { type App, buildApp } from './http/app.ts'
 import type { EventHub } from './live/event-hub.ts'
+import { createDomainCatalog, type LiveDomainCatalog } from './pipeline/domain-catalog.ts'
 import { createIngestFunnel } from './pipeline/ingest-funnel.ts'
 import { createLiveMailboxes, type LiveMailboxes } from './pipeline/live-mailboxes.ts'
 import { createMailOffload, type MailWork } from './pipeline/mail-offload.ts'
 import { createMessageProcessor } from './pipeline/message-processor.ts'
+import { createMxResolver } from './pipeline/mx-resolver.ts'
 import {
   createSenderAuthenticator,
   type DnsResolver,
@@ -33,6 +35,8 @@ export interface CoreOptions {
   plugins?: Partial<Plugins>
   /** DNS for sender authentication; default: the system's, with a deadline and a cache. */
   resolver?: DnsResolver
+  /** DNS for the MX check of registered domains; default: EPHEMAIL_DOMAIN_DNS_SERVERS or the system's. */
+  mxResolver?: MxResolver
   /** Where large messages are parsed and sanitised; default: one worker thread. */
   mail?: MailWork
   /** Called once with a newly generated admin key (the only time it exists in clear text). */
@@ -49,6 +53,8 @@ export interface EphemailCore {
   /** What the core operations (src/core) are called with, by every door. */
   readonly deps: CoreDeps
   readonly liveMailboxes: LiveMailboxes
+  /** Served domains in memory (also `deps.domains`); the runtime starts its periodic reload. */
+  readonly domainCatalog: LiveDomainCatalog
   /** process-messages jobs. */
   readonly queue: JobQueue
   readonly webhookQueue: JobQueue<DeliverWebhookJob>
@@ -88,13 +94,19 @@ export async function createCore(config: Config, options: CoreOptions): Promise<
   // One live-mailbox memory per process, shared by the funnel (RCPT, DATA) and the API's lookups.
   const liveMailboxes = createLiveMailboxes({ storage, pubsub })
   const webhookPolicy = { allowedCidrs: config.webhooks.allowCidrs }
+  // Configured and verified registered domains, kept current by domains.changed events.
+  const domainCatalog = createDomainCatalog({ storage, pubsub, configured: config.domains })
+  await domainCatalog.refresh()
   const deps: CoreDeps = {
     settings: config,
-    domains: configuredDomainCatalog(config.domains),
+    domains: domainCatalog,
     storage,
     pubsub,
     mailboxes: liveMailboxes,
     checkWebhookUrl: (url) => checkWebhookUrl(url, webhookPolicy),
+    mxResolver:
+      options.mxResolver ??
+      createMxResolver({ servers: config.domainChecks.dnsServers, timeoutMs: config.worker.dnsTimeoutMs }),
     now,
   }
   const queue = plugins.makeQueue<{ messageIds: string[] }>({
@@ -127,7 +139,7 @@ export async function createCore(config: Config, options: CoreOptions): Promise<
     storage,
     pubsub,
     queue,
-    domains: config.domains,
+    domains: domainCatalog,
     maxMessageBytes: config.limits.maxMessageBytes,
     mail,
     liveMailboxes,
@@ -141,6 +153,7 @@ export async function createCore(config: Config, options: CoreOptions): Promise<
     auth,
     deps,
     liveMailboxes,
+    domainCatalog,
     queue,
     webhookQueue,
     funnel,
@@ -162,6 +175,7 @@ export async function createCore(config: Config, options: CoreOptions): Promise<
       await webhookQueue.close()
       await mail.close()
       liveMailboxes.close()
+      await domainCatalog.close()
       await pubsub.close()
       await storage.close()
     },

@@ -6,6 +6,7 @@ import packageJson from '../../package.json' with { type: 'json' }
 import type { Config } from './config.ts'
 import { createCore } from './core.ts'
 import { createEventHub } from './live/event-hub.ts'
+import { createDomainRechecker } from './pipeline/domain-rechecker.ts'
 import { createExpirySweeper } from './pipeline/expiry-sweeper.ts'
 import { createWebhookDeliverer } from './webhooks/webhook-delivery.ts'
 
@@ -68,6 +69,10 @@ export async function startEphemail(
     }, config.sweepIntervalMs)
     stops.push(() => clearInterval(recovery))
   }
+  if (config.roles.includes('smtp') || config.roles.includes('api')) {
+    // The served domains follow domains.changed events; this reload is the safety net for a lost one.
+    core.domainCatalog.start()
+  }
   if (config.roles.includes('smtp')) {
     // Sources that listen on their own port (SMTP); HTTP sources come with the API's routes.
     for (const source of core.ingestSources.filter((candidate) => !candidate.http)) {
@@ -80,6 +85,13 @@ export async function startEphemail(
     }
   }
   if (config.roles.includes('api')) {
+    // Registered domains' MX records, re-checked where the admin API that registers them runs.
+    const rechecker = createDomainRechecker({
+      deps: core.deps,
+      verifiedEveryMs: config.domainChecks.recheckSeconds * 1000,
+    })
+    rechecker.start()
+    stops.push(() => rechecker.stop())
     const hub = createEventHub({ pubsub, storage })
     const app = core.buildApp({ hub })
     // Elysia's own listen, so handlers see the Bun server (long-polls lift its idle timeout).

@@ -2,7 +2,7 @@
 
 import { afterEach, describe, expect, spyOn } from 'bun:test'
 import type { PubSub } from '#contracts/pubsub.ts'
-import type { EphemailEvent } from '#lib/events.ts'
+import type { EphemailEvent, MailboxChangedEvent } from '#lib/events.ts'
 import { waitFor } from '../support/wait-for.ts'
 import { type ContractOptions, contractTest } from './known-gaps.ts'
 
@@ -19,11 +19,11 @@ export const uniqueChannel = () => `${RUN_PREFIX}-${crypto.randomUUID()}:events`
 
 /** Markers let a test know everything sent before them has arrived; recorders leave them out. */
 const MARKER = 'marker-'
-/** The mailbox an event is about, for events that have one. */
-const mailboxOf = (event: EphemailEvent) => ('mailboxId' in event ? event.mailboxId : null)
-const isMarker = (event: EphemailEvent) => mailboxOf(event)?.startsWith(MARKER) === true
+const isMarker = (event: EphemailEvent) => mailboxIdOf(event)?.startsWith(MARKER) === true
+/** The mailbox an event is about; domains.changed is about none. */
+const mailboxIdOf = (event: EphemailEvent) => ('mailboxId' in event ? event.mailboxId : undefined)
 
-export const changed = (mailboxId: string): EphemailEvent => ({ type: 'mailbox.changed', mailboxId })
+export const changed = (mailboxId: string): MailboxChangedEvent => ({ type: 'mailbox.changed', mailboxId })
 
 /** A listener that keeps every event it hears except markers. */
 export function recorder() {
@@ -45,7 +45,7 @@ export async function settled(pubsub: PubSub): Promise<void> {
   const marker = changed(`${MARKER}${crypto.randomUUID()}`)
   let heard = false
   const unsubscribe = pubsub.subscribe((event) => {
-    if (event.type === marker.type && mailboxOf(event) === mailboxOf(marker)) heard = true
+    if (event.type === marker.type && mailboxIdOf(event) === marker.mailboxId) heard = true
   })
   try {
     await pubsub.publish(marker)
@@ -86,6 +86,7 @@ function eventsOfEveryType(tag: string): EphemailEvent[] {
     { type: 'mailbox.changed', mailboxId },
     { type: 'mailbox.expired', mailboxId, reason: 'deleted' },
     { type: 'webhooks.changed', mailboxId: null },
+    { type: 'domains.changed', name: `${tag}.example` },
   ]
 }
 
@@ -140,8 +141,8 @@ export function runPubSubContract(name: string, open: OpenPubSub, options: Contr
       await settled(second)
       // Both hear both; order is kept per publisher (two publishers' events may interleave).
       for (const { events } of [heardByFirst, heardBySecond]) {
-        expect(events.filter((event) => mailboxOf(event)?.startsWith('from-first-'))).toEqual(fromFirst)
-        expect(events.filter((event) => mailboxOf(event) === mailboxOf(fromSecond))).toEqual([fromSecond])
+        expect(events.filter((event) => mailboxIdOf(event)?.startsWith('from-first-'))).toEqual(fromFirst)
+        expect(events.filter((event) => mailboxIdOf(event) === fromSecond.mailboxId)).toEqual([fromSecond])
       }
     })
 

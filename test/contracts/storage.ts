@@ -452,6 +452,108 @@ export function runStorageContract(
       expect(await storage.getSetting('contract-key')).toBe('first')
     })
 
+    contractTest('registered domains: insert once, read, list by name, delete', async () => {
+      const suffix = crypto.randomUUID().slice(0, 8)
+      const created = new Date('2026-03-01T10:00:00.000Z')
+      const domain = {
+        name: `b-${suffix}.contract.test`,
+        type: 'custom' as const,
+        privateToKeys: ['key-1', 'key-2'],
+        status: 'pending' as const,
+        problems: ['no MX record'],
+        mxHosts: [],
+        createdAt: created,
+        checkedAt: null,
+        verifiedAt: null,
+      }
+      expect(await storage.insertDomain(domain)).toBe('created')
+      expect(await storage.insertDomain({ ...domain, type: 'premium' })).toBe('exists')
+      expect(await storage.getDomain(domain.name)).toEqual(domain)
+      expect(await storage.getDomain(`missing-${suffix}.contract.test`)).toBeNull()
+
+      const other = { ...domain, name: `a-${suffix}.contract.test`, privateToKeys: null, problems: [] }
+      expect(await storage.insertDomain(other)).toBe('created')
+      const listed = (await storage.listDomains()).filter((row) =>
+        row.name.endsWith(`${suffix}.contract.test`),
+      )
+      expect(listed.map((row) => row.name)).toEqual([other.name, domain.name])
+      expect(listed[0]?.privateToKeys).toBeNull()
+
+      expect(await storage.deleteDomain(domain.name)).toBe(true)
+      expect(await storage.deleteDomain(domain.name)).toBe(false)
+      expect(await storage.getDomain(domain.name)).toBeNull()
+      expect(await storage.deleteDomain(other.name)).toBe(true)
+    })
+
+    contractTest('a domain check is recorded; verifiedAt is set by the first pass only', async () => {
+      const name = `check-${crypto.randomUUID().slice(0, 8)}.contract.test`
+      await storage.insertDomain({
+        name,
+        type: 'public',
+        privateToKeys: null,
+        status: 'pending',
+        problems: [],
+        mxHosts: [],
+        createdAt: new Date('2026-03-01T10:00:00.000Z'),
+        checkedAt: null,
+        verifiedAt: null,
+      })
+      const first = new Date('2026-03-01T10:00:01.000Z')
+      const failed = await storage.recordDomainCheck(name, {
+        status: 'pending',
+        problems: ['MX points at mx.other.example, expected one of mx.contract.test'],
+        mxHosts: ['mx.other.example'],
+        checkedAt: first,
+      })
+      expect(failed).toMatchObject({
+        status: 'pending',
+        problems: ['MX points at mx.other.example, expected one of mx.contract.test'],
+        mxHosts: ['mx.other.example'],
+        checkedAt: first,
+        verifiedAt: null,
+      })
+      const passed = new Date('2026-03-01T10:05:00.000Z')
+      const verified = await storage.recordDomainCheck(name, {
+        status: 'verified',
+        problems: [],
+        mxHosts: ['mx.contract.test', 'backup.other.example'],
+        checkedAt: passed,
+      })
+      expect(verified).toMatchObject({
+        status: 'verified',
+        problems: [],
+        checkedAt: passed,
+        verifiedAt: passed,
+      })
+      expect(verified?.mxHosts).toEqual(['mx.contract.test', 'backup.other.example'])
+      // Passing again keeps the first verification time; failing later keeps it too (it is history).
+      const later = new Date('2026-03-01T11:05:00.000Z')
+      const again = await storage.recordDomainCheck(name, {
+        status: 'verified',
+        problems: [],
+        mxHosts: ['mx.contract.test'],
+        checkedAt: later,
+      })
+      expect(again).toMatchObject({ checkedAt: later, verifiedAt: passed })
+      const lapsed = await storage.recordDomainCheck(name, {
+        status: 'pending',
+        problems: ['no MX record'],
+        mxHosts: [],
+        checkedAt: new Date('2026-03-01T12:05:00.000Z'),
+      })
+      expect(lapsed).toMatchObject({ status: 'pending', verifiedAt: passed })
+      expect(await storage.getDomain(name)).toEqual(lapsed)
+      expect(
+        await storage.recordDomainCheck(`gone-${name}`, {
+          status: 'verified',
+          problems: [],
+          mxHosts: [],
+          checkedAt: later,
+        }),
+      ).toBeNull()
+      await storage.deleteDomain(name)
+    })
+
     // A skip naming no test would silently stop skipping after a rename; fail loudly instead.
     const unknown = skip.filter((title) => !known.has(title))
     if (unknown.length > 0)

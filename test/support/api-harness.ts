@@ -2,6 +2,7 @@
 
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { MxResolver } from '#core/domain-check.ts'
 import type { EphemailEvent } from '#lib/events.ts'
 import { createInlineQueue } from '#plugins/queue/inline/index.ts'
 import { createPgliteStorage } from '#plugins/storage/pglite/index.ts'
@@ -22,9 +23,19 @@ export function fixture(name: string): Uint8Array<ArrayBuffer> {
   return new Uint8Array(readFileSync(join(FIXTURES, name)))
 }
 
+/** MX lookups of the domain check fail as on an offline host, unless a test passes its own resolver. */
+export const offlineMxResolver: MxResolver = {
+  resolveMx: async (name) => {
+    throw Object.assign(new Error(`no DNS in tests: ${name}`), { code: 'ENOTFOUND' })
+  },
+}
+
 export async function createApiHarness(
   env: Record<string, string> = {},
-  { mail = createMailOffload() }: { mail?: MailWork } = {},
+  {
+    mail = createMailOffload(),
+    mxResolver = offlineMxResolver,
+  }: { mail?: MailWork; mxResolver?: MxResolver } = {},
 ) {
   const config = loadConfig(
     { EPHEMAIL_DOMAINS: 'ephemail.test,vip.test:custom', EPHEMAIL_ADMIN_KEY: ADMIN_KEY, ...env },
@@ -43,6 +54,7 @@ export async function createApiHarness(
     },
     // No DNS here: every lookup fails at once, as on an offline host.
     resolver: offlineResolver,
+    mxResolver,
     mail,
     version: packageJson.version,
   })
@@ -90,6 +102,7 @@ export async function createApiHarness(
 
   return {
     app,
+    core,
     storage,
     funnel,
     events,

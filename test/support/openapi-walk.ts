@@ -22,6 +22,8 @@ export interface MailboxWorld {
   /** The API key that created the mailbox (and so owns it, its messages and its webhook). */
   keyId: string
   key: string
+  /** A domain registered through the admin API (the admin routes' `{name}`). */
+  domain: string
 }
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']
@@ -53,6 +55,7 @@ export function fillPath(operation: Operation, world: MailboxWorld): string {
   return operation.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
     if (name === 'address') return encodeURIComponent(world.address)
     if (name === 'attachmentId') return world.attachmentId
+    if (name === 'name' && operation.path.startsWith('/v1/admin/domains/')) return world.domain
     if (name === 'id') {
       const resource = operation.path.split('/')[2]
       if (resource === 'messages') return world.messageId

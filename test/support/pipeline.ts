@@ -6,6 +6,7 @@ import type { PubSub } from '#contracts/pubsub.ts'
 import type { JobQueue } from '#contracts/queue.ts'
 import type { Storage } from '#contracts/storage.ts'
 import { loadConfig } from '#server/config.ts'
+import { staticDomainNames } from '#server/pipeline/domain-catalog.ts'
 import { createIngestFunnel } from '#server/pipeline/ingest-funnel.ts'
 
 /** Sender authentication that finds nothing, for tests about other steps. */
@@ -34,5 +35,11 @@ export async function funnelWithMailbox(
     expiresAt: new Date(Date.now() + 60_000),
   })
   const config = loadConfig({}, [])
-  return createIngestFunnel({ storage, pubsub, queue, domains: config.domains, maxMessageBytes: 1_000_000 })
+  return createIngestFunnel({
+    storage,
+    pubsub,
+    queue,
+    domains: staticDomainNames(config.domains),
+    maxMessageBytes: 1_000_000,
+  })
 }

@@ -7,6 +7,7 @@ import type { CoreDeps } from '#core/context.ts'
 import { ProblemError } from '#lib/problem.ts'
 import { BodyTooLargeError, readCapped } from '#lib/read-capped.ts'
 import type { Config } from '#server/config.ts'
+import { adminDomainRoutes } from '#server/http/routes/admin-domains.ts'
 import { adminKeyRoutes } from '#server/http/routes/admin-keys.ts'
 import { docsRoutes } from '#server/http/routes/docs.ts'
 import { domainRoutes } from '#server/http/routes/domains.ts'
@@ -119,13 +120,14 @@ export function buildApp({
       }
     })
     .use(healthRoutes(storage))
-    .use(domainRoutes(config.domains))
+    .use(domainRoutes({ core, principal }))
     .use(mailboxRoutes({ core, principal, hub }))
     .use(messageRoutes({ core, principal }))
     .use(otpRoutes({ core, principal, hub }))
     .use(eventRoutes({ storage, core, auth, hub, live: config.live, now }))
     .use(webhookRoutes({ core, principal }))
     .use(adminKeyRoutes({ core, principal }))
+    .use(adminDomainRoutes({ core, principal }))
     .use(docsRoutes(() => finished as AnyElysia, version, auth.styles))
   finished = app
   return app

@@ -31,11 +31,16 @@ export const ProblemSchema = t.Object(
   { description: 'RFC 9457 problem details' },
 )
 
+const DomainTypeSchema = (description: string) =>
+  t.Union([t.Literal('public'), t.Literal('custom'), t.Literal('premium')], { description })
+
 export const DomainSchema = t.Object({
   name: t.String({ description: 'Domain that receives mail', examples: ['ephemail.test'] }),
-  type: t.Union([t.Literal('public'), t.Literal('custom'), t.Literal('premium')], {
-    description: 'Who may use the domain',
-  }),
+  type: DomainTypeSchema('Who may use the domain'),
+})
+
+export const DomainsQuery = t.Object({
+  type: t.Optional(DomainTypeSchema('Only domains of this type')),
 })
 
 export const DomainListSchema = t.Object(
@@ -89,7 +94,16 @@ const TtlSeconds = t.Integer({
 })
 
 export const CreateMailboxBody = t.Object(
-  { localPart: t.Optional(LocalPart), domain: t.Optional(DomainName), ttlSeconds: t.Optional(TtlSeconds) },
+  {
+    localPart: t.Optional(LocalPart),
+    domain: t.Optional(DomainName),
+    domainType: t.Optional(
+      DomainTypeSchema(
+        'Without `domain`: a random domain of this type the caller may use. With it: the domain must be of this type',
+      ),
+    ),
+    ttlSeconds: t.Optional(TtlSeconds),
+  },
   {
     additionalProperties: false,
     description:
@@ -97,6 +111,75 @@ export const CreateMailboxBody = t.Object(
     examples: [{}, { localPart: 'signup-test', domain: 'ephemail.test', ttlSeconds: 3600 }],
   },
 )
+
+const Nullable = (description: string) =>
+  t.Union([t.String({ format: 'date-time' }), t.Null()], { description })
+
+export const AdminDomainSchema = t.Object(
+  {
+    name: t.String({ examples: ['mail.example.com'] }),
+    type: DomainTypeSchema('Which plans may use it'),
+    privateToKeys: t.Union([t.Array(t.String()), t.Null()], {
+      description: 'API key ids that alone may use it; null: every caller its type is open to',
+    }),
+    status: t.Union([t.Literal('pending'), t.Literal('verified')], {
+      description:
+        'verified: an MX record points at one of EPHEMAIL_MX_HOSTS and the domain receives mail. pending: it does not (yet) and receives nothing',
+    }),
+    problems: t.Array(t.String(), {
+      description: 'What the last check found wrong; empty when verified',
+      examples: [['MX points at mx.other.example, expected one of mx.ephemail.example']],
+    }),
+    mxHosts: t.Array(t.String(), {
+      description: 'The MX hosts the last check saw, by preference',
+      examples: [['mx.ephemail.example']],
+    }),
+    source: t.Union([t.Literal('configured'), t.Literal('registered')], {
+      description:
+        'configured: from EPHEMAIL_DOMAINS (always served, never checked); registered: through this API',
+    }),
+    createdAt: Nullable('When it was registered; null for a configured domain'),
+    checkedAt: Nullable('When its MX records were last checked; null for a configured domain'),
+    verifiedAt: Nullable('When a check first passed'),
+  },
+  { description: 'A receiving domain as the admin sees it' },
+)
+
+export const AdminDomainListSchema = t.Object(
+  {
+    items: t.Array(AdminDomainSchema, {
+      description: 'Configured domains first, then registered ones by name',
+    }),
+  },
+  { description: 'Every receiving domain, served or pending' },
+)
+
+export const RegisterDomainBody = t.Object(
+  {
+    name: t.String({
+      minLength: 1,
+      maxLength: 253,
+      description: 'The domain; its MX record must point at one of EPHEMAIL_MX_HOSTS',
+      examples: ['mail.example.com'],
+    }),
+    type: DomainTypeSchema('Which plans may use it (each plan lists the domain types it may use)'),
+    privateToKeys: t.Optional(
+      t.Array(t.String({ format: 'uuid' }), {
+        minItems: 1,
+        maxItems: 1000,
+        description: 'API key ids that alone may use it; omit for every caller its type is open to',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    examples: [{ name: 'mail.example.com', type: 'custom' }],
+  },
+)
+
+export const DomainNameParams = t.Object({
+  name: t.String({ description: 'The domain name', examples: ['mail.example.com'] }),
+})
 
 export const UpdateMailboxBody = t.Object(
   { localPart: t.Optional(LocalPart), domain: t.Optional(DomainName), ttlSeconds: t.Optional(TtlSeconds) },

@@ -148,7 +148,13 @@ export function createEventHub({
       void recheckKey(event.keyId)
       return
     }
-    if (event.type === 'mailbox.changed' || event.type === 'webhooks.changed') return // for caches, not streams
+    // for caches, not streams
+    if (
+      event.type === 'mailbox.changed' ||
+      event.type === 'webhooks.changed' ||
+      event.type === 'domains.changed'
+    )
+      return
     const channel = channels.get(event.mailboxId)
     if (!channel) return
     if (event.type === 'mailbox.expired') {

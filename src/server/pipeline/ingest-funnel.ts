@@ -4,12 +4,13 @@ import type { IngestFunnel } from '#contracts/ingest.ts'
 import type { PubSub } from '#contracts/pubsub.ts'
 import type { JobQueue } from '#contracts/queue.ts'
 import type { NewMessage, Storage } from '#contracts/storage.ts'
-import { normalizeRecipient, type ReceivingDomain } from '#lib/address.ts'
+import { normalizeRecipient } from '#lib/address.ts'
 import { createGroupCommitter } from '#lib/group-commit.ts'
 import { uuidv7 } from '#lib/ids.ts'
 import { loggableError } from '#lib/loggable-error.ts'
 import type { ParsedMail } from '#lib/mail.ts'
 import type { Mailbox } from '#lib/types.ts'
+import type { ServedDomainNames } from './domain-catalog.ts'
 import { createLiveMailboxes, type LiveMailboxes } from './live-mailboxes.ts'
 import { inThreadMailWork, type MailWork } from './mail-offload.ts'
 
@@ -31,7 +32,8 @@ export interface IngestFunnelDeps {
   pubsub: PubSub
   /** Where process-messages jobs go once messages are stored. */
   queue: JobQueue
-  domains: readonly ReceivingDomain[]
+  /** Domains served right now (configured and verified registered ones), answered from memory. */
+  domains: ServedDomainNames
   maxMessageBytes: number
   /** Where parsing runs: a large message on a worker thread, so it cannot hold up other sessions' replies. */
   mail?: MailWork
@@ -51,8 +53,6 @@ export function createIngestFunnel({
   liveMailboxes = createLiveMailboxes({ storage, pubsub }),
   now = () => new Date(),
 }: IngestFunnelDeps): IngestFunnel {
-  const servedDomains = new Set(domains.map((domain) => domain.name))
-
   /**
    * Process-messages jobs: messages stored together are processed together (one load, one save, one
    * job's round trips on the queue). Commits that finish while an enqueue is in flight share the next
@@ -101,14 +101,14 @@ export function createIngestFunnel({
 
   function addressOf(recipient: string): string | null {
     const parts = normalizeRecipient(recipient)
-    return parts && servedDomains.has(parts.domain) ? `${parts.localPart}@${parts.domain}` : null
+    return parts && domains.serves(parts.domain) ? `${parts.localPart}@${parts.domain}` : null
   }
 
   return {
     async checkRecipient(recipient) {
       const parts = normalizeRecipient(recipient)
       if (!parts) return { accepted: false, reason: 'invalid-address' }
-      if (!servedDomains.has(parts.domain)) return { accepted: false, reason: 'unknown-domain' }
+      if (!domains.serves(parts.domain)) return { accepted: false, reason: 'unknown-domain' }
       const [mailbox] = await liveMailboxes.find([`${parts.localPart}@${parts.domain}`], now())
       if (!mailbox) return { accepted: false, reason: 'no-such-mailbox' }
       // Its plan's messagesPerMailbox: counted at RCPT, so a full mailbox is refused before any DATA.

@@ -105,6 +105,7 @@ export function buildOpenApiDocument(app: AnyElysia, version: string, styles: re
       { name: 'Health', description: 'Probes for orchestrators' },
       { name: 'Live', description: 'Events as they happen: Server-Sent Events and WebSocket' },
       { name: 'Webhooks', description: 'Signed HTTP callbacks for processed mail' },
+      { name: 'Admin', description: 'Operator routes: the admin key or an API key with the admin scope' },
     ],
     // Any one of the schemes is enough (OpenAPI: alternatives are separate entries).
     security: Object.keys(securitySchemes).map((name) => ({ [name]: [] })),
