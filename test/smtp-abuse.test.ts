@@ -132,3 +132,45 @@ describe('SMTP abuse', () => {
     expect((await eph.listMessages(address)).some((message) => message.subject === 'big')).toBe(false)
   })
 })
+
+describe('SMTP abuse: a 60 MB DATA at the default 10 MB limit', () => {
+  let eph: TestEphemail
+  beforeAll(async () => {
+    eph = await startTestEphemail({ EPHEMAIL_MAX_MESSAGE_BYTES: String(10 * 1024 * 1024) })
+  }, 60_000)
+  afterAll(() => eph?.stop())
+
+  test('is refused with 552 once it crosses the limit, without reading the rest or holding it in memory', async () => {
+    const address = (await eph.createMailbox('sixty-mb')).address
+    const client = await SmtpTestClient.connect(eph.smtpPort)
+    await client.readReply()
+    await client.command('EHLO big.test')
+    expect((await client.command('MAIL FROM:<a@example.org>')).code).toBe(250)
+    expect((await client.command(`RCPT TO:<${address}>`)).code).toBe(250)
+    expect((await client.command('DATA')).code).toBe(354)
+    Bun.gc(true)
+    const before = process.memoryUsage().rss
+    let peak = before
+    const chunk = new TextEncoder().encode(`${'x'.repeat(1022)}\r\n`.repeat(1024)) // 1 MiB of 1,024-octet lines
+    let sent = 0
+    client.write('Subject: sixty\r\n\r\n')
+    // 60 MiB offered, no SIZE declared and no final dot; the client stops when the server hangs up.
+    while (sent < 60 && !client.closed) {
+      client.write(chunk)
+      sent++
+      peak = Math.max(peak, process.memoryUsage().rss)
+      await Bun.sleep(0)
+    }
+    const reply = await client.readReply()
+    expect(reply.code).toBe(552)
+    await client.waitClosed()
+    peak = Math.max(peak, process.memoryUsage().rss)
+    const grownMiB = (peak - before) / 1024 / 1024
+    // Client and server share this process, so the figure includes the client's own send buffers.
+    console.log(
+      `60 MB DATA: ${sent} MiB written before the hang-up; RSS grew by at most ${grownMiB.toFixed(1)} MiB`,
+    )
+    expect(grownMiB).toBeLessThan(60)
+    expect((await eph.listMessages(address)).length).toBe(0)
+  }, 60_000)
+})
