@@ -16,6 +16,7 @@ describe('config', () => {
       domains: [{ name: 'ephemail.test', type: 'public' }],
       adminKey: null,
       anonymous: true,
+      authStyles: ['bearer'],
       ttl: { defaultSeconds: 600, minSeconds: 60, maxSeconds: 604800 },
     })
     expect(config.limits.maxMessageBytes).toBe(10 * 1024 * 1024)
@@ -54,6 +55,19 @@ describe('config', () => {
     expect(loadConfig({ EPHEMAIL_ROLES: 'worker' }, []).roles).toEqual(['worker'])
   })
 
+  test('EPHEMAIL_AUTH picks the credential styles in order, once each', () => {
+    expect(loadConfig({ EPHEMAIL_AUTH: 'bearer,header,query' }, []).authStyles).toEqual([
+      'bearer',
+      'header',
+      'query',
+    ])
+    expect(loadConfig({ EPHEMAIL_AUTH: ' Query , header,query,' }, []).authStyles).toEqual([
+      'query',
+      'header',
+    ])
+    expect(Object.isFrozen(loadConfig({ EPHEMAIL_AUTH: 'header' }, []).authStyles)).toBe(true)
+  })
+
   const bad: [Record<string, string>, string][] = [
     [{ EPHEMAIL_HTTP_PORT: 'eighty' }, 'EPHEMAIL_HTTP_PORT="eighty" is not a whole number'],
     [{ EPHEMAIL_SMTP_PORT: '70000' }, 'EPHEMAIL_SMTP_PORT=70000 is outside 0..65535'],
@@ -67,6 +81,12 @@ describe('config', () => {
       'EPHEMAIL_TTL_MIN_SECONDS=900 is above EPHEMAIL_TTL_MAX_SECONDS=600',
     ],
     [{ EPHEMAIL_TTL_DEFAULT_SECONDS: '30' }, 'EPHEMAIL_TTL_DEFAULT_SECONDS=30 is outside 60..604800'],
+    [
+      { EPHEMAIL_AUTH: 'bearer,cookie' },
+      'EPHEMAIL_AUTH: "cookie" is not a credential style; known: bearer, header, query',
+    ],
+    [{ EPHEMAIL_AUTH: 'access-token' }, 'EPHEMAIL_AUTH: "access-token" is always on'],
+    [{ EPHEMAIL_AUTH: ' , ' }, 'EPHEMAIL_AUTH names no credential style; known: bearer, header, query'],
     [{ EPHEMAIL_ROLES: 'api,mailer' }, 'role "mailer" (from EPHEMAIL_ROLES) is not one of api, smtp, worker'],
     [{ EPHEMAIL_MX_HOSTS: 'mx.ok.test,mx_bad' }, 'EPHEMAIL_MX_HOSTS: "mx_bad" is not a host name'],
     [{ EPHEMAIL_MX_HOSTS: ' , ' }, 'EPHEMAIL_MX_HOSTS names no host'],

@@ -11,6 +11,10 @@ import { parsePlans } from './plans.ts'
 export type Role = 'api' | 'smtp' | 'worker'
 export const ROLES: readonly Role[] = ['api', 'smtp', 'worker']
 
+/** Credential styles EPHEMAIL_AUTH may turn on (plugins/auth); `access-token` is always on, on stream routes only. */
+export const AUTH_STYLES = ['bearer', 'header', 'query'] as const
+export type AuthStyle = (typeof AUTH_STYLES)[number]
+
 export interface Config {
   readonly roles: readonly Role[]
   readonly host: string
@@ -38,6 +42,8 @@ export interface Config {
   }
   readonly adminKey: string | null
   readonly anonymous: boolean
+  /** Credential styles honoured on every route, in order of precedence (EPHEMAIL_AUTH). */
+  readonly authStyles: readonly AuthStyle[]
   readonly ttl: { readonly defaultSeconds: number; readonly minSeconds: number; readonly maxSeconds: number }
   readonly limits: {
     /** Largest message accepted over SMTP (advertised with SIZE, 552 past it). */
@@ -200,6 +206,25 @@ function readCorsOrigins(env: Env): '*' | string[] {
   })
 }
 
+function readAuthStyles(env: Env): AuthStyle[] {
+  const raw = env.EPHEMAIL_AUTH?.trim() || 'bearer'
+  const known = AUTH_STYLES.join(', ')
+  const styles = raw
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter(Boolean)
+  if (styles.length === 0) throw new ConfigError(`EPHEMAIL_AUTH names no credential style; known: ${known}`)
+  for (const style of styles) {
+    if (style === 'access-token')
+      throw new ConfigError(
+        `EPHEMAIL_AUTH: "access-token" is always on (event stream and WebSocket only); list among ${known}`,
+      )
+    if (!(AUTH_STYLES as readonly string[]).includes(style))
+      throw new ConfigError(`EPHEMAIL_AUTH: "${style}" is not a credential style; known: ${known}`)
+  }
+  return [...new Set(styles)] as AuthStyle[]
+}
+
 function readPlans(env: Env): Readonly<Record<string, Plan>> {
   try {
     return parsePlans(env.EPHEMAIL_RATE_PLANS ?? '')
@@ -310,6 +335,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     },
     adminKey,
     anonymous: readBoolean(env, 'EPHEMAIL_ANONYMOUS', true),
+    authStyles: readAuthStyles(env),
     ttl: { defaultSeconds, minSeconds, maxSeconds },
     limits: {
       maxMessageBytes: readInteger(

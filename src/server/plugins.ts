@@ -9,6 +9,8 @@ import type { Storage } from '#contracts/storage.ts'
 import { parseExtractionRules } from '#lib/extraction-rules.ts'
 import * as accessTokenStyle from '#plugins/auth/access-token/index.ts'
 import * as bearerStyle from '#plugins/auth/bearer/index.ts'
+import * as headerStyle from '#plugins/auth/header/index.ts'
+import * as queryStyle from '#plugins/auth/query/index.ts'
 import * as builtinExtractor from '#plugins/extractor/builtin/index.ts'
 import * as smtpIngest from '#plugins/ingest/smtp/index.ts'
 import * as memoryPubSub from '#plugins/pubsub/memory/index.ts'
@@ -24,7 +26,7 @@ export const PLUGINS = {
   storage: { postgres: postgresStorage, pglite: pgliteStorage },
   queue: { bullmq: bullmqQueue, inline: inlineQueue },
   pubsub: { redis: redisPubSub, memory: memoryPubSub },
-  auth: { bearer: bearerStyle, 'access-token': accessTokenStyle },
+  auth: { bearer: bearerStyle, header: headerStyle, query: queryStyle, 'access-token': accessTokenStyle },
   ingest: { smtp: smtpIngest },
   extractor: { builtin: builtinExtractor },
 } as const
@@ -70,7 +72,11 @@ export function createPlugins(config: Config, overrides: Partial<Plugins> = {}):
     storage,
     pubsub,
     makeQueue,
-    styles: overrides.styles ?? [PLUGINS.auth.bearer.create({}), PLUGINS.auth['access-token'].create({})],
+    // EPHEMAIL_AUTH's styles in its order, then access_token, which only the stream routes honour.
+    styles: overrides.styles ?? [
+      ...config.authStyles.map((style) => PLUGINS.auth[style].create({})),
+      PLUGINS.auth['access-token'].create({}),
+    ],
     extractor:
       overrides.extractor ??
       PLUGINS.extractor.builtin.create({

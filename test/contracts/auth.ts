@@ -32,7 +32,9 @@ export function runCredentialStyleContract(
       expect(style.name).toBe(name)
       expect(['request', 'stream']).toContain(style.scope)
       expect(style.hint).toMatch(/<[^>]+>/)
-      if (style.challenge !== null) expect(style.challenge).toMatch(/^[A-Za-z][\w-]* realm="[^"]+"$/)
+      // RFC 9110 challenge: a scheme, the realm, then any further auth-params (an API-key style names its carrier).
+      if (style.challenge !== null)
+        expect(style.challenge).toMatch(/^[A-Za-z][\w-]* realm="[^"]+"(, [A-Za-z][\w-]*="[^"]*")*$/)
       if (style.securityScheme) {
         expect(style.securityScheme.schemeName).toMatch(/^[A-Za-z][\w-]*$/)
         expect(['http', 'apiKey']).toContain(style.securityScheme.scheme.type)

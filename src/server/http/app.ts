@@ -58,6 +58,15 @@ export function buildApp({
   /** The body limit of a path: an ingest source's own under its prefix, the API's everywhere else. */
   const bodyLimitOf = (path: string) =>
     ingestRoutes.find((source) => path.startsWith(source.pathPrefix))?.maxBodyBytes ?? maxBody
+  // Query parameters that carry a credential (`?key=`): read by the authenticator from the URL, so each
+  // route's query validation, which refuses unknown parameters, never sees them.
+  const credentialParameters = auth.styles.flatMap((style) =>
+    style.scope === 'request' &&
+    style.securityScheme?.scheme.type === 'apiKey' &&
+    style.securityScheme.scheme.in === 'query'
+      ? [style.securityScheme.scheme.name]
+      : [],
+  )
   let shapes: ReturnType<typeof routeShapes> | null = null
   // The error handler and the docs need the finished route table, known only once built.
   let finished: AnyElysia | null = null
@@ -90,6 +99,10 @@ export function buildApp({
       if (length <= maxBody) return
       const limit = bodyLimitOf(new URL(request.url).pathname)
       if (length > limit) throw tooLarge(limit)
+    })
+  if (credentialParameters.length > 0)
+    base.onTransform({ as: 'global' }, ({ query }) => {
+      for (const name of credentialParameters) delete query[name]
     })
   // Ingest sources bring their own parsers (raw MIME, provider forms): mounted before the JSON rule.
   for (const source of ingestRoutes) base.use(source.routes as AnyElysia)

@@ -20,7 +20,8 @@ export const DOCS_CONTENT_SECURITY_POLICY =
 
 /** Methods and request headers a cross-origin browser may use (preflight answers). */
 const CORS_METHODS = 'GET, POST, PATCH, DELETE'
-const CORS_REQUEST_HEADERS = 'authorization, content-type, last-event-id'
+// x-api-key for the header credential style (harmless when that style is off: nothing reads it).
+const CORS_REQUEST_HEADERS = 'authorization, x-api-key, content-type, last-event-id'
 /** Response headers a cross-origin script may read. */
 const CORS_EXPOSED_HEADERS = 'location, www-authenticate, retry-after'
 /** How long a browser may reuse a preflight answer. */

@@ -57,6 +57,13 @@ const STREAM_RESPONSES: Record<string, NonNullable<Operation['responses']>> = {
   },
 }
 
+/**
+ * Operations a caller may use without a credential, though one changes the answer (the caller's own domains,
+ * a mailbox owned by a key): `{}` (no credential) is one of their alternatives, so Swagger UI and generated
+ * clients send a credential when they have one and still work without.
+ */
+const CREDENTIAL_OPTIONAL = new Set(['listDomains', 'createMailbox'])
+
 /** The document of `app`; its security schemes are those the accepted credential styles declare. */
 export function buildOpenApiDocument(app: AnyElysia, version: string, styles: readonly CredentialStyle[]) {
   const securitySchemes = Object.fromEntries(
@@ -90,6 +97,11 @@ export function buildOpenApiDocument(app: AnyElysia, version: string, styles: re
       }
     }
   }
+  const alternatives = Object.keys(securitySchemes).map((name) => ({ [name]: [] }))
+  for (const operations of Object.values(generated.paths))
+    for (const operation of Object.values(operations) as (Operation & { security?: unknown })[])
+      if (operation.operationId && CREDENTIAL_OPTIONAL.has(operation.operationId))
+        operation.security = [{}, ...alternatives]
   return {
     openapi: OPENAPI_VERSION,
     info: {
@@ -108,7 +120,7 @@ export function buildOpenApiDocument(app: AnyElysia, version: string, styles: re
       { name: 'Admin', description: 'Operator routes: the admin key or an API key with the admin scope' },
     ],
     // Any one of the schemes is enough (OpenAPI: alternatives are separate entries).
-    security: Object.keys(securitySchemes).map((name) => ({ [name]: [] })),
+    security: alternatives,
     paths: generated.paths,
     components: {
       schemas: { ...generated.components.schemas, Problem: ProblemSchema },
