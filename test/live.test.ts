@@ -261,7 +261,8 @@ describe('server-sent events', () => {
     } finally {
       await quiet.stop()
     }
-  }, 20_000)
+    // 11.5 s of silence by design, plus a server start: room for a loaded machine.
+  }, 40_000)
 })
 
 describe('websocket', () => {
