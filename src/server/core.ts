@@ -132,7 +132,7 @@ export async function createCore(config: Config, options: CoreOptions): Promise<
     mail,
     liveMailboxes,
   })
-  const ingestSources = plugins.ingest.map((source) => source.make({ funnel }))
+  const ingestSources = plugins.ingest.map((source) => source.make({ funnel, limiter: plugins.limiter }))
 
   return {
     config,
@@ -162,6 +162,7 @@ export async function createCore(config: Config, options: CoreOptions): Promise<
       await webhookQueue.close()
       await mail.close()
       liveMailboxes.close()
+      await plugins.limiter.close()
       await pubsub.close()
       await storage.close()
     },
