@@ -2,6 +2,7 @@
 
 import { type AnyElysia, Elysia } from 'elysia'
 import type { IngestHttpRoutes } from '#contracts/ingest.ts'
+import type { RateLimiter } from '#contracts/rate-limit.ts'
 import type { Authenticator } from '#core/authenticate.ts'
 import type { CoreDeps } from '#core/context.ts'
 import { ProblemError } from '#lib/problem.ts'
@@ -19,15 +20,21 @@ import { createEventHub, type EventHub } from '#server/live/event-hub.ts'
 import { renderError, routeShapes } from './errors.ts'
 import { registerFastFormats } from './formats.ts'
 import { principalPlugins } from './principal.ts'
+import { createRateLimits } from './rate-limit.ts'
 import { API_SECURITY_HEADERS, corsHeaders, preflightResponse } from './security-headers.ts'
 
 export interface AppDeps {
-  config: Pick<Config, 'domains' | 'limits' | 'live' | 'corsOrigins'>
+  config: Pick<Config, 'domains' | 'limits' | 'live' | 'corsOrigins' | 'trustedProxies'>
   /** What the core operations are called with (storage, pub/sub, settings, clock). */
   core: CoreDeps
   auth: Authenticator
   /** Fans pubsub events out by mailbox; whoever passes it in closes it (before stopping the server). */
   hub?: EventHub | undefined
+  /**
+   * Counters for request metering (plans, X-RateLimit-* headers, 429) and the anonymous mailbox
+   * allowance; null: unmetered (benchmarks measure what metering costs by comparing with this).
+   */
+  limiter?: RateLimiter | null
   /** Routes of HTTP ingest sources: mounted with their own body parser and size limit. */
   ingestRoutes?: readonly IngestHttpRoutes[]
   version: string
@@ -46,12 +53,16 @@ export function buildApp({
   auth,
   hub = createEventHub({ pubsub: core.pubsub, storage: core.storage }),
   ingestRoutes = [],
+  limiter = null,
   version,
   now = () => new Date(),
 }: AppDeps) {
   registerFastFormats()
   const { storage } = core
   const principal = principalPlugins(auth)
+  const rateLimits = limiter
+    ? createRateLimits({ limiter, auth, core, trustedProxies: config.trustedProxies })
+    : null
   const maxBody = config.limits.httpMaxBodyBytes
   /** The body limit of a path: an ingest source's own under its prefix, the API's everywhere else. */
   const bodyLimitOf = (path: string) =>
@@ -89,6 +100,8 @@ export function buildApp({
       const limit = bodyLimitOf(new URL(request.url).pathname)
       if (length > limit) throw tooLarge(limit)
     })
+  // After the hook above: preflights are already answered (unmetered), and a 429 carries the security headers.
+  if (rateLimits) base.use(rateLimits.plugin)
   // Ingest sources bring their own parsers (raw MIME, provider forms): mounted before the JSON rule.
   for (const source of ingestRoutes) base.use(source.routes as AnyElysia)
   const app = base
@@ -119,7 +132,7 @@ export function buildApp({
     })
     .use(healthRoutes(storage))
     .use(domainRoutes(config.domains))
-    .use(mailboxRoutes({ core, principal, hub }))
+    .use(mailboxRoutes({ core, principal, hub, mailboxSlot: rateLimits?.mailboxSlot }))
     .use(messageRoutes({ core, principal }))
     .use(otpRoutes({ core, principal, hub }))
     .use(eventRoutes({ storage, core, auth, hub, live: config.live, now }))
