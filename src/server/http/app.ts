@@ -80,15 +80,17 @@ export function buildApp({
   // through TypeBox's interpreted Encode (Elysia's numeric types are transforms): a third of the
   // time of a list request went there (bench/api-reads.ts). No response schema transforms anything.
   const base = new Elysia({ name: 'ephemail', normalize: false, precompile: true, encodeSchema: false })
-    .onError(({ code, error, request }) =>
-      renderError({
+    .onError(({ code, error, request }) => {
+      // Every error answer passes here: a plan that counts successes only gets its hit back now.
+      rateLimits?.release(request)
+      return renderError({
         code,
         error,
         request,
         shapes: () => (shapes ??= routeShapes(routeTable())),
         challenges: auth.challenges,
-      }),
-    )
+      })
+    })
     .onRequest(({ request, set }) => {
       const origin = request.headers.get('origin')
       if (request.method === 'OPTIONS' && request.headers.has('access-control-request-method'))

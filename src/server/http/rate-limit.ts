@@ -132,18 +132,23 @@ export function createRateLimits({ limiter, auth, core, trustedProxies }: RateLi
         { headers: { 'retry-after': String(Math.max(1, reset)) } },
       )
   })
-  // Only when some plan counts successes alone: otherwise nothing to do after a response.
+  /**
+   * Gives back the hit of a request answered with an error, when its plan counts successes only. The app's
+   * error handler calls it before the answer leaves, so the next request already sees the hit returned
+   * (the memory limiter changes its count synchronously; Redis runs commands of one connection in order).
+   */
+  function release(request: Request) {
+    const pending = pendingGiveBacks.get(request)
+    if (pending === undefined) return
+    pendingGiveBacks.delete(request)
+    limiter
+      .hit(pending.key, pending.windowMs, -1)
+      .catch((error) => console.error(`rate limiter give-back failed: ${loggableError(error)}`))
+  }
+  // Only when some plan counts successes alone: an error status a route sets without throwing.
   if (!countsFailures)
-    plugin.onAfterResponse({ as: 'global' }, (context) => {
-      const pending = pendingGiveBacks.get(context.request)
-      if (pending === undefined) return
-      const response = (context as { response?: unknown }).response
-      const status = response instanceof Response ? response.status : Number(context.set.status ?? 200) || 200
-      const failed = status >= 400 || (context as { error?: unknown }).error != null
-      if (!failed) return
-      limiter
-        .hit(pending.key, pending.windowMs, -1)
-        .catch((error) => console.error(`rate limiter give-back failed: ${loggableError(error)}`))
+    plugin.onAfterResponse({ as: 'global' }, ({ request, set }) => {
+      if (Number(set.status ?? 200) >= 400) release(request)
     })
 
   /**
@@ -182,7 +187,7 @@ export function createRateLimits({ limiter, auth, core, trustedProxies }: RateLi
     }
   }
 
-  return { plugin, mailboxSlot }
+  return { plugin, mailboxSlot, release }
 }
 
 export type RateLimits = ReturnType<typeof createRateLimits>
