@@ -1,7 +1,7 @@
 // Redis rate limiter: counters shared by every process on one Redis, one atomic round trip per hit.
 
 import { Redis } from 'ioredis'
-import type { RateLimiter, RateLimiterFactory } from '#contracts/rate-limit.ts'
+import type { RateLimiter, RateLimiterFactory, RateLimitHit } from '#contracts/rate-limit.ts'
 
 export interface RedisRateLimiterOptions {
   url: string
@@ -36,28 +36,76 @@ type WithHit = Redis & {
 }
 
 export function createRedisRateLimiter({ url, prefix }: RedisRateLimiterOptions) {
-  // Auto-pipelining: the hits of concurrent requests issued in one tick share one write.
-  const redis = new Redis(url, { lazyConnect: false, enableAutoPipelining: true }) as WithHit
+  // Auto-pipelining: the hits of concurrent requests issued in one tick share one write. One retry: while
+  // Redis is away a hit fails fast and callers go on unmetered, instead of every request waiting for it.
+  const redis = new Redis(url, {
+    lazyConnect: false,
+    enableAutoPipelining: true,
+    maxRetriesPerRequest: 1,
+  }) as WithHit
   // defineCommand sends EVALSHA and falls back to EVAL once when the server has not seen the script.
   redis.defineCommand('ephemailRateHit', { numberOfKeys: 1, lua: HIT_SCRIPT })
   redis.on('error', (error) => console.error('redis rate limiter', error.message))
   const keyPrefix = `${prefix}:rl:`
 
+  const send = async (key: string, cost: number, windowMs: number) => {
+    const at = Date.now()
+    const [count, ttl] = await redis.ephemailRateHit(keyPrefix + key, cost, Math.max(1, Math.ceil(windowMs)))
+    return { count, resetAt: at + ttl }
+  }
+
+  /**
+   * Hits on one key arriving in the same turn of the event loop go to Redis as one INCRBY of their sum,
+   * and each gets the count it would have had alone (the sum's count, less what came after it): exact,
+   * still atomic across processes, and a hot key (a busy API key) costs one command per turn instead of
+   * one per request. Give-backs go alone, so the floor at zero applies to them as it would.
+   */
+  const batches = new Map<string, Batch>()
+  function flush() {
+    for (const [key, batch] of batches) {
+      batches.delete(key)
+      send(key, batch.total, batch.windowMs).then(
+        ({ count, resetAt }) => {
+          let reached = count - batch.total
+          for (const waiter of batch.waiters) {
+            reached += waiter.cost
+            waiter.resolve({ count: reached, resetAt })
+          }
+        },
+        (error) => {
+          for (const waiter of batch.waiters) waiter.reject(error)
+        },
+      )
+    }
+  }
+
   return {
     name: 'redis',
-    async hit(key, windowMs, cost = 1) {
-      const at = Date.now()
-      const [count, ttl] = await redis.ephemailRateHit(
-        keyPrefix + key,
-        cost,
-        Math.max(1, Math.ceil(windowMs)),
-      )
-      return { count, resetAt: at + ttl }
+    hit(key, windowMs, cost = 1) {
+      if (cost <= 0) return send(key, cost, windowMs)
+      let batch = batches.get(key)
+      if (batch !== undefined && batch.windowMs !== windowMs) return send(key, cost, windowMs)
+      if (batch === undefined) {
+        if (batches.size === 0) setImmediate(flush)
+        batch = { windowMs, total: 0, waiters: [] }
+        batches.set(key, batch)
+      }
+      batch.total += cost
+      const { promise, resolve, reject } = Promise.withResolvers<RateLimitHit>()
+      batch.waiters.push({ cost, resolve, reject })
+      return promise
     },
     async close() {
+      flush()
       redis.disconnect()
     },
   } satisfies RateLimiter
+}
+
+interface Batch {
+  windowMs: number
+  total: number
+  waiters: { cost: number; resolve(hit: RateLimitHit): void; reject(error: unknown): void }[]
 }
 
 /** Uniform plugin exports (ARCHITECTURE.md): the registry creates every plugin through `name` and `create`. */
