@@ -1,6 +1,8 @@
 // Benchmark: API reads under wrk (Debian's) at 64 connections on PostgreSQL holding 10k, 100k and 1M messages:
 // an inbox list and a message read, requests/s and p99. The cost must not grow with the total.
 // Usage: bun bench/api-reads.ts [--totals 10000,100000,1000000] [--seconds 10] [--connections 64] [--routes list,read]
+// What request metering costs: --metering on,off [--repeat 5] [--limiter memory|redis] runs a second, unmetered
+// server on the same database and alternates wrk between the two on the list route, printing medians.
 
 import { SQL } from 'bun'
 import nodemailer from 'nodemailer'
@@ -19,6 +21,11 @@ const TOTALS = (args.get('totals') ?? '10000,100000,1000000').split(',').map(Num
 const SECONDS = Number(args.get('seconds') ?? 10)
 const CONNECTIONS = Number(args.get('connections') ?? 64)
 const ROUTES = (args.get('routes') ?? 'list,read').split(',')
+const METERING = (args.get('metering') ?? 'on').split(',')
+const REPEAT = Number(args.get('repeat') ?? 5)
+/** memory: no REDIS_URL (the embedded limiter); redis: REDIS_URL set, so the limiter (and queue) are Redis. */
+const LIMITER = args.get('limiter') ?? 'memory'
+const REDIS_URL = process.env.EPHEMAIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const HOT_MESSAGES = 50
 const FILLER_MAILBOXES = 1000
 
@@ -99,9 +106,18 @@ async function fillTo(url: string, total: number): Promise<void> {
   }
 }
 
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
+}
+
 export async function apiReads() {
+  const env: Record<string, string> = LIMITER === 'redis' ? { REDIS_URL } : {}
   return withPostgresDatabase((url) =>
-    withServer({ DATABASE_URL: url }, async (ports, pid) => {
+    withServer({ ...env, DATABASE_URL: url }, async (ports, pid) => {
       const api = adminApi(ports)
       const hot = await (await api('/v1/mailboxes', { method: 'POST', body: '{"ttlSeconds":86400}' })).json()
       const processed = await countEvents(ports, hot, 'message.processed')
@@ -129,6 +145,44 @@ export async function apiReads() {
       const messageId = page.items[0].id
       const base = `http://127.0.0.1:${ports.http}`
       const results = []
+      if (METERING.includes('off')) {
+        await fillTo(url, TOTALS[0] as number)
+        const list = `/v1/mailboxes/${hot.address}/messages?limit=20`
+        // Twins on the same database, both API-only (no worker or SMTP beside them), one metered and one
+        // not; wrk alternates between them so drift of the machine falls on both alike.
+        const api = { ...env, DATABASE_URL: url, EPHEMAIL_ROLES: 'api' }
+        return withServer(api, (meteredPorts, meteredPid) =>
+          withServer(
+            api,
+            async (unmeteredPorts, unmeteredPid) => {
+              const runs: Record<'on' | 'off', WrkResult[]> = { on: [], off: [] }
+              for (let i = 0; i < REPEAT; i++) {
+                runs.on.push(wrk(`http://127.0.0.1:${meteredPorts.http}${list}`, meteredPid))
+                runs.off.push(wrk(`http://127.0.0.1:${unmeteredPorts.http}${list}`, unmeteredPid))
+              }
+              const summary = (mode: 'on' | 'off') => ({
+                metering: mode,
+                limiter: LIMITER,
+                totalMessages: TOTALS[0],
+                route: 'list 20',
+                medianRequestsPerSecond: median(runs[mode].map((run) => run.requestsPerSecond)),
+                medianServerCpuUsPerRequest: median(runs[mode].map((run) => run.serverCpuUsPerRequest)),
+                medianP50Ms: median(runs[mode].map((run) => run.p50Ms)),
+                medianP99Ms: median(runs[mode].map((run) => run.p99Ms)),
+                errors: runs[mode].reduce((sum, run) => sum + run.errors, 0),
+                runs: runs[mode].map((run) => run.requestsPerSecond).join(' '),
+              })
+              const on = summary('on')
+              const off = summary('off')
+              console.log(
+                `metering ${LIMITER}: throughput on/off ${(on.medianRequestsPerSecond / off.medianRequestsPerSecond).toFixed(3)}, CPU per request on/off ${(on.medianServerCpuUsPerRequest / off.medianServerCpuUsPerRequest).toFixed(3)}`,
+              )
+              return [on, off]
+            },
+            { entry: 'bench/unmetered-server.ts' },
+          ),
+        )
+      }
       for (const total of TOTALS) {
         await fillTo(url, total)
         if (ROUTES.includes('list'))

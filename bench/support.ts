@@ -103,6 +103,7 @@ export function cpuMeter(serverPid: number): (messages: number) => CpuShares {
 export async function withServer<T>(
   env: Record<string, string>,
   run: (ports: ServerPorts, pid: number) => Promise<T>,
+  { entry = 'src/main.ts' }: { entry?: string } = {},
 ): Promise<T> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ephemail-bench-'))
   const ports = { http: await freePort(), smtp: await freePort() }
@@ -114,7 +115,7 @@ export async function withServer<T>(
         ...(process.env.EPHEMAIL_BENCH_PROFILE
           ? ['--cpu-prof', '--cpu-prof-dir', process.env.EPHEMAIL_BENCH_PROFILE]
           : []),
-        'src/main.ts',
+        entry,
       ],
       {
         cwd: root,
@@ -127,6 +128,13 @@ export async function withServer<T>(
           EPHEMAIL_ADMIN_KEY: ADMIN_KEY,
           // Every load generator connects from 127.0.0.1: the per-address cap would refuse them.
           EPHEMAIL_SMTP_MAX_CLIENTS_PER_IP: '100000',
+          EPHEMAIL_SMTP_CONNECTIONS_PER_MINUTE_PER_IP: '0',
+          EPHEMAIL_SMTP_MESSAGES_PER_HOUR_PER_IP: '0',
+          // The same for HTTP: requests are still metered (counted, headers sent), but no budget runs out.
+          EPHEMAIL_RATE_PLANS: JSON.stringify({
+            anonymous: { requests: 10_000_000, mailboxesPerHour: 10_000_000 },
+            admin: { requests: 10_000_000 },
+          }),
           ...env,
           ...(roles ? { EPHEMAIL_ROLES: roles } : {}),
         },

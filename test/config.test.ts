@@ -49,6 +49,28 @@ describe('config', () => {
     })
   })
 
+  test('rate-limit settings: trusted proxies and SMTP rates per address, bad values named', () => {
+    const defaults = loadConfig({}, [])
+    expect(defaults.trustedProxies).toEqual([])
+    expect(defaults.limits.smtpConnectionsPerMinutePerAddress).toBe(120)
+    expect(defaults.limits.smtpMessagesPerHourPerAddress).toBe(2000)
+    const set = loadConfig(
+      {
+        EPHEMAIL_TRUSTED_PROXIES: '10.0.0.0/8, 127.0.0.1',
+        EPHEMAIL_SMTP_CONNECTIONS_PER_MINUTE_PER_IP: '0',
+        EPHEMAIL_SMTP_MESSAGES_PER_HOUR_PER_IP: '50',
+      },
+      [],
+    )
+    expect(set.trustedProxies).toEqual(['10.0.0.0/8', '127.0.0.1'])
+    expect(set.limits.smtpConnectionsPerMinutePerAddress).toBe(0)
+    expect(set.limits.smtpMessagesPerHourPerAddress).toBe(50)
+    expect(() => loadConfig({ EPHEMAIL_TRUSTED_PROXIES: 'proxy.internal' }, [])).toThrow(
+      /EPHEMAIL_TRUSTED_PROXIES has "proxy.internal"/,
+    )
+    expect(() => loadConfig({ EPHEMAIL_SMTP_MESSAGES_PER_HOUR_PER_IP: 'many' }, [])).toThrow(ConfigError)
+  })
+
   test('--role and EPHEMAIL_ROLES pick the roles', () => {
     expect(loadConfig({}, ['--role', 'smtp']).roles).toEqual(['smtp'])
     expect(loadConfig({}, ['--role=api,worker']).roles).toEqual(['api', 'worker'])

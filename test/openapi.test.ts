@@ -116,7 +116,39 @@ describe('OpenAPI document', () => {
       '413',
       '415',
       '422',
+      '429',
     ])
+  })
+
+  test('every operation may answer 429 with Retry-After, and every response carries the rate-limit headers', () => {
+    const document = parse(committedYaml)
+    const metered = [
+      'X-RateLimit-Limit',
+      'X-RateLimit-Remaining',
+      'X-RateLimit-Used',
+      'X-RateLimit-Reset',
+      'RateLimit-Policy',
+      'RateLimit',
+    ]
+    for (const name of [...metered, 'Retry-After'])
+      expect(document.components.headers[name]?.schema, name).toBeDefined()
+    for (const { path, method, operation } of operations(document)) {
+      const where = `${method.toUpperCase()} ${path}`
+      const tooMany = operation.responses['429'] as { headers?: Record<string, unknown>; content?: object }
+      expect(tooMany, `${where} 429`).toBeDefined()
+      expect(Object.keys(tooMany.content ?? {}), `${where} 429`).toEqual(['application/problem+json'])
+      expect(tooMany.headers?.['Retry-After'], `${where} 429`).toEqual({
+        $ref: '#/components/headers/Retry-After',
+      })
+      for (const [status, response] of Object.entries(operation.responses))
+        for (const name of metered)
+          expect(
+            (response as { headers?: Record<string, unknown> }).headers?.[name],
+            `${where} ${status} ${name}`,
+          ).toEqual({
+            $ref: `#/components/headers/${name}`,
+          })
+    }
   })
 
   test('the app serves the same document as JSON and YAML, and Swagger UI from local assets', async () => {

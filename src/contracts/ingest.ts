@@ -1,6 +1,7 @@
 // Ingest contract: a source of mail (SMTP, inbound HTTP, IMAP poll) and the one funnel every source hands messages to.
 
 import type { Envelope, Mailbox } from '#lib/types.ts'
+import type { RateLimiter } from './rate-limit.ts'
 
 /**
  * A source of mail. It hands every message to the funnel and answers its peer (250, 202) only once
@@ -32,6 +33,8 @@ export interface IngestHttpRoutes {
 /** What every ingest source is created with. */
 export interface IngestContext {
   funnel: IngestFunnel
+  /** Counters for per-client limits (shared by every process when they share Redis); none: no such limits. */
+  limiter?: RateLimiter
 }
 
 /** Every ingest plugin exports `create` of this type. */

@@ -266,7 +266,8 @@ export interface DomainStore {
 export interface RateCounterStore {
   /**
    * Adds `cost` to the counter `key` in the fixed window starting at `windowStart` (a counter of an
-   * older window restarts), in one atomic statement; returns the count after adding.
+   * older window restarts), in one atomic statement; returns the count after adding. A negative cost
+   * (a hit given back) never takes a counter below zero.
    */
   incrementRateCounter(key: string, windowStart: Date, cost: number): Promise<number>
   /** Drops counters of windows that started before `before`. */

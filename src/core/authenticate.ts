@@ -51,13 +51,32 @@ export function createAuthenticator({
     throw unauthorized('The credential is not the admin key, a live API key, or the token of a live mailbox')
   }
 
-  async function authenticate(request: Request, scope: 'request' | 'stream' = 'request') {
+  async function resolve(request: Request, scope: 'request' | 'stream'): Promise<Principal | null> {
     for (const style of ordered) {
       if (style.scope === 'stream' && scope !== 'stream') continue
       const credential = style.read(request)
       if (credential !== null) return principalOf(credential)
     }
     return null
+  }
+
+  // Per request and scope, the first answer is kept: rate limiting asks before the route does, and a
+  // key's lookup (and its last-used touch) should happen once. Weak, so requests take it with them.
+  const memo = new WeakMap<
+    Request,
+    { request?: Promise<Principal | null>; stream?: Promise<Principal | null> }
+  >()
+  function authenticate(request: Request, scope: 'request' | 'stream' = 'request') {
+    let answers = memo.get(request)
+    if (answers === undefined) {
+      answers = {}
+      memo.set(request, answers)
+    }
+    const known = answers[scope]
+    if (known !== undefined) return known
+    const answer = resolve(request, scope)
+    answers[scope] = answer
+    return answer
   }
 
   return {

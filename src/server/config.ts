@@ -5,6 +5,7 @@ import { isIP } from 'node:net'
 import type { Plan } from '#core/context.ts'
 import { isValidDomainName, parseDomainList, type ReceivingDomain } from '#lib/address.ts'
 import { parseExtractionRules } from '#lib/extraction-rules.ts'
+import { parseTrustedProxies } from '#server/http/client-ip.ts'
 import { parseAllowedCidrs } from '#server/webhooks/address-policy.ts'
 import { parsePlans } from './plans.ts'
 
@@ -60,7 +61,13 @@ export interface Config {
     readonly smtpSessionTimeoutMs: number
     /** Largest HTTP request body: the API takes small JSON documents only. */
     readonly httpMaxBodyBytes: number
+    /** SMTP connections one client address may open per minute (0: no limit): stops connect floods. */
+    readonly smtpConnectionsPerMinutePerAddress: number
+    /** Messages (MAIL FROM) one client address may begin per hour (0: no limit): stops one sender flooding. */
+    readonly smtpMessagesPerHourPerAddress: number
   }
+  /** Proxies (addresses, CIDR ranges) whose X-Forwarded-For names the client; none: the peer is the client. */
+  readonly trustedProxies: readonly string[]
   /** Rate-limit plans by name (EPHEMAIL_RATE_PLANS over the built-in anonymous, default and admin). */
   readonly plans: Readonly<Record<string, Plan>>
   /** Origins whose browsers may call the API (CORS): none, every one ('*'), or a list. */
@@ -225,6 +232,14 @@ function readAuthStyles(env: Env): AuthStyle[] {
   return [...new Set(styles)] as AuthStyle[]
 }
 
+function readTrustedProxies(env: Env): string[] {
+  try {
+    return parseTrustedProxies(env.EPHEMAIL_TRUSTED_PROXIES ?? '')
+  } catch (error) {
+    throw new ConfigError(`EPHEMAIL_TRUSTED_PROXIES ${(error as Error).message}`)
+  }
+}
+
 function readPlans(env: Env): Readonly<Record<string, Plan>> {
   try {
     return parsePlans(env.EPHEMAIL_RATE_PLANS ?? '')
@@ -351,7 +366,22 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
       smtpSocketTimeoutMs: readInteger(env, 'EPHEMAIL_SMTP_SOCKET_TIMEOUT_MS', 60_000, 100, 3_600_000),
       smtpSessionTimeoutMs: readInteger(env, 'EPHEMAIL_SMTP_SESSION_TIMEOUT_MS', 300_000, 1000, 86_400_000),
       httpMaxBodyBytes: readInteger(env, 'EPHEMAIL_HTTP_MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
+      smtpConnectionsPerMinutePerAddress: readInteger(
+        env,
+        'EPHEMAIL_SMTP_CONNECTIONS_PER_MINUTE_PER_IP',
+        120,
+        0,
+        10_000_000,
+      ),
+      smtpMessagesPerHourPerAddress: readInteger(
+        env,
+        'EPHEMAIL_SMTP_MESSAGES_PER_HOUR_PER_IP',
+        2000,
+        0,
+        10_000_000,
+      ),
     },
+    trustedProxies: readTrustedProxies(env),
     plans: readPlans(env),
     corsOrigins: readCorsOrigins(env),
     sweepIntervalMs: readInteger(env, 'EPHEMAIL_SWEEP_INTERVAL_MS', 30_000, 100, 3_600_000),

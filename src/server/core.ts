@@ -63,8 +63,11 @@ export interface EphemailCore {
   readonly webhooks: ReturnType<typeof createWebhookDispatcher>
   /** Created, not started: the runtime starts them in the roles that take mail. */
   readonly ingestSources: readonly IngestSource[]
-  /** The HTTP API (with every ingest source's routes); pass the hub to close it on shutdown. */
-  buildApp(options?: { hub?: EventHub }): App
+  /**
+   * The HTTP API (with every ingest source's routes); pass the hub to close it on shutdown. `metered:
+   * false` leaves out request metering (benchmarks compare against it; not a setting).
+   */
+  buildApp(options?: { hub?: EventHub; metered?: boolean }): App
   /** Closes queues, the offload thread, pub/sub and storage (stop the roles first). */
   close(): Promise<void>
 }
@@ -144,7 +147,7 @@ export async function createCore(config: Config, options: CoreOptions): Promise<
     mail,
     liveMailboxes,
   })
-  const ingestSources = plugins.ingest.map((source) => source.make({ funnel }))
+  const ingestSources = plugins.ingest.map((source) => source.make({ funnel, limiter: plugins.limiter }))
 
   return {
     config,
@@ -160,12 +163,13 @@ export async function createCore(config: Config, options: CoreOptions): Promise<
     processor,
     webhooks,
     ingestSources,
-    buildApp: ({ hub } = {}) =>
+    buildApp: ({ hub, metered = true } = {}) =>
       buildApp({
         config,
         core: deps,
         auth,
         hub,
+        limiter: metered ? plugins.limiter : null,
         ingestRoutes: ingestSources.flatMap((source) => (source.http ? [source.http] : [])),
         version: options.version,
         now,
@@ -176,6 +180,7 @@ export async function createCore(config: Config, options: CoreOptions): Promise<
       await mail.close()
       liveMailboxes.close()
       await domainCatalog.close()
+      await plugins.limiter.close()
       await pubsub.close()
       await storage.close()
     },

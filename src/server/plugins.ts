@@ -5,6 +5,7 @@ import type { Extractor } from '#contracts/extractor.ts'
 import type { IngestContext, IngestSource } from '#contracts/ingest.ts'
 import type { PubSub } from '#contracts/pubsub.ts'
 import type { JobQueue, QueueSpec } from '#contracts/queue.ts'
+import type { RateLimiter } from '#contracts/rate-limit.ts'
 import type { Storage } from '#contracts/storage.ts'
 import { parseExtractionRules } from '#lib/extraction-rules.ts'
 import * as accessTokenStyle from '#plugins/auth/access-token/index.ts'
@@ -17,6 +18,9 @@ import * as memoryPubSub from '#plugins/pubsub/memory/index.ts'
 import * as redisPubSub from '#plugins/pubsub/redis/index.ts'
 import * as bullmqQueue from '#plugins/queue/bullmq/index.ts'
 import * as inlineQueue from '#plugins/queue/inline/index.ts'
+import * as memoryLimiter from '#plugins/ratelimit/memory/index.ts'
+import * as redisLimiter from '#plugins/ratelimit/redis/index.ts'
+import * as storageLimiter from '#plugins/ratelimit/storage/index.ts'
 import * as pgliteStorage from '#plugins/storage/pglite/index.ts'
 import * as postgresStorage from '#plugins/storage/postgres/index.ts'
 import type { Config } from './config.ts'
@@ -29,6 +33,7 @@ export const PLUGINS = {
   auth: { bearer: bearerStyle, header: headerStyle, query: queryStyle, 'access-token': accessTokenStyle },
   ingest: { smtp: smtpIngest },
   extractor: { builtin: builtinExtractor },
+  ratelimit: { redis: redisLimiter, memory: memoryLimiter, storage: storageLimiter },
 } as const
 
 /** A queue maker: the plugin chosen once, each queue then made from the core's spec. */
@@ -42,6 +47,8 @@ export interface Plugins {
   /** In order of precedence. */
   styles: CredentialStyle[]
   extractor: Extractor
+  /** Rate-limit counters: shared through Redis when there is one, else this process's own. */
+  limiter: RateLimiter
   /** Ingest sources are made once the funnel exists; each runs only in the roles that take mail. */
   ingest: { name: string; make(context: IngestContext): IngestSource }[]
 }
@@ -68,10 +75,16 @@ export function createPlugins(config: Config, overrides: Partial<Plugins> = {}):
     (redis
       ? (spec) => PLUGINS.queue.bullmq.create({ url: redis, prefix: config.redisPrefix }, spec)
       : (spec) => PLUGINS.queue.inline.create({}, spec))
+  const limiter =
+    overrides.limiter ??
+    (redis
+      ? PLUGINS.ratelimit.redis.create({ url: redis, prefix: config.redisPrefix })
+      : PLUGINS.ratelimit.memory.create({}))
   return {
     storage,
     pubsub,
     makeQueue,
+    limiter,
     // EPHEMAIL_AUTH's styles in its order, then access_token, which only the stream routes honour.
     styles: overrides.styles ?? [
       ...config.authStyles.map((style) => PLUGINS.auth[style].create({})),
@@ -99,6 +112,8 @@ export function createPlugins(config: Config, overrides: Partial<Plugins> = {}):
               sessionTimeoutMs: config.limits.smtpSessionTimeoutMs,
               tls: config.smtpTls,
               implicitTlsPort: config.smtpsPort,
+              connectionsPerMinutePerAddress: config.limits.smtpConnectionsPerMinutePerAddress,
+              messagesPerHourPerAddress: config.limits.smtpMessagesPerHourPerAddress,
             },
             context,
           ),

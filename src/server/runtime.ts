@@ -27,7 +27,12 @@ export async function startEphemail(
   config: Config,
   {
     announceAdminKey = (key: string) => console.log(adminKeyBanner(key)),
-  }: { announceAdminKey?: (key: string) => void } = {},
+    metered = true,
+  }: {
+    announceAdminKey?: (key: string) => void
+    /** false: the API without request metering (bench/api-reads.ts measures its cost; not a setting). */
+    metered?: boolean
+  } = {},
 ): Promise<RunningEphemail> {
   const core = await createCore(config, { announceAdminKey, version: packageJson.version })
   const { storage, pubsub, queue, webhookQueue, processor, webhooks } = core
@@ -93,7 +98,7 @@ export async function startEphemail(
     rechecker.start()
     stops.push(() => rechecker.stop())
     const hub = createEventHub({ pubsub, storage })
-    const app = core.buildApp({ hub })
+    const app = core.buildApp({ hub, metered })
     // Elysia's own listen, so handlers see the Bun server (long-polls lift its idle timeout).
     app.listen({
       hostname: config.host,

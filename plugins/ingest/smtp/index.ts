@@ -8,6 +8,7 @@ import {
   type SMTPServerSession,
 } from 'smtp-server'
 import type { IngestFunnel, IngestSource, IngestSourceFactory, RecipientVerdict } from '#contracts/ingest.ts'
+import type { RateLimiter } from '#contracts/rate-limit.ts'
 import { loggableError } from '#lib/loggable-error.ts'
 
 export interface SmtpIngestOptions {
@@ -27,7 +28,16 @@ export interface SmtpIngestOptions {
   tls?: { cert: string; key: string } | null
   /** Port of the implicit-TLS listener (as on 465); only with `tls`. */
   implicitTlsPort?: number | null
+  /** Counters for the per-address rates below (shared across processes on Redis); none: rates unlimited. */
+  limiter?: RateLimiter | undefined
+  /** Connections one client address may open per minute (0: no limit), refused with 421 at the greeting. */
+  connectionsPerMinutePerAddress?: number
+  /** Messages one client address may begin (MAIL FROM) per hour (0: no limit), refused with 421 there. */
+  messagesPerHourPerAddress?: number
 }
+
+const MINUTE_MS = 60_000
+const HOUR_MS = 3_600_000
 
 /**
  * Longest command line, CRLF included (RFC 5321 §4.5.3.1.4). smtp-server allows 16 KB by default;
@@ -118,6 +128,22 @@ export function createSmtpIngest(options: SmtpIngestOptions) {
   /** RCPT commands of the session's current transaction, and refused RCPTs of the whole session. */
   const rcptCounts = new Map<string, { commands: number; refused: number }>()
   const maxRcptCommands = options.maxRecipients * RCPT_COMMANDS_PER_RECIPIENT
+  const limiter = options.limiter
+
+  /**
+   * Counts one hit on `key`; resolves with the seconds until its window ends when that hit is over
+   * `limit`, else 0. A counter that cannot be reached lets the client in: a rate limit is not worth
+   * refusing mail over (the per-address connection cap still holds).
+   */
+  async function overRate(key: string, windowMs: number, limit: number): Promise<number> {
+    try {
+      const { count, resetAt } = await (limiter as RateLimiter).hit(key, windowMs)
+      return count > limit ? Math.max(1, Math.ceil((resetAt - Date.now()) / 1000)) : 0
+    } catch (error) {
+      console.error(`smtp: rate limiter failed, letting the client in: ${loggableError(error)}`)
+      return 0
+    }
+  }
 
   function connectionOf(sessionId: string): SmtpConnection | undefined {
     for (const server of servers)
@@ -173,7 +199,19 @@ export function createSmtpIngest(options: SmtpIngestOptions) {
       )
       timer.unref?.()
       deadlines.set(session.id, timer)
-      callback()
+      // Admitted first, so onClose balances the count whether or not the rate lets it through.
+      const perMinute = options.connectionsPerMinutePerAddress ?? 0
+      if (!limiter || perMinute === 0) return callback()
+      overRate(`smtp-connect:${address}`, MINUTE_MS, perMinute).then((over) =>
+        callback(
+          over
+            ? smtpError(
+                421,
+                `4.7.0 Too many connections from ${address}: at most ${perMinute} per minute; try again in ${over} seconds`,
+              )
+            : undefined,
+        ),
+      )
     },
 
     onClose(session) {
@@ -191,7 +229,21 @@ export function createSmtpIngest(options: SmtpIngestOptions) {
     onMailFrom(_address, session, callback) {
       const counts = rcptCounts.get(session.id)
       rcptCounts.set(session.id, { commands: 0, refused: counts?.refused ?? 0 })
-      callback()
+      // Counted when a message begins, before any of it is sent: a 421 here loses nothing (nothing was
+      // acknowledged, the sender queues and retries) and costs the server no DATA to read and drop.
+      const perHour = options.messagesPerHourPerAddress ?? 0
+      if (!limiter || perHour === 0) return callback()
+      const address = session.remoteAddress ?? ''
+      overRate(`smtp-message:${address}`, HOUR_MS, perHour).then((over) => {
+        if (!over) return callback()
+        callback(
+          smtpError(
+            421,
+            `4.7.0 Too many messages from ${address}: at most ${perHour} per hour; try again in ${over} seconds`,
+          ),
+        )
+        connectionOf(session.id)?.close()
+      })
     },
 
     onRcptTo(address, session, callback) {
@@ -307,5 +359,7 @@ function envelopeOf(session: SMTPServerSession) {
 
 /** Uniform plugin exports (ARCHITECTURE.md): the registry creates every plugin through `name` and `create`. */
 export const name = 'smtp'
-export const create: IngestSourceFactory<Omit<SmtpIngestOptions, 'funnel'>> = (options, { funnel }) =>
-  createSmtpIngest({ ...options, funnel })
+export const create: IngestSourceFactory<Omit<SmtpIngestOptions, 'funnel' | 'limiter'>> = (
+  options,
+  { funnel, limiter },
+) => createSmtpIngest({ ...options, funnel, limiter })

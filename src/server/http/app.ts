@@ -2,6 +2,7 @@
 
 import { type AnyElysia, Elysia } from 'elysia'
 import type { IngestHttpRoutes } from '#contracts/ingest.ts'
+import type { RateLimiter } from '#contracts/rate-limit.ts'
 import type { Authenticator } from '#core/authenticate.ts'
 import type { CoreDeps } from '#core/context.ts'
 import { ProblemError } from '#lib/problem.ts'
@@ -21,15 +22,21 @@ import { createEventHub, type EventHub } from '#server/live/event-hub.ts'
 import { renderError, routeShapes } from './errors.ts'
 import { registerFastFormats } from './formats.ts'
 import { principalPlugins } from './principal.ts'
+import { createRateLimits } from './rate-limit.ts'
 import { API_SECURITY_HEADERS, corsHeaders, preflightResponse } from './security-headers.ts'
 
 export interface AppDeps {
-  config: Pick<Config, 'domains' | 'limits' | 'live' | 'corsOrigins'>
+  config: Pick<Config, 'domains' | 'limits' | 'live' | 'corsOrigins' | 'trustedProxies'>
   /** What the core operations are called with (storage, pub/sub, settings, clock). */
   core: CoreDeps
   auth: Authenticator
   /** Fans pubsub events out by mailbox; whoever passes it in closes it (before stopping the server). */
   hub?: EventHub | undefined
+  /**
+   * Counters for request metering (plans, X-RateLimit-* headers, 429) and the anonymous mailbox
+   * allowance; null: unmetered (benchmarks measure what metering costs by comparing with this).
+   */
+  limiter?: RateLimiter | null
   /** Routes of HTTP ingest sources: mounted with their own body parser and size limit. */
   ingestRoutes?: readonly IngestHttpRoutes[]
   version: string
@@ -48,12 +55,16 @@ export function buildApp({
   auth,
   hub = createEventHub({ pubsub: core.pubsub, storage: core.storage }),
   ingestRoutes = [],
+  limiter = null,
   version,
   now = () => new Date(),
 }: AppDeps) {
   registerFastFormats()
   const { storage } = core
   const principal = principalPlugins(auth)
+  const rateLimits = limiter
+    ? createRateLimits({ limiter, auth, core, trustedProxies: config.trustedProxies })
+    : null
   const maxBody = config.limits.httpMaxBodyBytes
   /** The body limit of a path: an ingest source's own under its prefix, the API's everywhere else. */
   const bodyLimitOf = (path: string) =>
@@ -80,15 +91,17 @@ export function buildApp({
   // through TypeBox's interpreted Encode (Elysia's numeric types are transforms): a third of the
   // time of a list request went there (bench/api-reads.ts). No response schema transforms anything.
   const base = new Elysia({ name: 'ephemail', normalize: false, precompile: true, encodeSchema: false })
-    .onError(({ code, error, request }) =>
-      renderError({
+    .onError(({ code, error, request }) => {
+      // Every error answer passes here: a plan that counts successes only gets its hit back now.
+      rateLimits?.release(request)
+      return renderError({
         code,
         error,
         request,
         shapes: () => (shapes ??= routeShapes(routeTable())),
         challenges: auth.challenges,
-      }),
-    )
+      })
+    })
     .onRequest(({ request, set }) => {
       const origin = request.headers.get('origin')
       if (request.method === 'OPTIONS' && request.headers.has('access-control-request-method'))
@@ -104,6 +117,8 @@ export function buildApp({
     base.onTransform({ as: 'global' }, ({ query }) => {
       for (const name of credentialParameters) delete query[name]
     })
+  // After the hook above: preflights are already answered (unmetered), and a 429 carries the security headers.
+  if (rateLimits) base.use(rateLimits.plugin)
   // Ingest sources bring their own parsers (raw MIME, provider forms): mounted before the JSON rule.
   for (const source of ingestRoutes) base.use(source.routes as AnyElysia)
   const app = base
@@ -134,7 +149,7 @@ export function buildApp({
     })
     .use(healthRoutes(storage))
     .use(domainRoutes({ core, principal }))
-    .use(mailboxRoutes({ core, principal, hub }))
+    .use(mailboxRoutes({ core, principal, hub, mailboxSlot: rateLimits?.mailboxSlot }))
     .use(messageRoutes({ core, principal }))
     .use(otpRoutes({ core, principal, hub }))
     .use(eventRoutes({ storage, core, auth, hub, live: config.live, now }))

@@ -23,7 +23,8 @@ const CORS_METHODS = 'GET, POST, PATCH, DELETE'
 // x-api-key for the header credential style (harmless when that style is off: nothing reads it).
 const CORS_REQUEST_HEADERS = 'authorization, x-api-key, content-type, last-event-id'
 /** Response headers a cross-origin script may read. */
-const CORS_EXPOSED_HEADERS = 'location, www-authenticate, retry-after'
+const CORS_EXPOSED_HEADERS =
+  'location, www-authenticate, retry-after, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-used, x-ratelimit-reset, ratelimit-policy, ratelimit'
 /** How long a browser may reuse a preflight answer. */
 const CORS_MAX_AGE_SECONDS = 600
 

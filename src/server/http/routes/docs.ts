@@ -16,7 +16,10 @@ const DOC_PATHS = ['/openapi.json', '/openapi.yaml', '/docs', '/docs/:asset']
 type Operation = {
   operationId?: string
   requestBody?: { required?: boolean; content?: Record<string, { schema?: { required?: string[] } }> }
-  responses?: Record<string, { description?: string; content?: Record<string, unknown> }>
+  responses?: Record<
+    string,
+    { description?: string; content?: Record<string, unknown>; headers?: Record<string, unknown> }
+  >
 }
 
 /**
@@ -39,6 +42,46 @@ const WEBSOCKET_OPERATION = {
     101: { description: 'Switched to the WebSocket protocol' },
     401: { description: 'The credential is not valid', content: problemContent },
   },
+}
+
+/** The metering headers every response carries (src/server/http/rate-limit.ts), as reusable components. */
+const RATE_LIMIT_HEADERS: Record<string, { description: string; schema: { type: string } }> = {
+  'X-RateLimit-Limit': {
+    description: "Requests the caller's plan allows per window",
+    schema: { type: 'integer' },
+  },
+  'X-RateLimit-Remaining': {
+    description: 'Requests left in the current window',
+    schema: { type: 'integer' },
+  },
+  'X-RateLimit-Used': {
+    description: 'Requests counted in the current window, this one included',
+    schema: { type: 'integer' },
+  },
+  'X-RateLimit-Reset': {
+    description: 'When the current window ends, in seconds since the Unix epoch',
+    schema: { type: 'integer' },
+  },
+  'RateLimit-Policy': {
+    description:
+      'The plan as a structured field (draft-ietf-httpapi-ratelimit-headers): `"<plan>";q=<requests>;w=<window seconds>`',
+    schema: { type: 'string' },
+  },
+  RateLimit: {
+    description:
+      'The budget left as a structured field (draft-ietf-httpapi-ratelimit-headers): `"<plan>";r=<remaining>;t=<seconds until the window ends>`',
+    schema: { type: 'string' },
+  },
+}
+const RETRY_AFTER = { description: 'Seconds to wait before trying again', schema: { type: 'integer' } }
+const headerRef = (name: string) => ({ $ref: `#/components/headers/${name}` })
+const METERED_HEADERS = Object.fromEntries(
+  Object.keys(RATE_LIMIT_HEADERS).map((name) => [name, headerRef(name)]),
+)
+const TOO_MANY_REQUESTS = {
+  description:
+    "Too many requests for the caller's plan (`rate-limited`; anonymous callers are counted by address), or, creating a mailbox without an API key, too many mailboxes this hour (`mailbox-quota-exceeded`)",
+  content: problemContent,
 }
 
 /** Success responses that are not JSON, which the generator cannot describe, by operation id. */
@@ -95,6 +138,15 @@ export function buildOpenApiDocument(app: AnyElysia, version: string, styles: re
         else if (Number(status) >= 400 && response.content?.['application/json'])
           response.content = { [PROBLEM_CONTENT_TYPE]: response.content['application/json'] }
       }
+      // Every operation is metered: any answer may be a 429, and every answer says the budget left.
+      operation.responses ??= {}
+      operation.responses['429'] ??= { ...TOO_MANY_REQUESTS }
+      for (const [status, response] of Object.entries(operation.responses))
+        response.headers = {
+          ...response.headers,
+          ...METERED_HEADERS,
+          ...(status === '429' ? { 'Retry-After': headerRef('Retry-After') } : {}),
+        }
     }
   }
   const alternatives = Object.keys(securitySchemes).map((name) => ({ [name]: [] }))
@@ -124,6 +176,7 @@ export function buildOpenApiDocument(app: AnyElysia, version: string, styles: re
     paths: generated.paths,
     components: {
       schemas: { ...generated.components.schemas, Problem: ProblemSchema },
+      headers: { ...RATE_LIMIT_HEADERS, 'Retry-After': RETRY_AFTER },
       securitySchemes,
     },
   }

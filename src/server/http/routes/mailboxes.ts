@@ -12,6 +12,7 @@ import {
   updateMailbox,
 } from '#core/mailboxes.ts'
 import type { PrincipalPlugins } from '#server/http/principal.ts'
+import type { MailboxSlot } from '#server/http/rate-limit.ts'
 import {
   AddressParams,
   CreatedMailboxSchema,
@@ -32,18 +33,30 @@ export interface MailboxRouteDeps {
   core: CoreDeps
   principal: PrincipalPlugins
   hub: EventHub
+  /** Counts a creation without an API key against its address's hourly allowance (429 past it); none: unmetered. */
+  mailboxSlot?: ((request: Request) => Promise<MailboxSlot | null>) | undefined
 }
 
 const notFoundResponse = problemResponse('No such live mailbox visible to this credential')
 
-export function mailboxRoutes({ core, principal, hub }: MailboxRouteDeps) {
+export function mailboxRoutes({ core, principal, hub, mailboxSlot }: MailboxRouteDeps) {
   // Creating is open to anonymous callers (unless EPHEMAIL_ANONYMOUS is off): the optional principal.
   const create = new Elysia({ name: 'routes.mailboxes.create' }).use(principal.optional).post(
     '/v1/mailboxes',
-    async ({ body, principal, set }) => {
-      const { mailbox, token } = await createMailbox(core, principal, body)
-      set.status = 201
-      return { ...mailboxJson(mailbox), token }
+    async ({ body, principal, set, request }) => {
+      // API keys' allowance is counted by the core from what they own; anonymous callers own nothing.
+      const slot =
+        mailboxSlot && (principal === null || principal.kind === 'mailbox')
+          ? await mailboxSlot(request)
+          : null
+      try {
+        const { mailbox, token } = await createMailbox(core, principal, body)
+        set.status = 201
+        return { ...mailboxJson(mailbox), token }
+      } catch (error) {
+        slot?.giveBack()
+        throw error
+      }
     },
     {
       parse: 'json',
@@ -56,6 +69,9 @@ export function mailboxRoutes({ core, principal, hub }: MailboxRouteDeps) {
         409: problemResponse('The requested address is taken'),
         422: problemResponse(
           'Unknown domain, invalid local part, or ttlSeconds outside the configured bounds',
+        ),
+        429: problemResponse(
+          'Too many requests for the plan, or (`mailbox-quota-exceeded`) too many mailboxes created this hour',
         ),
       },
       detail: {
