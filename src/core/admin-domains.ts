@@ -134,12 +134,8 @@ export async function getDomainInfo(
   name: string,
 ): Promise<DomainInfo> {
   requireAdmin(principal)
-  const normalized = normalizeName(name)
-  const configured = configuredInfo(deps, normalized)
-  if (configured) return configured
-  const registered = await deps.storage.getDomain(normalized)
-  if (!registered) throw noDomain(normalized)
-  return registeredInfo(registered)
+  const found = await findDomain(deps, name)
+  return 'source' in found ? found : registeredInfo(found)
 }
 
 /** Re-checks a registered domain now; a configured one is answered as it is (it is never checked). */
@@ -149,12 +145,18 @@ export async function verifyDomain(
   name: string,
 ): Promise<DomainInfo> {
   requireAdmin(principal)
+  const found = await findDomain(deps, name)
+  return 'source' in found ? found : registeredInfo(await recheckDomain(deps, found))
+}
+
+/** A configured domain's info, or a registered domain's row; a 404 when it is neither. */
+async function findDomain(deps: CoreDeps, name: string): Promise<DomainInfo | RegisteredDomain> {
   const normalized = normalizeName(name)
   const configured = configuredInfo(deps, normalized)
   if (configured) return configured
   const registered = await deps.storage.getDomain(normalized)
   if (!registered) throw noDomain(normalized)
-  return registeredInfo(await recheckDomain(deps, registered))
+  return registered
 }
 
 /**

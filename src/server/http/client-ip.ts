@@ -1,52 +1,17 @@
 // The client address of an HTTP request: the direct peer, or, behind trusted proxies (EPHEMAIL_TRUSTED_PROXIES), what they forwarded.
 
 import ipaddr from 'ipaddr.js'
-
-type Address = ipaddr.IPv4 | ipaddr.IPv6
+import { type Address, inRange, parseAddress, parseCidrList, parseRange } from '#server/ip-ranges.ts'
 
 /** Parses an address as a peer or X-Forwarded-For shows it; ::ffff:a.b.c.d is a.b.c.d. Null if not one. */
 export function parseIp(text: string): Address | null {
-  const trimmed = text.trim().replace(/^\[(.*)\]$/, '$1')
-  if (!ipaddr.isValid(trimmed)) return null
-  // ipaddr.isValid accepts shorthands such as "127.1"; a peer or proxy never writes those.
-  if (!ipaddr.IPv6.isValid(trimmed) && !ipaddr.IPv4.isValidFourPartDecimal(trimmed)) return null
-  return ipaddr.process(trimmed)
+  const address = parseAddress(text.trim())
+  if (address instanceof ipaddr.IPv6 && address.isIPv4MappedAddress()) return address.toIPv4Address()
+  return address
 }
 
-/**
- * Parses EPHEMAIL_TRUSTED_PROXIES: comma-separated addresses or CIDR ranges (a bare address is just it).
- * Throws an Error whose message follows the variable name.
- */
-export function parseTrustedProxies(value: string): string[] {
-  const entries = value
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '')
-  for (const entry of entries) parseRange(entry)
-  return entries
-}
-
-const NOT_A_RANGE = (entry: string) =>
-  new Error(`has "${entry}", which is not an IP address or CIDR range (e.g. 10.0.0.0/8 or fd00::/8)`)
-
-function parseRange(entry: string): [Address, number] {
-  if (!entry.includes('/')) {
-    const address = parseIp(entry)
-    if (address === null) throw NOT_A_RANGE(entry)
-    return [address, address.kind() === 'ipv4' ? 32 : 128]
-  }
-  let network: Address
-  let bits: number
-  try {
-    ;[network, bits] = ipaddr.parseCIDR(entry)
-  } catch {
-    throw NOT_A_RANGE(entry)
-  }
-  // ::ffff:10.0.0.0/104 means 10.0.0.0/8: peers are compared in their IPv4 form.
-  if (network instanceof ipaddr.IPv6 && network.isIPv4MappedAddress() && bits >= 96)
-    return [network.toIPv4Address(), bits - 96]
-  return [network, bits]
-}
+/** Parses EPHEMAIL_TRUSTED_PROXIES: comma-separated addresses or CIDR ranges (see parseCidrList). */
+export const parseTrustedProxies = parseCidrList
 
 /**
  * Returns a function from (direct peer, X-Forwarded-For) to the client address. The peer is the client
@@ -57,8 +22,7 @@ function parseRange(entry: string): [Address, number] {
  */
 export function createClientIpResolver(trustedProxies: readonly string[]) {
   const ranges = trustedProxies.map(parseRange)
-  const trusted = (address: Address) =>
-    ranges.some(([network, bits]) => network.kind() === address.kind() && address.match(network, bits))
+  const trusted = (address: Address) => ranges.some((range) => inRange(address, range))
 
   return function clientIp(peer: string | null | undefined, forwardedFor: string | null): string | null {
     const peerAddress = peer ? parseIp(peer) : null
