@@ -20,6 +20,9 @@ const PROBES: [string, string, boolean][] = [
   ['src/lib/bun.ts', 'bun', true],
   ['src/lib/server.ts', '#server/config.ts', true],
   ['plugins/probe/allowed.ts', '#contracts/auth.ts', false],
+  // Compatibility layers are doors over the core (src/core/compat.ts), never over the composition.
+  ['plugins/compat/probe/core.ts', '#core/mailboxes.ts', false],
+  ['plugins/compat/probe/server.ts', '#server/config.ts', true],
   ['src/core/allowed.ts', '#contracts/storage.ts', false],
   ['src/server/allowed.ts', '#plugins/auth/bearer/index.ts', false],
   ['src/lib/allowed.ts', './ids.ts', false],

@@ -16,6 +16,15 @@ export const ROLES: readonly Role[] = ['api', 'smtp', 'worker']
 export const AUTH_STYLES = ['bearer', 'header', 'query'] as const
 export type AuthStyle = (typeof AUTH_STYLES)[number]
 
+/** Compatibility layers EPHEMAIL_COMPAT may mount (plugins/compat), each with the prefix it mounts at by default. */
+export const COMPAT_APIS = {
+  'tempmail-io': '',
+  tempmailg: '',
+  'tempmail-worker': '/tempmail-worker',
+  'tempmail-v1': '',
+} as const
+export type CompatName = keyof typeof COMPAT_APIS
+
 export interface Config {
   readonly roles: readonly Role[]
   readonly host: string
@@ -45,6 +54,8 @@ export interface Config {
   readonly anonymous: boolean
   /** Credential styles honoured on every route, in order of precedence (EPHEMAIL_AUTH). */
   readonly authStyles: readonly AuthStyle[]
+  /** Compatibility layers to mount and where ('' at the root), from EPHEMAIL_COMPAT. */
+  readonly compat: readonly { readonly name: CompatName; readonly prefix: string }[]
   readonly ttl: { readonly defaultSeconds: number; readonly minSeconds: number; readonly maxSeconds: number }
   readonly limits: {
     /** Largest message accepted over SMTP (advertised with SIZE, 552 past it). */
@@ -232,6 +243,31 @@ function readAuthStyles(env: Env): AuthStyle[] {
   return [...new Set(styles)] as AuthStyle[]
 }
 
+/** `name` or `name:/prefix`, comma-separated; a name at most once. */
+function readCompat(env: Env): { name: CompatName; prefix: string }[] {
+  const known = Object.keys(COMPAT_APIS).join(', ')
+  const entries = (env.EPHEMAIL_COMPAT ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+  const seen = new Set<string>()
+  return entries.map((entry) => {
+    const colon = entry.indexOf(':')
+    const name = (colon === -1 ? entry : entry.slice(0, colon)).toLowerCase()
+    if (!Object.hasOwn(COMPAT_APIS, name))
+      throw new ConfigError(`EPHEMAIL_COMPAT: "${name}" is not a compatibility layer; known: ${known}`)
+    if (seen.has(name)) throw new ConfigError(`EPHEMAIL_COMPAT names "${name}" twice`)
+    seen.add(name)
+    if (colon === -1) return { name: name as CompatName, prefix: COMPAT_APIS[name as CompatName] }
+    const prefix = entry.slice(colon + 1).replace(/\/+$/, '')
+    if (prefix !== '' && !/^(?:\/[A-Za-z0-9._~-]+)+$/.test(prefix))
+      throw new ConfigError(
+        `EPHEMAIL_COMPAT: "${entry.slice(colon + 1)}" is not a path prefix such as /tempmailg (or / for the root)`,
+      )
+    return { name: name as CompatName, prefix }
+  })
+}
+
 function readTrustedProxies(env: Env): string[] {
   try {
     return parseTrustedProxies(env.EPHEMAIL_TRUSTED_PROXIES ?? '')
@@ -351,6 +387,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     adminKey,
     anonymous: readBoolean(env, 'EPHEMAIL_ANONYMOUS', true),
     authStyles: readAuthStyles(env),
+    compat: readCompat(env),
     ttl: { defaultSeconds, minSeconds, maxSeconds },
     limits: {
       maxMessageBytes: readInteger(

@@ -82,18 +82,16 @@ export async function createCore(config: Config, options: CoreOptions): Promise<
     config.adminKey,
     options.announceAdminKey ?? (() => {}),
   )
-  const auth = createAuthenticator({
-    styles: plugins.styles,
-    resolvers: [
-      adminKeyResolver(adminKeyHash),
-      apiKeyResolver({
-        findApiKeyByHash: (digest, at) => storage.findApiKeyByHash(digest, at),
-        touchApiKey: (id, at) => storage.touchApiKey(id, at),
-        now,
-      }),
-      mailboxTokenResolver((digest) => storage.findLiveMailboxByTokenHash(digest, now())),
-    ],
-  })
+  const resolvers = [
+    adminKeyResolver(adminKeyHash),
+    apiKeyResolver({
+      findApiKeyByHash: (digest, at) => storage.findApiKeyByHash(digest, at),
+      touchApiKey: (id, at) => storage.touchApiKey(id, at),
+      now,
+    }),
+    mailboxTokenResolver((digest) => storage.findLiveMailboxByTokenHash(digest, now())),
+  ]
+  const auth = createAuthenticator({ styles: plugins.styles, resolvers })
   // One live-mailbox memory per process, shared by the funnel (RCPT, DATA) and the API's lookups.
   const liveMailboxes = createLiveMailboxes({ storage, pubsub })
   const webhookPolicy = { allowedCidrs: config.webhooks.allowCidrs }
@@ -171,6 +169,8 @@ export async function createCore(config: Config, options: CoreOptions): Promise<
         hub,
         limiter: metered ? plugins.limiter : null,
         ingestRoutes: ingestSources.flatMap((source) => (source.http ? [source.http] : [])),
+        compat: plugins.compat,
+        authenticatorFor: (styles) => createAuthenticator({ styles, resolvers }),
         version: options.version,
         now,
       }),

@@ -7,11 +7,13 @@ import type { PubSub } from '#contracts/pubsub.ts'
 import type { JobQueue, QueueSpec } from '#contracts/queue.ts'
 import type { RateLimiter } from '#contracts/rate-limit.ts'
 import type { Storage } from '#contracts/storage.ts'
+import type { CompatApiFactory } from '#core/compat.ts'
 import { parseExtractionRules } from '#lib/extraction-rules.ts'
 import * as accessTokenStyle from '#plugins/auth/access-token/index.ts'
 import * as bearerStyle from '#plugins/auth/bearer/index.ts'
 import * as headerStyle from '#plugins/auth/header/index.ts'
 import * as queryStyle from '#plugins/auth/query/index.ts'
+import * as tempmailV1Compat from '#plugins/compat/tempmail-v1/index.ts'
 import * as builtinExtractor from '#plugins/extractor/builtin/index.ts'
 import * as smtpIngest from '#plugins/ingest/smtp/index.ts'
 import * as memoryPubSub from '#plugins/pubsub/memory/index.ts'
@@ -23,7 +25,7 @@ import * as redisLimiter from '#plugins/ratelimit/redis/index.ts'
 import * as storageLimiter from '#plugins/ratelimit/storage/index.ts'
 import * as pgliteStorage from '#plugins/storage/pglite/index.ts'
 import * as postgresStorage from '#plugins/storage/postgres/index.ts'
-import type { Config } from './config.ts'
+import type { CompatName, Config } from './config.ts'
 
 /** Every plugin module exports `name` and `create` (typed by its kind's factory in src/contracts). */
 export const PLUGINS = {
@@ -34,6 +36,7 @@ export const PLUGINS = {
   ingest: { smtp: smtpIngest },
   extractor: { builtin: builtinExtractor },
   ratelimit: { redis: redisLimiter, memory: memoryLimiter, storage: storageLimiter },
+  compat: { 'tempmail-v1': tempmailV1Compat } as Partial<Record<CompatName, { create: CompatApiFactory }>>,
 } as const
 
 /** A queue maker: the plugin chosen once, each queue then made from the core's spec. */
@@ -51,6 +54,8 @@ export interface Plugins {
   limiter: RateLimiter
   /** Ingest sources are made once the funnel exists; each runs only in the roles that take mail. */
   ingest: { name: string; make(context: IngestContext): IngestSource }[]
+  /** Compatibility layers to mount on the API (EPHEMAIL_COMPAT), each with its prefix. */
+  compat: { name: string; prefix: string; create: CompatApiFactory }[]
 }
 
 /**
@@ -94,6 +99,13 @@ export function createPlugins(config: Config, overrides: Partial<Plugins> = {}):
       overrides.extractor ??
       PLUGINS.extractor.builtin.create({
         rules: parseExtractionRules(config.worker.extractRules),
+      }),
+    compat:
+      overrides.compat ??
+      config.compat.map(({ name, prefix }) => {
+        const plugin = PLUGINS.compat[name]
+        if (!plugin) throw new Error(`EPHEMAIL_COMPAT: "${name}" is not built yet`)
+        return { name, prefix, create: plugin.create }
       }),
     ingest: overrides.ingest ?? [
       {

@@ -1,11 +1,13 @@
 // Builds the HTTP application from the chosen plugins: routes, body parsing, limits and the one error handler.
 
 import { type AnyElysia, Elysia } from 'elysia'
+import type { CredentialStyle } from '#contracts/auth.ts'
 import type { IngestHttpRoutes } from '#contracts/ingest.ts'
 import type { RateLimiter } from '#contracts/rate-limit.ts'
 import type { Authenticator } from '#core/authenticate.ts'
+import type { CompatApi, CompatApiFactory } from '#core/compat.ts'
 import type { CoreDeps } from '#core/context.ts'
-import { ProblemError } from '#lib/problem.ts'
+import { ProblemError, problemResponse } from '#lib/problem.ts'
 import { BodyTooLargeError, readCapped } from '#lib/read-capped.ts'
 import type { Config } from '#server/config.ts'
 import { adminDomainRoutes } from '#server/http/routes/admin-domains.ts'
@@ -19,7 +21,7 @@ import { messageRoutes } from '#server/http/routes/messages.ts'
 import { otpRoutes } from '#server/http/routes/otp.ts'
 import { webhookRoutes } from '#server/http/routes/webhooks.ts'
 import { createEventHub, type EventHub } from '#server/live/event-hub.ts'
-import { renderError, routeShapes } from './errors.ts'
+import { problemOf, routeShapes } from './errors.ts'
 import { registerFastFormats } from './formats.ts'
 import { principalPlugins } from './principal.ts'
 import { createRateLimits } from './rate-limit.ts'
@@ -39,14 +41,86 @@ export interface AppDeps {
   limiter?: RateLimiter | null
   /** Routes of HTTP ingest sources: mounted with their own body parser and size limit. */
   ingestRoutes?: readonly IngestHttpRoutes[]
+  /** Compatibility layers (EPHEMAIL_COMPAT): other services' API shapes over the same core. */
+  compat?: readonly { name: string; prefix: string; create: CompatApiFactory }[]
+  /** An authenticator over other credential styles with the same resolvers (for compatibility layers). */
+  authenticatorFor?: (styles: readonly CredentialStyle[]) => Authenticator
   version: string
   now?: () => Date
 }
 
 const JSON_CONTENT_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
 
+const FORM_CONTENT_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i
+
 function tooLarge(limit: number): ProblemError {
   return new ProblemError(413, 'payload-too-large', `The request body exceeds the limit of ${limit} bytes`)
+}
+
+/**
+ * Every request body of this API: read up to `maxBody` and no further (a chunked body declares no
+ * length to refuse early), JSON, or for compatibility layers also a form; an absent body reads as {}.
+ */
+async function parseBody(
+  request: Request,
+  contentType: string,
+  maxBody: number,
+  forms: boolean,
+): Promise<unknown> {
+  const bytes = await readCapped(request, maxBody).catch((error) => {
+    throw error instanceof BodyTooLargeError ? tooLarge(maxBody) : error
+  })
+  const text = new TextDecoder().decode(bytes)
+  if (text.trim() === '') return {}
+  if (forms && FORM_CONTENT_TYPE.test(contentType)) return Object.fromEntries(new URLSearchParams(text))
+  if (!JSON_CONTENT_TYPE.test(contentType))
+    throw new ProblemError(
+      415,
+      'unsupported-media-type',
+      `Send the body as application/json${forms ? ' or application/x-www-form-urlencoded' : ''}, not "${contentType || 'no content type'}"`,
+    )
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    throw new ProblemError(400, 'malformed-json', `The body is not valid JSON: ${(error as Error).message}`)
+  }
+}
+
+/** Which compatibility layer owns a path: anything under its prefix, or, mounted at the root, its own routes. */
+function compatOwner(apis: readonly CompatApi[]): (request: Request) => CompatApi | null {
+  const owners = apis.map((api) => {
+    const shapes = api.prefix === '' ? routeShapes((api.routes as AnyElysia).routes) : []
+    return {
+      api,
+      owns: (pathname: string) =>
+        api.prefix === ''
+          ? shapes.some((shape) => shape.pattern.test(pathname))
+          : pathname === api.prefix || pathname.startsWith(`${api.prefix}/`),
+    }
+  })
+  return (request) => {
+    const pathname = new URL(request.url).pathname
+    return owners.find((owner) => owner.owns(pathname))?.api ?? null
+  }
+}
+
+/** Two routes on one method and path: a layer mounted where another route already is. */
+function refuseClashes(routes: readonly { method: string; path: string }[], apis: readonly CompatApi[]) {
+  const seen = new Set<string>()
+  for (const route of routes) {
+    const key = `${route.method.toUpperCase()} ${route.path}`
+    if (seen.has(key)) {
+      const api = apis.find((candidate) =>
+        (candidate.routes as AnyElysia).routes.some(
+          (own: { method: string; path: string }) => own.method === route.method && own.path === route.path,
+        ),
+      )
+      throw new Error(
+        `EPHEMAIL_COMPAT: ${key} is claimed twice${api ? ` (by ${api.name})` : ''}; mount it under a prefix, as ${api?.name ?? 'name'}:/${api?.name ?? 'prefix'}`,
+      )
+    }
+    seen.add(key)
+  }
 }
 
 export function buildApp({
@@ -55,6 +129,8 @@ export function buildApp({
   auth,
   hub = createEventHub({ pubsub: core.pubsub, storage: core.storage }),
   ingestRoutes = [],
+  compat = [],
+  authenticatorFor,
   limiter = null,
   version,
   now = () => new Date(),
@@ -62,10 +138,21 @@ export function buildApp({
   registerFastFormats()
   const { storage } = core
   const principal = principalPlugins(auth)
-  const rateLimits = limiter
-    ? createRateLimits({ limiter, auth, core, trustedProxies: config.trustedProxies })
-    : null
   const maxBody = config.limits.httpMaxBodyBytes
+  if (compat.length > 0 && !authenticatorFor) throw new Error('Compatibility layers need authenticatorFor')
+  const compatApis = compat.map(({ prefix, create }) =>
+    create({
+      core,
+      authenticator: authenticatorFor as NonNullable<typeof authenticatorFor>,
+      events: hub,
+      parseBody: (request, contentType) => parseBody(request, contentType, maxBody, true),
+      prefix,
+    }),
+  )
+  const compatOf = compatApis.length > 0 ? compatOwner(compatApis) : () => null
+  const rateLimits = limiter
+    ? createRateLimits({ limiter, auth, core, trustedProxies: config.trustedProxies, compatOf })
+    : null
   /** The body limit of a path: an ingest source's own under its prefix, the API's everywhere else. */
   const bodyLimitOf = (path: string) =>
     ingestRoutes.find((source) => path.startsWith(source.pathPrefix))?.maxBodyBytes ?? maxBody
@@ -94,13 +181,15 @@ export function buildApp({
     .onError(({ code, error, request }) => {
       // Every error answer passes here: a plan that counts successes only gets its hit back now.
       rateLimits?.release(request)
-      return renderError({
+      const api = compatOf(request)
+      const { problem, headers } = problemOf({
         code,
         error,
         request,
         shapes: () => (shapes ??= routeShapes(routeTable())),
-        challenges: auth.challenges,
+        challenges: (api?.auth ?? auth).challenges,
       })
+      return api ? api.renderError(problem, headers) : problemResponse(problem, headers)
     })
     .onRequest(({ request, set }) => {
       const origin = request.headers.get('origin')
@@ -121,32 +210,12 @@ export function buildApp({
   if (rateLimits) base.use(rateLimits.plugin)
   // Ingest sources bring their own parsers (raw MIME, provider forms): mounted before the JSON rule.
   for (const source of ingestRoutes) base.use(source.routes as AnyElysia)
+  // Compatibility layers parse their own bodies (forms as well as JSON) through the context's parseBody.
+  for (const api of compatApis) base.use(api.routes as AnyElysia)
   const app = base
     // Every request body of this API is JSON: one parser gives one set of precise errors,
     // and an absent body reads as {} so optional bodies need no special case.
-    .onParse(async ({ request, contentType }) => {
-      // Read up to the limit and no further: a chunked body declares no length to refuse early.
-      const bytes = await readCapped(request, maxBody).catch((error) => {
-        throw error instanceof BodyTooLargeError ? tooLarge(maxBody) : error
-      })
-      const text = new TextDecoder().decode(bytes)
-      if (text.trim() === '') return {}
-      if (!JSON_CONTENT_TYPE.test(contentType ?? ''))
-        throw new ProblemError(
-          415,
-          'unsupported-media-type',
-          `Send the body as application/json, not "${contentType || 'no content type'}"`,
-        )
-      try {
-        return JSON.parse(text)
-      } catch (error) {
-        throw new ProblemError(
-          400,
-          'malformed-json',
-          `The body is not valid JSON: ${(error as Error).message}`,
-        )
-      }
-    })
+    .onParse(({ request, contentType }) => parseBody(request, contentType ?? '', maxBody, false))
     .use(healthRoutes(storage))
     .use(domainRoutes({ core, principal }))
     .use(mailboxRoutes({ core, principal, hub, mailboxSlot: rateLimits?.mailboxSlot }))
@@ -156,7 +225,8 @@ export function buildApp({
     .use(webhookRoutes({ core, principal }))
     .use(adminKeyRoutes({ core, principal }))
     .use(adminDomainRoutes({ core, principal }))
-    .use(docsRoutes(() => finished as AnyElysia, version, auth.styles))
+    .use(docsRoutes(() => finished as AnyElysia, version, auth.styles, compatApis))
+  if (compatApis.length > 0) refuseClashes(app.routes, compatApis)
   finished = app
   return app
 }

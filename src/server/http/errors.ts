@@ -76,7 +76,11 @@ export interface ErrorContext {
   challenges: readonly string[]
 }
 
-export function renderError({ code, error, request, shapes, challenges }: ErrorContext): Response {
+/** The Problem an error stands for, with the headers its answer carries (Allow, WWW-Authenticate, Retry-After). */
+export function problemOf({ code, error, request, shapes, challenges }: ErrorContext): {
+  problem: Problem
+  headers: Record<string, string>
+} {
   const instance = new URL(request.url).pathname
   // A ProblemError thrown while parsing the body reaches us wrapped in Elysia's ParseError.
   const cause = (error as { cause?: unknown } | null)?.cause
@@ -86,39 +90,49 @@ export function renderError({ code, error, request, shapes, challenges }: ErrorC
       own.status === 401 && challenges.length > 0
         ? { 'www-authenticate': challenges.join(', '), ...own.headers }
         : own.headers
-    return problemResponse(own.toProblem(instance), headers)
+    return { problem: own.toProblem(instance), headers }
   }
   switch (code) {
     case 'VALIDATION':
-      return problemResponse(validationProblem(error as ValidationError, instance))
+      return { problem: validationProblem(error as ValidationError, instance), headers: {} }
     case 'PARSE':
-      return problemResponse(
-        problem(400, 'malformed-json', 'The request body could not be parsed', { instance }),
-      )
+      return {
+        problem: problem(400, 'malformed-json', 'The request body could not be parsed', { instance }),
+        headers: {},
+      }
     case 'NOT_FOUND': {
       const allowed = allowedMethods(shapes(), instance)
       if (allowed.length > 0)
-        return problemResponse(
-          problem(
+        return {
+          problem: problem(
             405,
             'method-not-allowed',
             `${request.method} is not supported on ${instance}; use ${allowed.join(', ')}`,
-            {
-              instance,
-            },
+            { instance },
           ),
-          { allow: allowed.join(', ') },
-        )
-      return problemResponse(
-        problem(404, 'not-found', `There is no route ${request.method} ${instance}`, { instance }),
-      )
+          headers: { allow: allowed.join(', ') },
+        }
+      return {
+        problem: problem(404, 'not-found', `There is no route ${request.method} ${instance}`, { instance }),
+        headers: {},
+      }
     }
     default:
       console.error(`unhandled error on ${request.method} ${instance}: ${loggableError(error)}`)
-      return problemResponse(
-        problem(500, 'internal-error', 'The server failed to handle this request; it has been logged', {
-          instance,
-        }),
-      )
+      return {
+        problem: problem(
+          500,
+          'internal-error',
+          'The server failed to handle this request; it has been logged',
+          { instance },
+        ),
+        headers: {},
+      }
   }
+}
+
+/** The native answer: application/problem+json (RFC 9457). */
+export function renderError(context: ErrorContext): Response {
+  const { problem, headers } = problemOf(context)
+  return problemResponse(problem, headers)
 }

@@ -4,6 +4,7 @@ import { Elysia } from 'elysia'
 import type { Principal } from '#contracts/auth.ts'
 import type { RateLimiter } from '#contracts/rate-limit.ts'
 import type { Authenticator } from '#core/authenticate.ts'
+import type { CompatApi } from '#core/compat.ts'
 import type { CoreDeps, Plan } from '#core/context.ts'
 import { planOf } from '#core/domains.ts'
 import { loggableError } from '#lib/loggable-error.ts'
@@ -28,6 +29,8 @@ export interface RateLimitDeps {
   core: CoreDeps
   /** EPHEMAIL_TRUSTED_PROXIES: whose X-Forwarded-For names the client. */
   trustedProxies: readonly string[]
+  /** The compatibility layer answering a request: its auth style reads the caller, its format writes the headers. */
+  compatOf?: (request: Request) => CompatApi | null
 }
 
 /** Who a request is metered as, and on which plan. */
@@ -38,6 +41,8 @@ interface Meter {
   subject: string
   /** Only keys and the admin have budgets of their own; everyone else shares their address's. */
   anonymous: boolean
+  /** The compatibility layer answering, if any. */
+  api: CompatApi | null
 }
 
 /** A mailbox creation counted against an address's hourly allowance, to give back if creation fails. */
@@ -59,7 +64,13 @@ const secondsUntil = (resetAt: number, now: number) => Math.max(0, Math.ceil((re
  * address"). CORS preflights are answered before metering (app.ts) and cost nothing: a browser sends one
  * on its own, for the request that follows, and that request is metered.
  */
-export function createRateLimits({ limiter, auth, core, trustedProxies }: RateLimitDeps) {
+export function createRateLimits({
+  limiter,
+  auth,
+  core,
+  trustedProxies,
+  compatOf = () => null,
+}: RateLimitDeps) {
   const clientIp = createClientIpResolver(trustedProxies)
   const { plans } = core.settings
   const meters = new WeakMap<Request, Meter>()
@@ -75,23 +86,26 @@ export function createRateLimits({ limiter, auth, core, trustedProxies }: RateLi
     })
 
   async function meterOf(request: Request, peer: string | null | undefined): Promise<Meter> {
+    const api = compatOf(request)
     let principal: Principal | null = null
     try {
-      principal = await auth.authenticate(request)
+      principal = await (api?.auth ?? auth).authenticate(request)
     } catch {
       // A credential that does not resolve meters as anonymous; the route itself still answers 401.
     }
     const plan = planOf(core, principal)
-    if (principal?.kind === 'admin') return { planName: 'admin', plan, subject: 'admin', anonymous: false }
+    if (principal?.kind === 'admin')
+      return { planName: 'admin', plan, subject: 'admin', anonymous: false, api }
     if (principal?.kind === 'key')
       return {
         planName: plans[principal.plan] ? principal.plan : 'default',
         plan,
         subject: `key:${principal.keyId}`,
         anonymous: false,
+        api,
       }
     const ip = clientIp(peer, request.headers.get('x-forwarded-for'))
-    return { planName: 'anonymous', plan, subject: ipSubject(ip), anonymous: true }
+    return { planName: 'anonymous', plan, subject: ipSubject(ip), anonymous: true, api }
   }
 
   const countsFailures = Object.values(plans).every((plan) => plan.countFailed)
@@ -115,12 +129,18 @@ export function createRateLimits({ limiter, auth, core, trustedProxies }: RateLi
     const remaining = Math.max(0, plan.requests - hit.count)
     const reset = secondsUntil(hit.resetAt, now)
     const headers = set.headers as Record<string, string>
-    headers['x-ratelimit-limit'] = fixed.limit
-    headers['x-ratelimit-remaining'] = String(remaining)
-    headers['x-ratelimit-used'] = String(hit.count)
-    headers['x-ratelimit-reset'] = String(Math.ceil(hit.resetAt / 1000))
-    headers['ratelimit-policy'] = fixed.policy
-    headers.ratelimit = `${fixed.prefix}${remaining};t=${reset}`
+    if (meter.api?.rateLimitHeaders) {
+      // A compatibility layer's own format (its reset as a date, its header names).
+      const state = { limit: plan.requests, remaining, used: hit.count, resetAt: hit.resetAt }
+      Object.assign(headers, meter.api.rateLimitHeaders(state))
+    } else {
+      headers['x-ratelimit-limit'] = fixed.limit
+      headers['x-ratelimit-remaining'] = String(remaining)
+      headers['x-ratelimit-used'] = String(hit.count)
+      headers['x-ratelimit-reset'] = String(Math.ceil(hit.resetAt / 1000))
+      headers['ratelimit-policy'] = fixed.policy
+      headers.ratelimit = `${fixed.prefix}${remaining};t=${reset}`
+    }
     if (!plan.countFailed) pendingGiveBacks.set(request, { key, windowMs })
     if (hit.count > plan.requests)
       throw new ProblemError(

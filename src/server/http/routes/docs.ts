@@ -6,6 +6,7 @@ import { toOpenAPISchema } from '@elysiajs/openapi'
 import { type AnyElysia, Elysia } from 'elysia'
 import { stringify } from 'yaml'
 import type { CredentialStyle } from '#contracts/auth.ts'
+import type { CompatApi } from '#core/compat.ts'
 import { PROBLEM_CONTENT_TYPE, ProblemError } from '#lib/problem.ts'
 import { ProblemSchema } from '#server/http/schemas.ts'
 import { DOCS_CONTENT_SECURITY_POLICY } from '#server/http/security-headers.ts'
@@ -15,6 +16,8 @@ const DOC_PATHS = ['/openapi.json', '/openapi.yaml', '/docs', '/docs/:asset']
 
 type Operation = {
   operationId?: string
+  tags?: string[]
+  security?: unknown
   requestBody?: { required?: boolean; content?: Record<string, { schema?: { required?: string[] } }> }
   responses?: Record<
     string,
@@ -107,13 +110,45 @@ const STREAM_RESPONSES: Record<string, NonNullable<Operation['responses']>> = {
  */
 const CREDENTIAL_OPTIONAL = new Set(['listDomains', 'createMailbox'])
 
-/** The document of `app`; its security schemes are those the accepted credential styles declare. */
-export function buildOpenApiDocument(app: AnyElysia, version: string, styles: readonly CredentialStyle[]) {
+/**
+ * A compatibility layer's operation: its own security schemes, its error envelope (a named schema, as
+ * application/json) on every error answer, and its rate-limit headers on every answer.
+ */
+function mendCompatOperation(api: CompatApi, operation: Operation) {
+  const { securitySchemes, errorSchema, headers } = api.openapi
+  // An operation open to all (a health probe) says so with `security: []`.
+  operation.security ??= Object.keys(securitySchemes).map((name) => ({ [name]: [] }))
+  const errorContent = {
+    'application/json': { schema: { $ref: `#/components/schemas/${errorSchema.name}` } },
+  }
+  operation.responses ??= {}
+  operation.responses['429'] ??= { description: "Too many requests for the caller's plan" }
+  const headerRefs = headers
+    ? Object.fromEntries(Object.keys(headers).map((name) => [name, headerRef(`${api.name}.${name}`)]))
+    : METERED_HEADERS
+  for (const [status, response] of Object.entries(operation.responses)) {
+    if (status === '204') delete response.content
+    else if (Number(status) >= 400) response.content = errorContent
+    response.headers = { ...response.headers, ...headerRefs }
+  }
+}
+
+/**
+ * The document of `app`; its security schemes are those the accepted credential styles declare, and
+ * those of the compatibility layers mounted (each under its own tag).
+ */
+export function buildOpenApiDocument(
+  app: AnyElysia,
+  version: string,
+  styles: readonly CredentialStyle[],
+  compat: readonly CompatApi[] = [],
+) {
   const securitySchemes = Object.fromEntries(
     styles.flatMap((style) =>
       style.securityScheme ? [[style.securityScheme.schemeName, style.securityScheme.scheme]] : [],
     ),
   )
+  const compatByTag = new Map(compat.map((api) => [api.openapi.tag.name, api]))
   const generated = toOpenAPISchema(app, { paths: DOC_PATHS }, undefined, undefined, OPENAPI_VERSION) as {
     paths: Record<string, Record<string, Operation>>
     components: { schemas: Record<string, unknown> }
@@ -128,6 +163,11 @@ export function buildOpenApiDocument(app: AnyElysia, version: string, styles: re
   }
   for (const operations of Object.values(generated.paths)) {
     for (const operation of Object.values(operations)) {
+      const api = compatByTag.get(operation.tags?.[0] ?? '')
+      if (api) {
+        mendCompatOperation(api, operation)
+        continue
+      }
       const extra = STREAM_RESPONSES[operation.operationId ?? '']
       if (extra) operation.responses = { ...extra, ...operation.responses }
       const bodySchema = operation.requestBody?.content?.['application/json']?.schema
@@ -151,7 +191,7 @@ export function buildOpenApiDocument(app: AnyElysia, version: string, styles: re
   }
   const alternatives = Object.keys(securitySchemes).map((name) => ({ [name]: [] }))
   for (const operations of Object.values(generated.paths))
-    for (const operation of Object.values(operations) as (Operation & { security?: unknown })[])
+    for (const operation of Object.values(operations))
       if (operation.operationId && CREDENTIAL_OPTIONAL.has(operation.operationId))
         operation.security = [{}, ...alternatives]
   return {
@@ -170,14 +210,35 @@ export function buildOpenApiDocument(app: AnyElysia, version: string, styles: re
       { name: 'Live', description: 'Events as they happen: Server-Sent Events and WebSocket' },
       { name: 'Webhooks', description: 'Signed HTTP callbacks for processed mail' },
       { name: 'Admin', description: 'Operator routes: the admin key or an API key with the admin scope' },
+      ...compat.map((api) => api.openapi.tag),
     ],
     // Any one of the schemes is enough (OpenAPI: alternatives are separate entries).
     security: alternatives,
     paths: generated.paths,
     components: {
-      schemas: { ...generated.components.schemas, Problem: ProblemSchema },
-      headers: { ...RATE_LIMIT_HEADERS, 'Retry-After': RETRY_AFTER },
-      securitySchemes,
+      schemas: {
+        ...generated.components.schemas,
+        Problem: ProblemSchema,
+        ...Object.fromEntries(
+          compat.map((api) => [api.openapi.errorSchema.name, api.openapi.errorSchema.schema]),
+        ),
+      },
+      headers: {
+        ...RATE_LIMIT_HEADERS,
+        'Retry-After': RETRY_AFTER,
+        ...Object.fromEntries(
+          compat.flatMap((api) =>
+            Object.entries(api.openapi.headers ?? {}).map(([name, header]) => [
+              `${api.name}.${name}`,
+              header,
+            ]),
+          ),
+        ),
+      },
+      securitySchemes: {
+        ...securitySchemes,
+        ...Object.fromEntries(compat.flatMap((api) => Object.entries(api.openapi.securitySchemes))),
+      },
     },
   }
 }
@@ -212,11 +273,16 @@ const SWAGGER_PAGE = `<!doctype html>
 </html>`
 
 /** Serves the document; `app` is the finished application, read lazily so every route is in it. */
-export function docsRoutes(app: () => AnyElysia, version: string, styles: readonly CredentialStyle[]) {
+export function docsRoutes(
+  app: () => AnyElysia,
+  version: string,
+  styles: readonly CredentialStyle[],
+  compat: readonly CompatApi[] = [],
+) {
   let cached: { json: string; yaml: string } | null = null
   const rendered = () => {
     if (!cached) {
-      const document = buildOpenApiDocument(app(), version, styles)
+      const document = buildOpenApiDocument(app(), version, styles, compat)
       cached = { json: JSON.stringify(document), yaml: openApiYaml(document) }
     }
     return cached
