@@ -26,7 +26,13 @@ console.log(
   `ephemail: roles ${config.roles.join(', ')}; storage ${storageName}; domains ${config.domains.map((d) => d.name).join(', ')}`,
 )
 if (running.httpPort !== null)
-  console.log(`ephemail: HTTP API on http://${config.host}:${running.httpPort} (docs at /docs)`)
+  console.log(
+    `ephemail: HTTP API on http://${config.host}:${running.httpPort} (docs at /docs)${
+      config.compat.length > 0
+        ? `; compatibility layers ${config.compat.map(({ name, prefix }) => `${name} at ${prefix || '/'}`).join(', ')}`
+        : ''
+    }`,
+  )
 if (running.smtpPort !== null)
   console.log(
     `ephemail: SMTP on ${config.host}:${running.smtpPort}${config.smtpTls ? ' (STARTTLS)' : ''}${

@@ -104,23 +104,27 @@ function compatOwner(apis: readonly CompatApi[]): (request: Request) => CompatAp
   }
 }
 
-/** Two routes on one method and path: a layer mounted where another route already is. */
-function refuseClashes(routes: readonly { method: string; path: string }[], apis: readonly CompatApi[]) {
-  const seen = new Set<string>()
-  for (const route of routes) {
-    const key = `${route.method.toUpperCase()} ${route.path}`
-    if (seen.has(key)) {
-      const api = apis.find((candidate) =>
-        (candidate.routes as AnyElysia).routes.some(
-          (own: { method: string; path: string }) => own.method === route.method && own.path === route.path,
-        ),
-      )
-      throw new Error(
-        `EPHEMAIL_COMPAT: ${key} is claimed twice${api ? ` (by ${api.name})` : ''}; mount it under a prefix, as ${api?.name ?? 'name'}:/${api?.name ?? 'prefix'}`,
-      )
+type RouteList = readonly { method: string; path: string }[]
+
+/**
+ * Two routes on one method and path: a layer mounted where a native route or another layer already is.
+ * Checked before mounting: Elysia keeps neither of two equal routes (both answer 404).
+ */
+function refuseClashes(native: readonly AnyElysia[], apis: readonly CompatApi[]) {
+  const owner = new Map<string, string>()
+  const claim = (routes: RouteList, by: string) => {
+    for (const route of routes) {
+      const key = `${route.method.toUpperCase()} ${route.path}`
+      const earlier = owner.get(key)
+      if (earlier !== undefined)
+        throw new Error(
+          `EPHEMAIL_COMPAT: ${key} is claimed twice (by ${earlier} and ${by}); mount ${by} under a prefix, as ${by}:/${by}`,
+        )
+      owner.set(key, by)
     }
-    seen.add(key)
   }
+  for (const routes of native) claim(routes.routes, 'the native API')
+  for (const api of apis) claim((api.routes as AnyElysia).routes, api.name)
 }
 
 export function buildApp({
@@ -212,21 +216,25 @@ export function buildApp({
   for (const source of ingestRoutes) base.use(source.routes as AnyElysia)
   // Compatibility layers parse their own bodies (forms as well as JSON) through the context's parseBody.
   for (const api of compatApis) base.use(api.routes as AnyElysia)
-  const app = base
-    // Every request body of this API is JSON: one parser gives one set of precise errors,
-    // and an absent body reads as {} so optional bodies need no special case.
-    .onParse(({ request, contentType }) => parseBody(request, contentType ?? '', maxBody, false))
-    .use(healthRoutes(storage))
-    .use(domainRoutes({ core, principal }))
-    .use(mailboxRoutes({ core, principal, hub, mailboxSlot: rateLimits?.mailboxSlot }))
-    .use(messageRoutes({ core, principal }))
-    .use(otpRoutes({ core, principal, hub }))
-    .use(eventRoutes({ storage, core, auth, hub, live: config.live, now }))
-    .use(webhookRoutes({ core, principal }))
-    .use(adminKeyRoutes({ core, principal }))
-    .use(adminDomainRoutes({ core, principal }))
-    .use(docsRoutes(() => finished as AnyElysia, version, auth.styles, compatApis))
-  if (compatApis.length > 0) refuseClashes(app.routes, compatApis)
+  const nativeRoutes: AnyElysia[] = [
+    healthRoutes(storage),
+    domainRoutes({ core, principal }),
+    mailboxRoutes({ core, principal, hub, mailboxSlot: rateLimits?.mailboxSlot }),
+    messageRoutes({ core, principal }),
+    otpRoutes({ core, principal, hub }),
+    eventRoutes({ storage, core, auth, hub, live: config.live, now }),
+    webhookRoutes({ core, principal }),
+    adminKeyRoutes({ core, principal }),
+    adminDomainRoutes({ core, principal }),
+    docsRoutes(() => finished as AnyElysia, version, auth.styles, compatApis),
+  ]
+  if (compatApis.length > 0) refuseClashes(nativeRoutes, compatApis)
+  // Every request body of this API is JSON: one parser gives one set of precise errors,
+  // and an absent body reads as {} so optional bodies need no special case.
+  const app = base.onParse(({ request, contentType }) =>
+    parseBody(request, contentType ?? '', maxBody, false),
+  )
+  for (const routes of nativeRoutes) app.use(routes)
   finished = app
   return app
 }
