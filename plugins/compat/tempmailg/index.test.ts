@@ -1,7 +1,7 @@
 // tempmailg against every example of its document (domains, emails, messages, attachments, {status,…} envelopes, X-RateLimit-*), on the real core.
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { createApiHarness } from '../../../test/support/api-harness.ts'
+import { createApiHarness, fixture } from '../../../test/support/api-harness.ts'
 import { insertTestApiKey } from '../../../test/support/api-keys.ts'
 
 type Harness = Awaited<ReturnType<typeof createApiHarness>>
@@ -294,6 +294,25 @@ describe('compat tempmailg', () => {
       content: 'Your code is 493021.\n',
       attachments: [],
     })
+  })
+
+  test('attachment names outside ASCII round-trip through the percent-encoded URL', async () => {
+    const made = await call('POST', '/api/emails')
+    const address = made.json.data.email
+    await api.deliver(fixture('invoice-attachments.eml'), [address])
+    await api.processed()
+    const { json } = await call('GET', `/api/messages?email=${address}`)
+    const [csv, pdf] = json.messages[0].attachments
+    expect(csv).toMatchObject({ name: 'invoice-0147.csv', extension: 'csv' })
+    expect(pdf).toMatchObject({ name: 'Rechnung-äöü.pdf', extension: 'pdf' })
+    expect(pdf.url).toEndWith('/attachments/Rechnung-%C3%A4%C3%B6%C3%BC.pdf')
+    const file = await call('GET', new URL(pdf.url).pathname)
+    expect(file.status).toBe(200)
+    expect(file.headers.get('content-type')).toBe('application/pdf')
+    expect(file.headers.get('content-disposition')).toContain(
+      "filename*=UTF-8''Rechnung-%C3%A4%C3%B6%C3%BC.pdf",
+    )
+    expect(file.text).toStartWith('%PDF-1.4')
   })
 
   test('errors: {status:false, message} with the HTTP status; no key is 401', async () => {
