@@ -104,23 +104,25 @@ function compatOwner(apis: readonly CompatApi[]): (request: Request) => CompatAp
   }
 }
 
-/** Two routes on one method and path: a layer mounted where another route already is. */
-function refuseClashes(routes: readonly { method: string; path: string }[], apis: readonly CompatApi[]) {
-  const seen = new Set<string>()
-  for (const route of routes) {
-    const key = `${route.method.toUpperCase()} ${route.path}`
-    if (seen.has(key)) {
-      const api = apis.find((candidate) =>
-        (candidate.routes as AnyElysia).routes.some(
-          (own: { method: string; path: string }) => own.method === route.method && own.path === route.path,
-        ),
-      )
-      throw new Error(
-        `EPHEMAIL_COMPAT: ${key} is claimed twice${api ? ` (by ${api.name})` : ''}; mount it under a prefix, as ${api?.name ?? 'name'}:/${api?.name ?? 'prefix'}`,
-      )
+type RouteEntry = { method: string; path: string; handler: unknown }
+
+/**
+ * Two routes on one method and path: a layer mounted where another route already is. Elysia keeps one
+ * entry per method and path (a later route replaces an earlier one), so a layer route whose handler is
+ * not the one left in the finished table was taken over.
+ */
+function refuseClashes(routes: readonly RouteEntry[], apis: readonly CompatApi[]) {
+  const winner = new Map(
+    routes.map((route) => [`${route.method.toUpperCase()} ${route.path}`, route.handler]),
+  )
+  for (const api of apis)
+    for (const own of (api.routes as AnyElysia).routes as RouteEntry[]) {
+      const key = `${own.method.toUpperCase()} ${own.path}`
+      if (winner.get(key) !== own.handler)
+        throw new Error(
+          `EPHEMAIL_COMPAT: ${key} is claimed twice (by ${api.name}); mount it under a prefix, as ${api.name}:/${api.name}`,
+        )
     }
-    seen.add(key)
-  }
 }
 
 export function buildApp({
