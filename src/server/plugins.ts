@@ -14,6 +14,7 @@ import * as bearerStyle from '#plugins/auth/bearer/index.ts'
 import * as headerStyle from '#plugins/auth/header/index.ts'
 import * as queryStyle from '#plugins/auth/query/index.ts'
 import * as tempmailV1Compat from '#plugins/compat/tempmail-v1/index.ts'
+import * as tempmailWorkerCompat from '#plugins/compat/tempmail-worker/index.ts'
 import * as tempmailgCompat from '#plugins/compat/tempmailg/index.ts'
 import * as builtinExtractor from '#plugins/extractor/builtin/index.ts'
 import * as smtpIngest from '#plugins/ingest/smtp/index.ts'
@@ -37,9 +38,11 @@ export const PLUGINS = {
   ingest: { smtp: smtpIngest },
   extractor: { builtin: builtinExtractor },
   ratelimit: { redis: redisLimiter, memory: memoryLimiter, storage: storageLimiter },
-  compat: { 'tempmail-v1': tempmailV1Compat, tempmailg: tempmailgCompat } as Partial<
-    Record<CompatName, { create: CompatApiFactory }>
-  >,
+  compat: {
+    'tempmail-v1': tempmailV1Compat,
+    tempmailg: tempmailgCompat,
+    'tempmail-worker': tempmailWorkerCompat,
+  } as Partial<Record<CompatName, { create: CompatApiFactory }>>,
 } as const
 
 /** A queue maker: the plugin chosen once, each queue then made from the core's spec. */
