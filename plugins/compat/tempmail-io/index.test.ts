@@ -274,12 +274,16 @@ describe('compat tempmail-io on a listening server: webhook deliveries and the W
     })
 
   test('the webhook example: curl -d key -d email -d url, then a signed POST of the documented payload', async () => {
-    const received: { headers: Record<string, string>; body: string }[] = []
+    const received: { path: string; headers: Record<string, string>; body: string }[] = []
     const receiver = Bun.serve({
       hostname: '127.0.0.1',
       port: 0,
       async fetch(request) {
-        received.push({ headers: Object.fromEntries(request.headers), body: await request.text() })
+        received.push({
+          path: new URL(request.url).pathname,
+          headers: Object.fromEntries(request.headers),
+          body: await request.text(),
+        })
         return new Response('ok')
       },
     })
@@ -295,11 +299,23 @@ describe('compat tempmail-io on a listening server: webhook deliveries and the W
       const { secret, ...rest } = (await registered.json()) as { secret: string } & Record<string, string>
       expect(rest).toEqual({ id: expect.any(String), email, url })
       expect(secret).toStartWith('whsec_')
+      // A native webhook on the same mailbox keeps the Standard Webhooks body: the format is per webhook.
+      const native = await eph.api('/v1/webhooks', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ url: `http://127.0.0.1:${receiver.port}/native`, address: email }),
+      })
+      expect(native.status).toBe(201)
 
       await sendGithubMail(email)
       const deadline = Date.now() + 10_000
-      while (received.length === 0 && Date.now() < deadline) await Bun.sleep(25)
-      const [hit] = received
+      while (received.length < 2 && Date.now() < deadline) await Bun.sleep(25)
+      const hit = received.find((entry) => entry.path === '/hook')
+      const standard = received.find((entry) => entry.path === '/native')
+      expect(JSON.parse(standard?.body ?? '{}')).toMatchObject({
+        type: 'message.processed',
+        data: { address: email, otp: '482910' },
+      })
       if (!hit) throw new Error('no webhook delivery arrived')
       const payload = JSON.parse(hit.body)
       expect(payload).toEqual({
