@@ -181,6 +181,8 @@ export const webhooks = pgTable(
     // Kept in the clear: every delivery is signed with it (Standard Webhooks, HMAC-SHA256).
     secret: text('secret').notNull(),
     filter: jsonb('filter').$type<WebhookFilter>().notNull(),
+    // The delivery body's shape: 'standard', or the compatibility layer that registered it.
+    format: text('format').notNull().default('standard'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
   (table) => [index('webhooks_mailbox_id_idx').on(table.mailboxId)],

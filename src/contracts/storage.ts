@@ -167,8 +167,10 @@ export interface ProcessingStore {
   findLatestOtp(mailboxId: string, since: Date | null): Promise<LatestOtp | null>
 }
 
-export interface NewWebhook extends Omit<Webhook, 'address' | 'ownerKeyId'> {
+export interface NewWebhook extends Omit<Webhook, 'address' | 'ownerKeyId' | 'format'> {
   secret: string
+  /** Absent: `standard`. */
+  format?: string
   /** The API key registering it; absent or null: the admin key or a mailbox token. */
   ownerKeyId?: string | null
 }

@@ -1,7 +1,7 @@
 // Compatibility-layer contract: another service's API shape (routes, auth style, envelopes, headers) as a thin door over the core.
 
 import type { CredentialStyle, SecurityScheme } from '#contracts/auth.ts'
-import type { MailboxEvent, MailboxExpiredEvent } from '#lib/events.ts'
+import type { MailboxEvent, MailboxExpiredEvent, MessageProcessedEvent } from '#lib/events.ts'
 import type { Problem } from '#lib/problem.ts'
 import type { Authenticator } from './authenticate.ts'
 import type { CoreDeps } from './context.ts'
@@ -73,6 +73,14 @@ export interface CompatApi {
     readonly headers?: Readonly<Record<string, { description: string; schema: object }>>
   }
 }
+
+/**
+ * The delivery body of a webhook registered in an API's own format (a pure function): what that API's
+ * documentation says a webhook receives for one processed message of `address`. A compat plugin exports
+ * its builders as `webhookPayloads`, keyed by the `format` it registers webhooks with; the signature
+ * headers stay Standard Webhooks whatever the body.
+ */
+export type WebhookPayloadBuilder = (event: MessageProcessedEvent, address: string, timestamp: Date) => string
 
 /** Every compat plugin exports `name` and `create` of this type (its default prefix is in the config: COMPAT_APIS). */
 export type CompatApiFactory = (context: CompatContext) => CompatApi

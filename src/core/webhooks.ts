@@ -23,6 +23,8 @@ export interface RegisterWebhookInput {
    */
   address?: string
   filter?: WebhookFilter
+  /** Body format of its deliveries; absent: `standard`. A compatibility layer passes its own name. */
+  format?: string
 }
 
 export interface RegisteredWebhook {
@@ -65,6 +67,7 @@ export async function registerWebhook(
     ownerKeyId,
     url: input.url,
     filter: input.filter ?? {},
+    format: input.format ?? 'standard',
     createdAt: deps.now(),
   }
   const secret = newWebhookSecret()

@@ -114,6 +114,8 @@ export interface Webhook {
   address: string | null
   url: string
   filter: WebhookFilter
+  /** Body format of its deliveries: `standard` (Standard Webhooks), or a compatibility layer's name. */
+  format: string
   createdAt: Date
 }
 

@@ -26,7 +26,7 @@ import {
   withCache,
   withTimeout,
 } from './pipeline/sender-auth.ts'
-import { createPlugins, type Plugins } from './plugins.ts'
+import { createPlugins, type Plugins, webhookPayloadFormats } from './plugins.ts'
 import { checkOutboundUrl, OutboundBlockedError } from './webhooks/address-policy.ts'
 import { createWebhookDispatcher } from './webhooks/webhook-delivery.ts'
 
@@ -122,7 +122,12 @@ export async function createCore(config: Config, options: CoreOptions): Promise<
     backoffCapMs: config.webhooks.backoffCapMs,
     keyOf: (job) => job.deliveryId,
   })
-  const webhooks = createWebhookDispatcher({ storage, queue: webhookQueue, pubsub })
+  const webhooks = createWebhookDispatcher({
+    storage,
+    queue: webhookQueue,
+    pubsub,
+    payloadFormats: webhookPayloadFormats(),
+  })
   // Large messages are parsed and sanitised on a worker thread, shared by the funnel and the processor.
   const mail = options.mail ?? createMailOffload()
   const processor = createMessageProcessor({

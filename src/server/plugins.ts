@@ -7,12 +7,13 @@ import type { PubSub } from '#contracts/pubsub.ts'
 import type { JobQueue, QueueSpec } from '#contracts/queue.ts'
 import type { RateLimiter } from '#contracts/rate-limit.ts'
 import type { Storage } from '#contracts/storage.ts'
-import type { CompatApiFactory } from '#core/compat.ts'
+import type { CompatApiFactory, WebhookPayloadBuilder } from '#core/compat.ts'
 import { parseExtractionRules } from '#lib/extraction-rules.ts'
 import * as accessTokenStyle from '#plugins/auth/access-token/index.ts'
 import * as bearerStyle from '#plugins/auth/bearer/index.ts'
 import * as headerStyle from '#plugins/auth/header/index.ts'
 import * as queryStyle from '#plugins/auth/query/index.ts'
+import * as tempmailIoCompat from '#plugins/compat/tempmail-io/index.ts'
 import * as tempmailV1Compat from '#plugins/compat/tempmail-v1/index.ts'
 import * as tempmailWorkerCompat from '#plugins/compat/tempmail-worker/index.ts'
 import * as tempmailgCompat from '#plugins/compat/tempmailg/index.ts'
@@ -39,11 +40,26 @@ export const PLUGINS = {
   extractor: { builtin: builtinExtractor },
   ratelimit: { redis: redisLimiter, memory: memoryLimiter, storage: storageLimiter },
   compat: {
+    'tempmail-io': tempmailIoCompat,
     'tempmail-v1': tempmailV1Compat,
     tempmailg: tempmailgCompat,
     'tempmail-worker': tempmailWorkerCompat,
-  } as Partial<Record<CompatName, { create: CompatApiFactory }>>,
+  } satisfies Record<
+    CompatName,
+    { create: CompatApiFactory; webhookPayloads?: Readonly<Record<string, WebhookPayloadBuilder>> }
+  >,
 } as const
+
+/**
+ * Every webhook body format the compat plugins build, whether or not EPHEMAIL_COMPAT mounts them now:
+ * a webhook registered through a layer keeps its documented body after the layer is switched off.
+ */
+export function webhookPayloadFormats(): Record<string, WebhookPayloadBuilder> {
+  const formats: Record<string, WebhookPayloadBuilder> = {}
+  for (const plugin of Object.values(PLUGINS.compat))
+    if ('webhookPayloads' in plugin) Object.assign(formats, plugin.webhookPayloads)
+  return formats
+}
 
 /** A queue maker: the plugin chosen once, each queue then made from the core's spec. */
 export type MakeQueue = <Job extends object>(spec: QueueSpec<Job>) => JobQueue<Job>
@@ -108,11 +124,7 @@ export function createPlugins(config: Config, overrides: Partial<Plugins> = {}):
       }),
     compat:
       overrides.compat ??
-      config.compat.map(({ name, prefix }) => {
-        const plugin = PLUGINS.compat[name]
-        if (!plugin) throw new Error(`EPHEMAIL_COMPAT: "${name}" is not built yet`)
-        return { name, prefix, create: plugin.create }
-      }),
+      config.compat.map(({ name, prefix }) => ({ name, prefix, create: PLUGINS.compat[name].create })),
     ingest: overrides.ingest ?? [
       {
         name: PLUGINS.ingest.smtp.name,

@@ -12,6 +12,7 @@ const webhookColumns = {
   address: mailboxes.address,
   url: webhooks.url,
   filter: webhooks.filter,
+  format: webhooks.format,
   createdAt: webhooks.createdAt,
 }
 

@@ -4,6 +4,7 @@ import { Webhook as StandardWebhook } from 'standardwebhooks'
 import type { PubSub } from '#contracts/pubsub.ts'
 import { type DeliverWebhookJob, type JobQueue, PermanentJobError } from '#contracts/queue.ts'
 import type { Storage } from '#contracts/storage.ts'
+import type { WebhookPayloadBuilder } from '#core/compat.ts'
 import type { MessageProcessedEvent } from '#lib/events.ts'
 import { uuidv7 } from '#lib/ids.ts'
 import { createTtlCache } from '#lib/ttl-cache.ts'
@@ -57,12 +58,18 @@ export function createWebhookDispatcher({
   storage,
   queue,
   pubsub,
+  payloadFormats = {},
   now = () => new Date(),
 }: {
   storage: Storage
   queue: JobQueue<DeliverWebhookJob>
   /** Carries webhooks.changed, so every worker forgets a changed list (most mailboxes have none). */
   pubsub: PubSub
+  /**
+   * Body builders of the other formats, by the webhook's `format` (the compat plugins' own); `standard`
+   * and any format no plugin builds any more get the Standard Webhooks body.
+   */
+  payloadFormats?: Readonly<Record<string, WebhookPayloadBuilder>>
   now?: () => Date
 }): WebhookDispatcher {
   const known = createTtlCache<string, Awaited<ReturnType<Storage['findWebhooksForMailbox']>>>({
@@ -92,14 +99,24 @@ export function createWebhookDispatcher({
       const mailbox = await storage.findLiveMailboxById(event.mailboxId, now())
       if (!mailbox) return 0
       const createdAt = now()
-      const payload = webhookPayload(event, mailbox.address, createdAt)
+      // Each format's body is built once, however many webhooks want it.
+      const payloads = new Map<string, string>()
+      const payloadIn = (format: string) => {
+        let payload = payloads.get(format)
+        if (payload === undefined) {
+          const build = Object.hasOwn(payloadFormats, format) ? payloadFormats[format] : undefined
+          payload = (build ?? webhookPayload)(event, mailbox.address, createdAt)
+          payloads.set(format, payload)
+        }
+        return payload
+      }
       const created = await storage.createWebhookDeliveries(
         wanted.map((webhook) => ({
           id: uuidv7(createdAt.getTime()),
           webhookId: webhook.id,
           messageId: event.messageId,
           eventType: event.type,
-          payload,
+          payload: payloadIn(webhook.format),
           createdAt,
         })),
       )

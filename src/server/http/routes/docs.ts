@@ -149,7 +149,15 @@ export function buildOpenApiDocument(
     ),
   )
   const compatByTag = new Map(compat.map((api) => [api.openapi.tag.name, api]))
-  const generated = toOpenAPISchema(app, { paths: DOC_PATHS }, undefined, undefined, OPENAPI_VERSION) as {
+  // staticFile: false: Elysia would drop every path with a dot as a static file, and a compatibility
+  // layer's routes may be `/v1/inbox.php`; the document's own files are excluded by path.
+  const generated = toOpenAPISchema(
+    app,
+    { paths: DOC_PATHS, staticFile: false },
+    undefined,
+    undefined,
+    OPENAPI_VERSION,
+  ) as {
     paths: Record<string, Record<string, Operation>>
     components: { schemas: Record<string, unknown> }
   }
