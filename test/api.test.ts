@@ -97,6 +97,19 @@ describe('REST API', () => {
       expectProblem(wrongType, 400, 'validation-failed', 'body.ttlSeconds')
       expect(wrongType.json.errors[0]).toEqual({ path: 'body.ttlSeconds', message: 'Expected integer' })
       expectProblem(await h.call('POST', '/v1/mailboxes', { body: { ttl: 60 } }), 400, 'validation-failed')
+      // One of a few values: the message names them.
+      const wrongValue = await h.call('POST', '/v1/mailboxes', { body: { domainType: 'gold' } })
+      expect(wrongValue.json.errors[0]).toEqual({
+        path: 'body.domainType',
+        message: 'Expected one of public, custom, premium',
+      })
+      // A JSON body's integer is a JSON number (only query strings are coerced).
+      expectProblem(
+        await h.call('POST', '/v1/mailboxes', { body: { ttlSeconds: '600' } }),
+        400,
+        'validation-failed',
+        'body.ttlSeconds',
+      )
       expectProblem(
         await h.call('POST', '/v1/mailboxes', { body: { localPart: 7 } }),
         400,

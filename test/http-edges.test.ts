@@ -144,6 +144,28 @@ describe('request bodies over the limit, on a listening server', () => {
     expect(((await response.json()) as { detail: string }).detail).toContain('65536')
   })
 
+  // Just past the 64 KiB limit and far past it, each with a declared length and chunked (no length).
+  for (const size of [70_000, 2_000_000])
+    for (const chunked of [false, true])
+      test(`a ${size}-byte body ${chunked ? 'sent chunked' : 'with Content-Length'} is a problem+json 413`, async () => {
+        const bytes = new TextEncoder().encode(JSON.stringify({ pad: 'z'.repeat(size) }))
+        const body = chunked
+          ? new ReadableStream<Uint8Array>({
+              start(controller) {
+                for (let at = 0; at < bytes.length; at += 16_384)
+                  controller.enqueue(bytes.slice(at, at + 16_384))
+                controller.close()
+              },
+            })
+          : bytes
+        const response = await post(body)
+        expect(response.status).toBe(413)
+        expect(response.headers.get('content-type')).toContain('application/problem+json')
+        const problem = (await response.json()) as { status: number; type: string }
+        expect(problem.status).toBe(413)
+        expect(problem.type).toEndWith('/payload-too-large')
+      })
+
   test('a chunked body with no declared length is cut at the limit with a problem+json 413', async () => {
     const chunk = new TextEncoder().encode(`"${'y'.repeat(16_000)}",`)
     let sent = 0

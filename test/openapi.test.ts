@@ -14,9 +14,33 @@ const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'
 type Operation = {
   operationId?: string
   summary?: string
-  parameters?: { name: string; in: string; schema?: unknown }[]
+  description?: string
+  parameters?: {
+    name: string
+    in: string
+    description?: string
+    example?: unknown
+    schema?: Record<string, unknown>
+  }[]
   requestBody?: { required?: boolean; content: Record<string, unknown> }
-  responses: Record<string, { description?: string; content?: Record<string, unknown> }>
+  responses: Record<
+    string,
+    {
+      description?: string
+      content?: Record<string, { schema?: unknown }>
+      headers?: Record<string, unknown>
+    }
+  >
+}
+
+/** Every object in the document with where it is, for rules that hold at any depth. */
+function* objectsIn(value: unknown, at = '#'): Generator<[string, Record<string, unknown>]> {
+  if (Array.isArray(value))
+    for (const [index, item] of value.entries()) yield* objectsIn(item, `${at}/${index}`)
+  else if (typeof value === 'object' && value !== null) {
+    yield [at, value as Record<string, unknown>]
+    for (const [key, item] of Object.entries(value)) yield* objectsIn(item, `${at}/${key}`)
+  }
 }
 
 function operations(document: { paths: Record<string, Record<string, Operation>> }) {
@@ -149,6 +173,94 @@ describe('OpenAPI document', () => {
             $ref: `#/components/headers/${name}`,
           })
     }
+  })
+
+  test('integers are plain `type: integer` (no anyOf of a numeric string), with their bounds and defaults', () => {
+    const document = parse(committedYaml)
+    for (const [at, schema] of objectsIn(document)) {
+      const branches = schema.anyOf as { type?: string; format?: string }[] | undefined
+      if (!Array.isArray(branches)) continue
+      const numericString = branches.find(
+        (branch) => branch.type === 'string' && (branch.format === 'integer' || branch.format === 'numeric'),
+      )
+      expect(numericString, `${at} is a coercion union`).toBeUndefined()
+    }
+    const limit = (document.paths['/v1/mailboxes/{address}/messages'].get as Operation).parameters?.find(
+      (parameter) => parameter.name === 'limit',
+    )
+    expect(limit?.schema).toEqual({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
+    expect(document.components.schemas.Problem.properties.status.type).toBe('integer')
+  })
+
+  test("Elysia's validation keyword `error` stays out of the document's schemas", () => {
+    const document = parse(committedYaml)
+    for (const { path, method, operation } of operations(document))
+      for (const parameter of operation.parameters ?? [])
+        for (const [at, schema] of objectsIn(parameter.schema, `${method} ${path} ${parameter.name}`))
+          expect(schema.error, at).toBeUndefined()
+  })
+
+  test('every problem+json body is the one Problem component', () => {
+    const document = parse(committedYaml)
+    let problems = 0
+    for (const { path, method, operation } of operations(document))
+      for (const [status, response] of Object.entries(operation.responses)) {
+        const problem = response.content?.['application/problem+json']
+        if (!problem) continue
+        problems++
+        expect(problem.schema, `${method.toUpperCase()} ${path} ${status}`).toEqual({
+          $ref: '#/components/schemas/Problem',
+        })
+      }
+    expect(problems).toBeGreaterThan(100)
+    expect(Object.keys(document.components.schemas.Problem.properties).sort()).toEqual([
+      'detail',
+      'errors',
+      'instance',
+      'status',
+      'title',
+      'type',
+    ])
+  })
+
+  test('parameters carry their own description and example; every operation has a description; servers are set', () => {
+    const document = parse(committedYaml)
+    expect(document.servers).toEqual([{ url: '/', description: expect.any(String) }])
+    for (const { path, method, operation } of operations(document)) {
+      const where = `${method.toUpperCase()} ${path}`
+      expect(operation.description, where).toBeString()
+      for (const parameter of operation.parameters ?? []) {
+        expect(parameter.description, `${where} ${parameter.name}`).toBeString()
+        expect(parameter.schema?.description, `${where} ${parameter.name}`).toBeUndefined()
+        expect(parameter.schema?.examples, `${where} ${parameter.name}`).toBeUndefined()
+      }
+    }
+    const messages = document.paths['/v1/mailboxes/{address}/messages'].get as Operation
+    const address = messages.parameters?.find((parameter) => parameter.name === 'address')
+    expect(address?.example).toBe('james47@ephemail.test')
+    // Swagger UI showed `wait` as "string | (string | integer)": it is one integer.
+    const wait = messages.parameters?.find((parameter) => parameter.name === 'wait')
+    expect(wait?.schema).toEqual({ type: 'integer', minimum: 0, maximum: 300 })
+    // A one-of-a-few-strings field keeps its description (the generator drops a literal union's).
+    const type = (document.paths['/v1/domains'].get as Operation).parameters?.[0]
+    expect(type).toMatchObject({ name: 'type', description: 'Only domains of this type' })
+    expect(type?.schema).toEqual({ type: 'string', enum: ['public', 'custom', 'premium'] })
+  })
+
+  test('the WebSocket route documents its 426 for a plain GET, and the app answers it', async () => {
+    const upgrade = parse(committedYaml).paths['/v1/ws'].get as Operation
+    expect(upgrade.responses['426']?.content).toEqual({
+      'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
+    })
+    expect(upgrade.responses['426']?.headers?.Upgrade).toBeDefined()
+    const plain = await h.call('GET', '/v1/ws', { token: null })
+    expect(plain.status).toBe(426)
+    expect(plain.headers.get('content-type')).toBe('application/problem+json')
+    expect(plain.headers.get('upgrade')).toBe('websocket')
+    expect(plain.json.type).toEndWith('/upgrade-required')
+    const post = await h.call('POST', '/v1/ws', { token: null })
+    expect(post.status).toBe(405)
+    expect(post.headers.get('allow')).toBe('GET, HEAD')
   })
 
   test('the app serves the same document as JSON and YAML, and Swagger UI from local assets', async () => {

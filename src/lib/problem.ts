@@ -11,6 +11,7 @@ export type ProblemSlug =
   | 'forbidden'
   | 'not-found'
   | 'method-not-allowed'
+  | 'upgrade-required'
   | 'conflict'
   | 'address-taken'
   | 'unknown-domain'
@@ -40,6 +41,7 @@ const TITLES: Record<ProblemSlug, string> = {
   forbidden: 'Not allowed',
   'not-found': 'Not found',
   'method-not-allowed': 'Method not allowed',
+  'upgrade-required': 'Upgrade required',
   conflict: 'Conflict',
   'address-taken': 'Address already taken',
   'unknown-domain': 'Unknown domain',

@@ -1,5 +1,6 @@
 // tempmail-v1 compatibility: the Temp Mail v1 API shape (POST /v1/emails, {error,meta} envelope, X-Ratelimit-* with an epoch reset) over the core.
 
+import { Type } from '@sinclair/typebox'
 import { Elysia, t } from 'elysia'
 import type { CredentialStyle } from '#contracts/auth.ts'
 import { type CompatApi, type CompatApiFactory, problemSlug } from '#core/compat.ts'
@@ -82,7 +83,8 @@ const CreateBody = t.Object(
 
 const Created = t.Object({
   email: t.String({ format: 'email', examples: ['user@example.com'] }),
-  ttl: t.Integer({ description: 'Time to live in seconds', examples: [86400] }),
+  // TypeBox's integer: Elysia's t.Integer also takes numeric strings and is documented as string | integer.
+  ttl: Type.Integer({ description: 'Time to live in seconds', examples: [86400] }),
 })
 
 /** Temp Mail keys travel as `X-API-Key` (as that service's clients send them) or as a Bearer token. */

@@ -22,17 +22,30 @@ export function routeShapes(routes: readonly { method: string; path: string }[])
   }))
 }
 
+/** Methods a path answers; a WebSocket route (Elysia's `WS`) is opened by a GET. */
 export function allowedMethods(shapes: readonly RouteShape[], pathname: string): string[] {
   const methods = new Set<string>()
-  for (const shape of shapes) if (shape.pattern.test(pathname)) methods.add(shape.method)
+  for (const shape of shapes)
+    if (shape.pattern.test(pathname)) methods.add(shape.method === 'WS' ? 'GET' : shape.method)
   if (methods.has('GET')) methods.add('HEAD')
   return [...methods].sort()
 }
 
-type SchemaLike = { type?: string; format?: string; anyOf?: SchemaLike[] }
+/** A path whose only GET is a WebSocket: a GET without the handshake reaches no route. */
+function upgradeOnly(shapes: readonly RouteShape[], pathname: string): boolean {
+  const here = shapes.filter((shape) => shape.pattern.test(pathname))
+  return here.some((shape) => shape.method === 'WS') && !here.some((shape) => shape.method === 'GET')
+}
 
-/** TypeBox says "Expected union value" for coercible numbers; name the types instead. */
+type SchemaLike = { type?: string; format?: string; anyOf?: SchemaLike[]; enum?: unknown[] }
+
+/**
+ * TypeBox says "Expected union value" for coercible numbers and "Expected kind 'UnionEnum'" for one of a
+ * few strings: name the types, or the values, instead.
+ */
 function issueMessage(message: string, schema: SchemaLike | undefined): string {
+  if (message === "Expected kind 'UnionEnum'" && Array.isArray(schema?.enum))
+    return `Expected one of ${schema.enum.join(', ')}`
   if (message !== 'Expected union value' || !schema?.anyOf) return message
   const types = new Set(
     schema.anyOf.map((option) =>
@@ -101,6 +114,17 @@ export function problemOf({ code, error, request, shapes, challenges }: ErrorCon
         headers: {},
       }
     case 'NOT_FOUND': {
+      // RFC 9110 §15.5.22: 426 names the protocol to switch to in Upgrade (and Connection says so).
+      if ((request.method === 'GET' || request.method === 'HEAD') && upgradeOnly(shapes(), instance))
+        return {
+          problem: problem(
+            426,
+            'upgrade-required',
+            `${instance} is a WebSocket: open it with a handshake (Upgrade: websocket), not a plain ${request.method}`,
+            { instance },
+          ),
+          headers: { upgrade: 'websocket', connection: 'Upgrade' },
+        }
       const allowed = allowedMethods(shapes(), instance)
       if (allowed.length > 0)
         return {

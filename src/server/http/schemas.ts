@@ -1,11 +1,34 @@
 // Request and response schemas (TypeBox via Elysia's `t`): validation at the edge and the source of openapi.yaml.
 
+import { type IntegerOptions, Type } from '@sinclair/typebox'
 import { t } from 'elysia'
 import { MAX_LOCAL_PART_LENGTH } from '#lib/address.ts'
 import { MAX_WAIT_SECONDS } from '#server/live/long-poll.ts'
 
 const EXAMPLE_MAILBOX_ID = '0193a1f2-7c3e-7d21-9b4a-5e6f7a8b9c0d'
 const EXAMPLE_MESSAGE_ID = '0193a1f3-0a1b-7c2d-8e3f-405162738495'
+
+/**
+ * A JSON integer (bodies and responses): TypeBox's own. Elysia's `t.Integer` also accepts a numeric string
+ * (it is meant for query strings) and so is documented as `anyOf: [string, integer]`, which generated
+ * clients type as `string | number`.
+ */
+export const Integer = (options?: IntegerOptions) => Type.Integer(options)
+
+/**
+ * An integer query parameter: query values are strings, so this one is Elysia's coercing `t.Integer`
+ * (a numeric string, turned into a number). The document still says `type: integer` (docs.ts drops
+ * the string branch), as a query string is text by nature; `error` is the message a bad value gets.
+ */
+export const QueryInteger = (options: IntegerOptions & { error?: string }) => t.Integer(options)
+
+/**
+ * One of a few strings, with its description: the generator turns a union of literals into an enum and
+ * drops the description, while Elysia's UnionEnum keeps it. `default` is unset, as UnionEnum's own
+ * (the first value) would fill in an absent optional field.
+ */
+export const OneOf = <const T extends readonly [string, ...string[]]>(values: T, description: string) =>
+  t.UnionEnum(values, { description, default: undefined })
 
 const Timestamp = (description: string) => t.String({ format: 'date-time', description })
 
@@ -16,7 +39,7 @@ export const ProblemSchema = t.Object(
       examples: ['https://ephemail.dev/problems/not-found'],
     }),
     title: t.String({ description: 'Short summary of the kind of problem', examples: ['Not found'] }),
-    status: t.Integer({ description: 'HTTP status code', examples: [404] }),
+    status: Integer({ description: 'HTTP status code', examples: [404] }),
     detail: t.String({
       description: 'What went wrong with this request',
       examples: ['No mailbox james47@ephemail.test'],
@@ -31,8 +54,7 @@ export const ProblemSchema = t.Object(
   { description: 'RFC 9457 problem details' },
 )
 
-const DomainTypeSchema = (description: string) =>
-  t.Union([t.Literal('public'), t.Literal('custom'), t.Literal('premium')], { description })
+const DomainTypeSchema = (description: string) => OneOf(['public', 'custom', 'premium'], description)
 
 export const DomainSchema = t.Object({
   name: t.String({ description: 'Domain that receives mail', examples: ['ephemail.test'] }),
@@ -86,7 +108,7 @@ const DomainName = t.String({
   description: 'One of GET /v1/domains',
   examples: ['ephemail.test'],
 })
-const TtlSeconds = t.Integer({
+const TtlSeconds = Integer({
   minimum: 1,
   description:
     'Lifetime from now, in seconds, within the configured bounds (EPHEMAIL_TTL_MIN_SECONDS..EPHEMAIL_TTL_MAX_SECONDS)',
@@ -122,10 +144,10 @@ export const AdminDomainSchema = t.Object(
     privateToKeys: t.Union([t.Array(t.String()), t.Null()], {
       description: 'API key ids that alone may use it; null: every caller its type is open to',
     }),
-    status: t.Union([t.Literal('pending'), t.Literal('verified')], {
-      description:
-        'verified: an MX record points at one of EPHEMAIL_MX_HOSTS and the domain receives mail. pending: it does not (yet) and receives nothing',
-    }),
+    status: OneOf(
+      ['pending', 'verified'],
+      'verified: an MX record points at one of EPHEMAIL_MX_HOSTS and the domain receives mail. pending: it does not (yet) and receives nothing',
+    ),
     problems: t.Array(t.String(), {
       description: 'What the last check found wrong; empty when verified',
       examples: [['MX points at mx.other.example, expected one of mx.ephemail.example']],
@@ -134,10 +156,10 @@ export const AdminDomainSchema = t.Object(
       description: 'The MX hosts the last check saw, by preference',
       examples: [['mx.ephemail.example']],
     }),
-    source: t.Union([t.Literal('configured'), t.Literal('registered')], {
-      description:
-        'configured: from EPHEMAIL_DOMAINS (always served, never checked); registered: through this API',
-    }),
+    source: OneOf(
+      ['configured', 'registered'],
+      'configured: from EPHEMAIL_DOMAINS (always served, never checked); registered: through this API',
+    ),
     createdAt: Nullable('When it was registered; null for a configured domain'),
     checkedAt: Nullable('When its MX records were last checked; null for a configured domain'),
     verifiedAt: Nullable('When a check first passed'),
@@ -205,7 +227,7 @@ const messageSummaryProperties = {
   subject: t.Union([t.String(), t.Null()], { examples: ['Your verification code'] }),
   receivedAt: Timestamp('When the message was stored'),
   seen: t.Boolean({ description: 'Set with PATCH /v1/messages/{id}' }),
-  size: t.Integer({ description: 'Size of the raw message in bytes', examples: [4211] }),
+  size: Integer({ description: 'Size of the raw message in bytes', examples: [4211] }),
   hasAttachments: t.Boolean(),
   otp: t.Union([t.String(), t.Null()], {
     description: 'The one-time code found in the message; null when none (or not processed yet)',
@@ -264,7 +286,7 @@ export const MessageSchema = t.Object(
         }),
         filename: t.Union([t.String(), t.Null()], { examples: ['invoice.pdf'] }),
         contentType: t.String({ examples: ['application/pdf'] }),
-        size: t.Integer({ description: 'Decoded size in bytes' }),
+        size: Integer({ description: 'Decoded size in bytes' }),
         disposition: t.Union([t.String(), t.Null()], { examples: ['attachment'] }),
         contentId: t.Union([t.String(), t.Null()]),
       }),
@@ -342,7 +364,7 @@ export const AttachmentParams = t.Object({
 
 export const ListMessagesQuery = t.Object({
   limit: t.Optional(
-    t.Integer({
+    QueryInteger({
       minimum: 1,
       maximum: 100,
       default: 20,
@@ -359,7 +381,7 @@ export const ListMessagesQuery = t.Object({
     }),
   ),
   wait: t.Optional(
-    t.Integer({
+    QueryInteger({
       minimum: 0,
       maximum: MAX_WAIT_SECONDS,
       description: `Seconds to hold the request while the page is empty, until a message arrives (0..${MAX_WAIT_SECONDS}); woken by the message.received event. On time-out the page is empty, not an error`,

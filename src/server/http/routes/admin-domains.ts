@@ -111,6 +111,8 @@ export function adminDomainRoutes({ core, principal }: AdminDomainRouteDeps) {
           tags: ['Admin'],
           operationId: 'getAdminDomain',
           summary: 'Get a receiving domain with its last MX check',
+          description:
+            'Configured or registered, with its status and what the last MX check found (POST …/verify checks again now).',
         },
       },
     )

@@ -166,7 +166,13 @@ export function adminKeyRoutes({ core, principal }: AdminKeyRouteDeps) {
           401: unauthorizedResponse,
           403: forbiddenResponse,
         },
-        detail: { tags, operationId: 'listApiKeys', summary: 'List API keys' },
+        detail: {
+          tags,
+          operationId: 'listApiKeys',
+          summary: 'List API keys',
+          description:
+            'Every API key with its scopes, plan and last use; the keys themselves are not stored.',
+        },
       },
     )
     .get(
@@ -180,7 +186,12 @@ export function adminKeyRoutes({ core, principal }: AdminKeyRouteDeps) {
           403: forbiddenResponse,
           404: notFoundResponse,
         },
-        detail: { tags, operationId: 'getApiKey', summary: 'Get an API key' },
+        detail: {
+          tags,
+          operationId: 'getApiKey',
+          summary: 'Get an API key',
+          description: 'One API key with its scopes, plan and last use, without the key itself.',
+        },
       },
     )
     .patch(

@@ -8,6 +8,13 @@ import { stringify } from 'yaml'
 import type { CredentialStyle } from '#contracts/auth.ts'
 import type { CompatApi } from '#core/compat.ts'
 import { PROBLEM_CONTENT_TYPE, ProblemError } from '#lib/problem.ts'
+import {
+  documentedParameter,
+  documentedSchema,
+  isObject,
+  type Parameter,
+  type Schema,
+} from '#server/http/openapi-schemas.ts'
 import { ProblemSchema } from '#server/http/schemas.ts'
 import { DOCS_CONTENT_SECURITY_POLICY } from '#server/http/security-headers.ts'
 
@@ -17,19 +24,30 @@ const DOC_PATHS = ['/openapi.json', '/openapi.yaml', '/docs', '/docs/:asset']
 type Operation = {
   operationId?: string
   tags?: string[]
+  description?: string
   security?: unknown
-  requestBody?: { required?: boolean; content?: Record<string, { schema?: { required?: string[] } }> }
+  parameters?: Parameter[]
+  requestBody?: {
+    required?: boolean
+    content?: Record<string, { schema?: Schema & { required?: string[] } }>
+  }
   responses?: Record<
     string,
-    { description?: string; content?: Record<string, unknown>; headers?: Record<string, unknown> }
+    {
+      description?: string
+      content?: Record<string, { schema?: Schema; example?: unknown }>
+      headers?: Record<string, unknown>
+    }
   >
 }
 
 /**
  * Generates the document from the app's routes and mends what the generator cannot know:
  * error bodies are served as application/problem+json (it labels every object
- * application/json), a 204 has no body (it emits an invalid `content` for void), and a
- * body whose fields are all optional may be left out (it marks every body required).
+ * application/json) and are the one Problem component, a 204 has no body (it emits an invalid
+ * `content` for void), a body whose fields are all optional may be left out (it marks every
+ * body required), a query integer is an integer (it shows the coercion from text), and a
+ * parameter's description and example belong to the parameter (it leaves them in the schema).
  */
 const problemContent = { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Problem' } } }
 
@@ -44,6 +62,16 @@ const WEBSOCKET_OPERATION = {
   responses: {
     101: { description: 'Switched to the WebSocket protocol' },
     401: { description: 'The credential is not valid', content: problemContent },
+    426: {
+      description: 'Not a WebSocket handshake (a plain GET): open the connection with `Upgrade: websocket`',
+      content: problemContent,
+      headers: {
+        Upgrade: {
+          description: 'The protocol to upgrade to',
+          schema: { type: 'string', const: 'websocket' },
+        },
+      },
+    },
   },
 }
 
@@ -102,6 +130,11 @@ const STREAM_RESPONSES: Record<string, NonNullable<Operation['responses']>> = {
     },
   },
 }
+
+/** Every problem body of the native API is the one Problem component (one type in generated clients). */
+const PROBLEM_PROPERTIES = Object.keys(ProblemSchema.properties).sort().join()
+const isProblemSchema = (schema: Schema | undefined) =>
+  isObject(schema?.properties) && Object.keys(schema.properties).sort().join() === PROBLEM_PROPERTIES
 
 /**
  * Operations a caller may use without a credential, though one changes the answer (the caller's own domains,
@@ -171,6 +204,12 @@ export function buildOpenApiDocument(
   }
   for (const operations of Object.values(generated.paths)) {
     for (const operation of Object.values(operations)) {
+      if (operation.parameters) operation.parameters = operation.parameters.map(documentedParameter)
+      for (const media of Object.values(operation.requestBody?.content ?? {}))
+        if (media.schema) media.schema = documentedSchema(media.schema)
+      for (const response of Object.values(operation.responses ?? {}))
+        for (const media of Object.values(response.content ?? {}))
+          if (media.schema) media.schema = documentedSchema(media.schema)
       const api = compatByTag.get(operation.tags?.[0] ?? '')
       if (api) {
         mendCompatOperation(api, operation)
@@ -183,8 +222,11 @@ export function buildOpenApiDocument(
         operation.requestBody.required = false
       for (const [status, response] of Object.entries(operation.responses ?? {})) {
         if (status === '204') delete response.content
-        else if (Number(status) >= 400 && response.content?.['application/json'])
-          response.content = { [PROBLEM_CONTENT_TYPE]: response.content['application/json'] }
+        else if (Number(status) >= 400 && response.content?.['application/json']) {
+          const json = response.content['application/json']
+          // A body of another shape stays as declared (and test/openapi.test.ts says which).
+          response.content = isProblemSchema(json.schema) ? problemContent : { [PROBLEM_CONTENT_TYPE]: json }
+        }
       }
       // Every operation is metered: any answer may be a 429, and every answer says the budget left.
       operation.responses ??= {}
@@ -220,15 +262,27 @@ export function buildOpenApiDocument(
       { name: 'Admin', description: 'Operator routes: the admin key or an API key with the admin scope' },
       ...compat.map((api) => api.openapi.tag),
     ],
+    // The server that serves this document: one instance is reachable under many names (localhost, a
+    // proxy's host, a LAN address), so no absolute URL is right for all; '/' resolves against wherever
+    // the document was read from (Swagger UI at /docs, a client given /openapi.json).
+    servers: [{ url: '/', description: 'The server this document was read from' }],
     // Any one of the schemes is enough (OpenAPI: alternatives are separate entries).
     security: alternatives,
     paths: generated.paths,
     components: {
       schemas: {
-        ...generated.components.schemas,
-        Problem: ProblemSchema,
         ...Object.fromEntries(
-          compat.map((api) => [api.openapi.errorSchema.name, api.openapi.errorSchema.schema]),
+          Object.entries(generated.components.schemas).map(([name, schema]) => [
+            name,
+            documentedSchema(schema as Schema),
+          ]),
+        ),
+        Problem: documentedSchema(ProblemSchema),
+        ...Object.fromEntries(
+          compat.map((api) => [
+            api.openapi.errorSchema.name,
+            documentedSchema(api.openapi.errorSchema.schema as Schema),
+          ]),
         ),
       },
       headers: {

@@ -9,7 +9,14 @@ export function healthRoutes(storage: Storage) {
   return new Elysia({ name: 'routes.health' })
     .get('/health', () => ({ status: 'ok' as const }), {
       response: { 200: HealthSchema },
-      detail: { tags: ['Health'], operationId: 'health', summary: 'Liveness', security: [] },
+      detail: {
+        tags: ['Health'],
+        operationId: 'health',
+        summary: 'Liveness',
+        description:
+          'Answers 200 while the process serves HTTP; it checks nothing else (see /ready for storage).',
+        security: [],
+      },
     })
     .get(
       '/ready',
@@ -31,6 +38,8 @@ export function healthRoutes(storage: Storage) {
           tags: ['Health'],
           operationId: 'ready',
           summary: 'Readiness: storage reachable',
+          description:
+            'Pings the storage backend: 200 with its driver name when it answers, 503 when it does not (take the instance out of rotation).',
           security: [],
         },
       },

@@ -17,11 +17,13 @@ import {
   AddressParams,
   CreatedMailboxSchema,
   CreateMailboxBody,
+  Integer,
   jsonBodyProblems,
   ListMessagesQuery,
   MailboxSchema,
   MessagePageSchema,
   problemResponse,
+  QueryInteger,
   UpdateMailboxBody,
   unauthorizedResponse,
 } from '#server/http/schemas.ts'
@@ -95,7 +97,7 @@ export function mailboxRoutes({ core, principal, hub, mailboxSlot }: MailboxRout
       {
         query: t.Object({
           limit: t.Optional(
-            t.Integer({
+            QueryInteger({
               minimum: 1,
               maximum: 1000,
               default: 100,
@@ -125,7 +127,13 @@ export function mailboxRoutes({ core, principal, hub, mailboxSlot }: MailboxRout
       {
         params: AddressParams,
         response: { 200: MailboxSchema, 401: unauthorizedResponse, 404: notFoundResponse },
-        detail: { tags: ['Mailboxes'], operationId: 'getMailbox', summary: 'Get a mailbox' },
+        detail: {
+          tags: ['Mailboxes'],
+          operationId: 'getMailbox',
+          summary: 'Get a mailbox',
+          description:
+            'The mailbox with its lifetime. Visible to its own token, to the API key that created it and to the admin; to anyone else it does not exist (404).',
+        },
       },
     )
     .patch(
@@ -172,6 +180,8 @@ export function mailboxRoutes({ core, principal, hub, mailboxSlot }: MailboxRout
           tags: ['Mailboxes'],
           operationId: 'deleteMailbox',
           summary: 'Delete a mailbox and all its messages',
+          description:
+            'Deletes the mailbox at once with its messages, attachments and webhooks; its address stops receiving and its token stops working.',
         },
       },
     )
@@ -209,6 +219,8 @@ export function mailboxRoutes({ core, principal, hub, mailboxSlot }: MailboxRout
           tags: ['Messages'],
           operationId: 'listMessages',
           summary: 'List messages, newest first (long-poll with ?wait=)',
+          description:
+            'Message summaries (with the extracted `otp` and `link`), newest first. `cursor` pages back to older messages; `after` keeps only messages newer than one already seen. With `wait`, an empty page is held until mail arrives, so a client can wait for a message without an event stream.',
         },
       },
     )
@@ -221,7 +233,7 @@ export function mailboxRoutes({ core, principal, hub, mailboxSlot }: MailboxRout
         params: AddressParams,
         response: {
           200: t.Object(
-            { deleted: t.Integer({ description: 'How many messages were deleted' }) },
+            { deleted: Integer({ description: 'How many messages were deleted' }) },
             { description: 'Mailbox emptied' },
           ),
           401: unauthorizedResponse,
@@ -231,6 +243,7 @@ export function mailboxRoutes({ core, principal, hub, mailboxSlot }: MailboxRout
           tags: ['Messages'],
           operationId: 'clearMailbox',
           summary: 'Delete every message of a mailbox',
+          description: 'Empties the mailbox and says how many messages went; the mailbox itself stays.',
         },
       },
     )

@@ -52,7 +52,13 @@ export function messageRoutes({ core, principal }: MessageRouteDeps) {
       {
         params: MessageParams,
         response: { 200: MessageSchema, 401: unauthorizedResponse, 404: notFoundResponse },
-        detail: { tags: ['Messages'], operationId: 'getMessage', summary: 'Get a message in full' },
+        detail: {
+          tags: ['Messages'],
+          operationId: 'getMessage',
+          summary: 'Get a message in full',
+          description:
+            'Headers, text and HTML bodies (also sanitised for display), attachments (download each by id), the SMTP envelope, SPF/DKIM/DMARC/ARC verdicts, and the ranked code and link candidates.',
+        },
       },
     )
     .get(
@@ -133,6 +139,7 @@ export function messageRoutes({ core, principal }: MessageRouteDeps) {
           tags: ['Messages'],
           operationId: 'updateMessage',
           summary: 'Mark a message seen or unseen',
+          description: 'Sets the `seen` flag; nothing else about a message can be changed.',
         },
       },
     )
@@ -149,7 +156,12 @@ export function messageRoutes({ core, principal }: MessageRouteDeps) {
           401: unauthorizedResponse,
           404: notFoundResponse,
         },
-        detail: { tags: ['Messages'], operationId: 'deleteMessage', summary: 'Delete a message' },
+        detail: {
+          tags: ['Messages'],
+          operationId: 'deleteMessage',
+          summary: 'Delete a message',
+          description: 'Deletes the message with its raw source and attachments.',
+        },
       },
     )
 }

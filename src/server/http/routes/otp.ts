@@ -6,7 +6,7 @@ import type { CoreDeps } from '#core/context.ts'
 import { findMailbox } from '#core/mailboxes.ts'
 import { findLatestOtp } from '#core/messages.ts'
 import type { PrincipalPlugins } from '#server/http/principal.ts'
-import { AddressParams, problemResponse, unauthorizedResponse } from '#server/http/schemas.ts'
+import { AddressParams, problemResponse, QueryInteger, unauthorizedResponse } from '#server/http/schemas.ts'
 import type { EventHub } from '#server/live/event-hub.ts'
 import { longPoll, MAX_WAIT_SECONDS } from '#server/live/long-poll.ts'
 
@@ -61,7 +61,7 @@ export function otpRoutes({
       params: AddressParams,
       query: t.Object({
         wait: t.Optional(
-          t.Integer({
+          QueryInteger({
             minimum: 0,
             maximum: MAX_WAIT_SECONDS,
             description: `Seconds to hold the request until a code or link arrives (0..${MAX_WAIT_SECONDS}); on time-out the answer has nulls, not an error`,

@@ -11,7 +11,14 @@ import {
 } from '#core/webhooks.ts'
 import type { Webhook, WebhookDelivery } from '#lib/types.ts'
 import type { PrincipalPlugins } from '#server/http/principal.ts'
-import { jsonBodyProblems, problemResponse, unauthorizedResponse } from '#server/http/schemas.ts'
+import {
+  Integer,
+  jsonBodyProblems,
+  OneOf,
+  problemResponse,
+  QueryInteger,
+  unauthorizedResponse,
+} from '#server/http/schemas.ts'
 
 export interface WebhookRouteDeps {
   core: CoreDeps
@@ -68,8 +75,8 @@ const CreatedWebhookSchema = t.Object(
 
 const AttemptSchema = t.Object({
   at: t.String({ format: 'date-time' }),
-  status: t.Union([t.Integer(), t.Null()], { description: 'HTTP status, null when no answer came' }),
-  latencyMs: t.Integer({ description: 'Time to the answer (or to the failure)' }),
+  status: t.Union([Integer(), t.Null()], { description: 'HTTP status, null when no answer came' }),
+  latencyMs: Integer({ description: 'Time to the answer (or to the failure)' }),
   error: t.Union([t.String(), t.Null()]),
 })
 
@@ -77,9 +84,10 @@ const DeliverySchema = t.Object({
   id: t.String({ format: 'uuid', description: 'Also the webhook-id header (the same on every retry)' }),
   messageId: t.String({ format: 'uuid' }),
   eventType: t.String({ examples: ['message.processed'] }),
-  state: t.Union([t.Literal('pending'), t.Literal('retrying'), t.Literal('delivered'), t.Literal('dead')], {
-    description: 'dead: every attempt failed (or the URL is blocked); nothing more will be tried',
-  }),
+  state: OneOf(
+    ['pending', 'retrying', 'delivered', 'dead'],
+    'dead: every attempt failed (or the URL is blocked); nothing more will be tried',
+  ),
   attempts: t.Array(AttemptSchema),
   createdAt: t.String({ format: 'date-time' }),
   updatedAt: t.String({ format: 'date-time' }),
@@ -176,6 +184,8 @@ export function webhookRoutes({ core, principal }: WebhookRouteDeps) {
           tags: ['Webhooks'],
           operationId: 'listWebhooks',
           summary: 'List webhooks (the admin sees all, a mailbox token its own)',
+          description:
+            "The webhooks this credential may see: a mailbox token its mailbox's, an API key those of its mailboxes, the admin every one. Secrets are never shown again.",
         },
       },
     )
@@ -186,7 +196,12 @@ export function webhookRoutes({ core, principal }: WebhookRouteDeps) {
       {
         params: IdParams,
         response: { 200: WebhookSchema, 401: unauthorizedResponse, 404: notFoundResponse },
-        detail: { tags: ['Webhooks'], operationId: 'getWebhook', summary: 'Get a webhook' },
+        detail: {
+          tags: ['Webhooks'],
+          operationId: 'getWebhook',
+          summary: 'Get a webhook',
+          description: 'The webhook with its filter, without its secret.',
+        },
       },
     )
     .delete(
@@ -202,7 +217,13 @@ export function webhookRoutes({ core, principal }: WebhookRouteDeps) {
           401: unauthorizedResponse,
           404: notFoundResponse,
         },
-        detail: { tags: ['Webhooks'], operationId: 'deleteWebhook', summary: 'Delete a webhook' },
+        detail: {
+          tags: ['Webhooks'],
+          operationId: 'deleteWebhook',
+          summary: 'Delete a webhook',
+          description:
+            'Stops deliveries at once: queued retries are dropped and the delivery log goes with it.',
+        },
       },
     )
     .get(
@@ -216,7 +237,7 @@ export function webhookRoutes({ core, principal }: WebhookRouteDeps) {
         params: IdParams,
         query: t.Object({
           limit: t.Optional(
-            t.Integer({
+            QueryInteger({
               minimum: 1,
               maximum: 200,
               default: 50,
@@ -235,6 +256,8 @@ export function webhookRoutes({ core, principal }: WebhookRouteDeps) {
           tags: ['Webhooks'],
           operationId: 'listWebhookDeliveries',
           summary: 'Recent deliveries with every attempt: status code, latency, error',
+          description:
+            'The newest deliveries of one webhook, each with its state and every attempt, to see why an endpoint gets nothing.',
         },
       },
     )
