@@ -37,6 +37,11 @@ const PUBLIC: Record<string, { why: string; readsCredential: boolean }> = {
   'GET /docs': { why: 'Swagger UI', readsCredential: false },
   'GET /docs/swagger-init.js': { why: 'Swagger UI', readsCredential: false },
   'GET /docs/{asset}': { why: 'Swagger UI', readsCredential: false },
+  'GET /': {
+    why: 'the web inbox page (it calls the API with its own mailbox token)',
+    readsCredential: false,
+  },
+  'GET /web/{file}': { why: "the web inbox's script and style sheet", readsCredential: false },
 }
 
 /**

@@ -26,6 +26,11 @@ const PROBES: [string, string, boolean][] = [
   ['src/core/allowed.ts', '#contracts/storage.ts', false],
   ['src/server/allowed.ts', '#plugins/auth/bearer/index.ts', false],
   ['src/lib/allowed.ts', './ids.ts', false],
+  // The web inbox runs in the browser on the public API: src/lib only.
+  ['src/web/probe.ts', '#core/mailboxes.ts', true],
+  ['src/web/server.ts', '#server/config.ts', true],
+  ['src/web/bun.ts', 'bun', true],
+  ['src/web/allowed.ts', '#lib/events.ts', false],
 ]
 
 describe('layer rules (biome noRestrictedImports)', () => {

@@ -71,3 +71,50 @@ export type EphemailEvent =
   | WebhooksChangedEvent
   | KeyChangedEvent
   | DomainsChangedEvent
+
+/** The events a mailbox's stream carries (SSE `event:`, WebSocket `event`), in the order of the API docs. */
+export const STREAM_EVENT_NAMES = ['message.received', 'message.processed', 'mailbox.expired'] as const
+export type StreamEventName = (typeof STREAM_EVENT_NAMES)[number]
+
+/** The JSON body (`data`) of each streamed event, as clients see it: message ids, not mailbox ids. */
+export interface StreamEventData {
+  'message.received': {
+    id: string
+    address: string
+    from: MailAddress | null
+    subject: string | null
+    receivedAt: string
+  }
+  'message.processed': StreamEventData['message.received'] & {
+    otp: string | null
+    link: string | null
+    processedAt: string
+  }
+  'mailbox.expired': { address: string; reason: MailboxExpiredEvent['reason'] }
+}
+
+/** One event of a mailbox stream: its number (`id:`, what Last-Event-ID resumes after), name and body. */
+export type StreamEvent = {
+  [Name in StreamEventName]: { seq: number; event: Name; data: StreamEventData[Name] }
+}[StreamEventName]
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/**
+ * Reads one SSE frame (its `id:`, `event:` and `data:`) into a StreamEvent; null for anything that is
+ * not one (an unknown name, a body that is not the event's JSON), so a client ignores what it cannot use.
+ */
+export function parseStreamEvent(name: string, id: string, data: string): StreamEvent | null {
+  if (!(STREAM_EVENT_NAMES as readonly string[]).includes(name) || !/^\d{1,10}$/.test(id)) return null
+  let body: unknown
+  try {
+    body = JSON.parse(data)
+  } catch {
+    return null
+  }
+  if (!isObject(body) || typeof body.address !== 'string') return null
+  if (name !== 'mailbox.expired' && (typeof body.id !== 'string' || typeof body.receivedAt !== 'string'))
+    return null
+  return { seq: Number(id), event: name, data: body } as StreamEvent
+}

@@ -19,6 +19,7 @@ import { healthRoutes } from '#server/http/routes/health.ts'
 import { mailboxRoutes } from '#server/http/routes/mailboxes.ts'
 import { messageRoutes } from '#server/http/routes/messages.ts'
 import { otpRoutes } from '#server/http/routes/otp.ts'
+import { pageRoutes } from '#server/http/routes/page.ts'
 import { webhookRoutes } from '#server/http/routes/webhooks.ts'
 import { createEventHub, type EventHub } from '#server/live/event-hub.ts'
 import { problemOf, routeShapes } from './errors.ts'
@@ -227,6 +228,7 @@ export function buildApp({
     adminKeyRoutes({ core, principal }),
     adminDomainRoutes({ core, principal }),
     docsRoutes(() => finished as AnyElysia, version, auth.styles, compatApis),
+    pageRoutes(),
   ]
   if (compatApis.length > 0) refuseClashes(nativeRoutes, compatApis)
   // Every request body of this API is JSON: one parser gives one set of precise errors,

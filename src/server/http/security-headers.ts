@@ -18,6 +18,16 @@ export const API_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.fre
 export const DOCS_CONTENT_SECURITY_POLICY =
   "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
+/**
+ * The web inbox (GET /): its own script and style sheet only, no inline script or style, API calls and
+ * the event stream to this origin only. A message's iframe (srcdoc) inherits this policy and adds its
+ * own (src/web/message-frame.ts): `style-src data:` is the message's styles moved into a data: style sheet;
+ * `img-src http: https:` lets remote images load once the user allows them for a message, since the
+ * frame's own policy, which blocks them until then, can narrow this one but never widen it.
+ */
+export const PAGE_CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self' data:; img-src 'self' data: http: https:; font-src 'self' data:; connect-src 'self'; frame-src 'self'; object-src 'none'; worker-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
 /** Methods and request headers a cross-origin browser may use (preflight answers). */
 const CORS_METHODS = 'GET, POST, PATCH, DELETE'
 // x-api-key for the header credential style (harmless when that style is off: nothing reads it).

@@ -1,7 +1,7 @@
 // One mailbox's live feed for a stream client: replay from a resume point, then live events, in order, each once.
 
 import type { Storage } from '#contracts/storage.ts'
-import type { MailboxEvent, MailboxExpiredEvent } from '#lib/events.ts'
+import type { MailboxEvent, MailboxExpiredEvent, StreamEventData, StreamEventName } from '#lib/events.ts'
 import { loggableError } from '#lib/loggable-error.ts'
 import type { Mailbox } from '#lib/types.ts'
 import type { EventHub } from './event-hub.ts'
@@ -136,7 +136,7 @@ function watchExpiry(storage: Storage, mailbox: Mailbox, now: () => Date, onExpi
 }
 
 /** The JSON body of an event as clients see it (SSE `data:`, WebSocket `data`, webhook `data`). */
-export function eventData(event: FeedEvent, address: string): Record<string, unknown> {
+export function eventData(event: FeedEvent, address: string): StreamEventData[StreamEventName] {
   // One key order whether the event came live or from storage, so replays are byte-identical.
   const from =
     event.type === 'mailbox.expired' || !event.from
