@@ -131,3 +131,33 @@ describe('route clashes', () => {
     }
   })
 })
+
+describe('the OpenAPI document with every layer mounted', () => {
+  test('unique operation ids, a description on each operation, its own tag and error schema, no 3.0-only keywords', async () => {
+    const api = await createApiHarness({
+      EPHEMAIL_COMPAT: 'tempmail-io,tempmailg,tempmail-worker,tempmail-v1',
+    })
+    try {
+      const { json: document, text } = await api.call('GET', '/openapi.json', { token: null })
+      const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
+        Object.entries(
+          methods as Record<string, { operationId: string; description?: string; tags: string[] }>,
+        ).map(([method, operation]) => ({ path, method, ...operation })),
+      )
+      const ids = operations.map((operation) => operation.operationId)
+      expect(ids.filter((id, index) => ids.indexOf(id) !== index)).toEqual([])
+      expect(
+        operations.filter((operation) => !operation.description).map((o) => `${o.method} ${o.path}`),
+      ).toEqual([])
+      for (const tag of ['tempmail.io compatibility', 'Temp Mail v1 compatibility'])
+        expect(operations.some((operation) => operation.tags?.[0] === tag)).toBe(true)
+      expect(document.components.schemas.TempmailV1Error).toBeDefined()
+      // OpenAPI 3.1 states null in the type; 3.0's `nullable` makes validators (Redocly) fail the document.
+      expect(text).not.toContain('"nullable"')
+      // The layers' WebSocket keeps its own id next to the native one.
+      expect(document.paths['/v1/ws.php'].get.operationId).not.toBe(document.paths['/v1/ws'].get.operationId)
+    } finally {
+      await api.close()
+    }
+  })
+})

@@ -291,7 +291,12 @@ export const create: CompatApiFactory = ({ core, authenticator, parseBody, prefi
       {
         params: t.Object({ email: t.String() }),
         response: { 200: Deleted(EMAIL_DELETED), ...errors },
-        detail: { tags: [TAG], operationId: 'tempmailgDeleteEmail', summary: 'Delete a mailbox' },
+        detail: {
+          tags: [TAG],
+          operationId: 'tempmailgDeleteEmail',
+          summary: 'Delete a mailbox',
+          description: "Deletes an owned mailbox with all its messages; another key's mailbox is 404.",
+        },
       },
     )
     .get(
@@ -343,6 +348,8 @@ export const create: CompatApiFactory = ({ core, authenticator, parseBody, prefi
           tags: [TAG],
           operationId: 'tempmailgGetMessage',
           summary: 'Read a message (marks it seen)',
+          description:
+            "One message of an owned mailbox, in the list's shape; reading marks it seen (a read-only key reads without marking).",
         },
       },
     )
@@ -355,7 +362,12 @@ export const create: CompatApiFactory = ({ core, authenticator, parseBody, prefi
       {
         params: t.Object({ id: t.String() }),
         response: { 200: Deleted(MESSAGE_DELETED), ...errors },
-        detail: { tags: [TAG], operationId: 'tempmailgDeleteMessage', summary: 'Delete a message' },
+        detail: {
+          tags: [TAG],
+          operationId: 'tempmailgDeleteMessage',
+          summary: 'Delete a message',
+          description: "Deletes one message of an owned mailbox; another key's message is 404.",
+        },
       },
     )
     .get(
@@ -387,6 +399,7 @@ export const create: CompatApiFactory = ({ core, authenticator, parseBody, prefi
           tags: [TAG],
           operationId: 'tempmailgGetAttachment',
           summary: 'Download an attachment by filename',
+          description: 'The bytes of one attachment of an owned message, found by its file name.',
           responses: {
             200: {
               description: 'The decoded attachment, with the type the sender declared',

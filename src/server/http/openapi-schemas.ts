@@ -36,6 +36,8 @@ export function documentedSchema(schema: Schema): Schema {
     }
   }
   delete result.error
+  // OpenAPI 3.0's `nullable` (t.Nullable adds it) is not a 3.1 keyword: the type array already says null.
+  delete result.nullable
   for (const key of SUBSCHEMA_LISTS)
     if (Array.isArray(result[key])) result[key] = (result[key] as Schema[]).map(documentedSchema)
   for (const key of SUBSCHEMAS)

@@ -200,7 +200,10 @@ export function buildOpenApiDocument(
     const upgrade = operations.ws
     if (!upgrade) continue
     delete operations.ws
-    operations.get = { ...upgrade, ...WEBSOCKET_OPERATION }
+    // A compatibility layer's socket keeps its own id and description; it answers 101 the same way.
+    operations.get = compatByTag.has(upgrade.tags?.[0] ?? '')
+      ? { ...upgrade, responses: { 101: WEBSOCKET_OPERATION.responses[101], ...upgrade.responses } }
+      : { ...upgrade, ...WEBSOCKET_OPERATION }
   }
   for (const operations of Object.values(generated.paths)) {
     for (const operation of Object.values(operations)) {
