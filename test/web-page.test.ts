@@ -3,6 +3,8 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdirSync, readFileSync } from 'node:fs'
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Server } from 'bun'
 import nodemailer from 'nodemailer'
@@ -20,7 +22,14 @@ function chromiumAvailable(): string | null {
 }
 
 const executablePath = chromiumAvailable()
-const SCREENSHOTS = join(import.meta.dir, '..', 'docs', 'screenshots')
+/**
+ * The committed screenshots (docs/screenshots) are refreshed with EPHEMAIL_UPDATE_SCREENSHOTS=1; otherwise
+ * they are still taken (each state is rendered), into a scratch folder, so a test run leaves the tree clean.
+ */
+const SCREENSHOTS =
+  process.env.EPHEMAIL_UPDATE_SCREENSHOTS === '1'
+    ? join(import.meta.dir, '..', 'docs', 'screenshots')
+    : join(tmpdir(), 'ephemail-screenshots')
 const AXE = join(import.meta.dir, '..', 'node_modules', 'axe-core', 'axe.min.js')
 const TIMEOUT = 30_000
 
@@ -303,6 +312,82 @@ describe.skipIf(executablePath === null)('web inbox at /', () => {
       expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('otp')
       await page.keyboard.press('Enter')
       expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('482913')
+    },
+    TIMEOUT,
+  )
+
+  /**
+   * A TCP relay in front of the server that can cut every connection and refuse new ones for a while: a
+   * network drop as the browser sees it (Chromium's offline emulation leaves open streams alone).
+   */
+  async function startDroppableRelay(upstreamPort: number) {
+    const sockets = new Set<Socket>()
+    let refusing = false
+    const relay = createServer((client) => {
+      if (refusing) return void client.destroy()
+      const upstream = connect(upstreamPort, '127.0.0.1')
+      for (const socket of [client, upstream]) {
+        sockets.add(socket)
+        socket.on('close', () => sockets.delete(socket))
+        socket.on('error', () => {})
+      }
+      client.pipe(upstream).on('close', () => client.destroy())
+      upstream.pipe(client).on('close', () => upstream.destroy())
+    })
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve))
+    return {
+      port: (relay.address() as AddressInfo).port,
+      drop() {
+        refusing = true
+        for (const socket of sockets) socket.destroy()
+      },
+      restore() {
+        refusing = false
+      },
+      close: () => new Promise<void>((resolve) => relay.close(() => resolve())),
+    }
+  }
+
+  test(
+    'a network drop: the stream reconnects with Last-Event-ID and mail sent meanwhile appears without a reload',
+    async () => {
+      const relay = await startDroppableRelay(ephemail.httpPort)
+      const dropContext = await browser.newContext()
+      try {
+        const tab = await dropContext.newPage()
+        const streamRequests: Request[] = []
+        tab.on('request', (request) => {
+          if (/\/events\?/.test(request.url())) streamRequests.push(request)
+        })
+        const navigated: string[] = []
+        tab.on('framenavigated', (frame) => navigated.push(frame.url()))
+        await tab.goto(`http://127.0.0.1:${relay.port}/`)
+        const to = (await address(tab)) as string
+        await tab.getByText('live', { exact: true }).waitFor({ timeout: 10_000 })
+        await sendMail({ to, subject: 'Before the drop', text: 'Code 121212' })
+        await tab.getByTestId('message').filter({ hasText: 'Before the drop' }).waitFor({ timeout: 10_000 })
+        const streamsBefore = streamRequests.length
+        const pagesBefore = navigated.length
+
+        relay.drop()
+        await sendMail({ to, subject: 'While offline', text: 'Code 556677' })
+        await Bun.sleep(500)
+        relay.restore()
+
+        await tab.getByTestId('message').filter({ hasText: 'While offline' }).waitFor({ timeout: 20_000 })
+        expect(await tab.getByTestId('message').count()).toBe(2)
+        expect(navigated.length).toBe(pagesBefore)
+        // The reconnect resumed after the last event seen (EventSource's own Last-Event-ID header).
+        const reconnects = streamRequests.slice(streamsBefore)
+        expect(reconnects.length).toBeGreaterThan(0)
+        const resumedFrom = await Promise.all(
+          reconnects.map(async (request) => Number((await request.allHeaders())['last-event-id'] ?? 0)),
+        )
+        expect(Math.max(...resumedFrom)).toBeGreaterThan(0)
+      } finally {
+        await dropContext.close()
+        await relay.close()
+      }
     },
     TIMEOUT,
   )
