@@ -87,6 +87,14 @@ async function parseBody(
   }
 }
 
+/** The path of an absolute request URL, without building a URL object (asked on every metered request). */
+function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  if (start === -1) return '/'
+  const end = url.indexOf('?', start)
+  return end === -1 ? url.slice(start) : url.slice(start, end)
+}
+
 /** Which compatibility layer owns a path: anything under its prefix, or, mounted at the root, its own routes. */
 function compatOwner(apis: readonly CompatApi[]): (request: Request) => CompatApi | null {
   const owners = apis.map((api) => {
@@ -100,7 +108,7 @@ function compatOwner(apis: readonly CompatApi[]): (request: Request) => CompatAp
     }
   })
   return (request) => {
-    const pathname = new URL(request.url).pathname
+    const pathname = pathOf(request.url)
     return owners.find((owner) => owner.owns(pathname))?.api ?? null
   }
 }
