@@ -161,3 +161,43 @@ describe('the OpenAPI document with every layer mounted', () => {
     }
   })
 })
+
+describe('a key made through the native admin API', () => {
+  test('works in every layer, each in its own auth style, and owns what each creates', async () => {
+    const api = await createApiHarness({
+      EPHEMAIL_COMPAT: 'tempmail-io,tempmailg,tempmail-worker,tempmail-v1',
+    })
+    try {
+      const issued = await api.call('POST', '/v1/admin/keys', {
+        body: { name: 'scripts', scopes: ['read', 'write'] },
+      })
+      expect(issued.status).toBe(201)
+      const key: string = issued.json.key
+      const as = (method: string, path: string, headers: Record<string, string> = {}) =>
+        api.call(method, path, { token: null, headers })
+
+      const v1 = await as('POST', '/v1/emails', { 'x-api-key': key })
+      const g = await as('POST', '/api/emails', { authorization: `Bearer ${key}` })
+      const worker = await as('POST', '/tempmail-worker/api/generate', { 'x-api-key': key })
+      const io = await as('GET', `/v1/generate_email.php?key=${encodeURIComponent(key)}`)
+      expect([v1.status, g.status, worker.status, io.status]).toEqual([200, 200, 200, 200])
+      const addresses = [v1.json.email, g.json.data.email, worker.json.data.email, io.json.email]
+      // The native API lists all four as the key's own mailboxes.
+      const listed = await api.call('GET', '/v1/mailboxes', { token: key })
+      expect(listed.json.items.map((mailbox: { address: string }) => mailbox.address).sort()).toEqual(
+        [...addresses].sort(),
+      )
+      // Revoked natively, it is refused by every layer at once.
+      expect((await api.call('DELETE', `/v1/admin/keys/${issued.json.id}`)).status).toBe(204)
+      const after = await Promise.all([
+        as('POST', '/v1/emails', { 'x-api-key': key }),
+        as('POST', '/api/emails', { authorization: `Bearer ${key}` }),
+        as('POST', '/tempmail-worker/api/generate', { 'x-api-key': key }),
+        as('GET', `/v1/generate_email.php?key=${encodeURIComponent(key)}`),
+      ])
+      expect(after.map((response) => response.status)).toEqual([401, 401, 401, 401])
+    } finally {
+      await api.close()
+    }
+  })
+})
