@@ -11,6 +11,7 @@ import { registerWebhook } from '#core/webhooks.ts'
 import type { MessageProcessedEvent } from '#lib/events.ts'
 import { htmlToText } from '#lib/extract/html-to-text.ts'
 import { ProblemError, unauthorized } from '#lib/problem.ts'
+import { BodyTooLargeError, readCapped } from '#lib/read-capped.ts'
 import { createQueryStyle } from '#plugins/auth/query/index.ts'
 
 export const name = 'tempmail-io'
@@ -111,22 +112,12 @@ const FORM_KEY_SCAN_BYTES = 16 * 1024
 
 /** The text of a copy of the request's body, or null past `limit` bytes (the route's parser refuses it then). */
 async function peekBody(request: Request, limit: number): Promise<string | null> {
-  const body = request.clone().body
-  if (body === null) return ''
-  const reader = body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > limit) {
-      await reader.cancel()
-      return null
-    }
-    chunks.push(value)
+  try {
+    return new TextDecoder().decode(await readCapped(request.clone(), limit))
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) return null
+    throw error
   }
-  return Buffer.concat(chunks).toString('utf8')
 }
 
 /**
