@@ -1,7 +1,8 @@
 // Embedded storage driver (PGlite, Postgres in WebAssembly): the default, keeping its files under the data dir.
 
-import { mkdirSync } from 'node:fs'
+import { fsyncSync, mkdirSync } from 'node:fs'
 import { PGlite, types } from '@electric-sql/pglite'
+import { NodeFS } from '@electric-sql/pglite/nodefs'
 import { drizzle } from 'drizzle-orm/pglite'
 import { migrate } from 'drizzle-orm/pglite/migrator'
 import type { Storage, StorageFactory } from '#contracts/storage.ts'
@@ -45,8 +46,62 @@ const fastBytea = {
   parsers: { [types.BYTEA]: (text: string) => new Uint8Array(Buffer.from(text.slice(2), 'hex')) },
 }
 
+/** The slice of Emscripten's runtime the durable file system touches. */
+interface EmscriptenModule {
+  NODEFS: { stream_ops: { fsync?: (stream: { nfd?: number }) => number } }
+  FS: { ErrnoError: new (errno: number) => Error }
+}
+type FsInit = Awaited<ReturnType<NodeFS['init']>>
+type PreRun = (module: EmscriptenModule) => void
+
+/** Emscripten's errno for EIO: a failed fsync must fail the commit, as in PostgreSQL. */
+const EMSCRIPTEN_EIO = 29
+
+/**
+ * PGlite's directory file system with a working fsync. Emscripten's file system has no fsync of its
+ * own, so PostgreSQL's calls reached nothing (and PGlite starts it with fsync off): a commit sat in the
+ * page cache and power loss could take mail that had got a 250. Here fsync reaches the disk.
+ */
+class DurableNodeFS extends NodeFS {
+  override async init(...args: Parameters<NodeFS['init']>): Promise<FsInit> {
+    const init = await super.init(...args)
+    const syncToDisk: PreRun = (module) => {
+      module.NODEFS.stream_ops.fsync = (stream) => {
+        if (stream.nfd === undefined) return 0
+        try {
+          fsyncSync(stream.nfd)
+          return 0
+        } catch {
+          throw new module.FS.ErrnoError(EMSCRIPTEN_EIO)
+        }
+      }
+    }
+    const options = init.emscriptenOpts as { preRun?: PreRun[] }
+    options.preRun = [...(options.preRun ?? []), syncToDisk]
+    return init
+  }
+}
+
+/**
+ * PGlite's own start parameters without `-F` (fsync off), and the WAL flushed with fsync(): Emscripten's
+ * fdatasync() is a stub that never reaches the file system, its fsync() goes through DurableNodeFS.
+ */
+function durableStartParams(): string[] {
+  const defaults = (PGlite as unknown as { defaultStartParams?: string[] }).defaultStartParams
+  if (!Array.isArray(defaults))
+    throw new Error('PGlite.defaultStartParams is gone: check durability after this PGlite upgrade')
+  return [...defaults.filter((param) => param !== '-F'), '-c', 'wal_sync_method=fsync']
+}
+
+/** Opens PGlite as the driver does: durable on a directory, PGlite's defaults in memory. */
+export function openPglite(dataDir: string | undefined): PGlite {
+  // In memory there is no disk to reach, so PGlite's own defaults stand.
+  if (!dataDir) return new PGlite(fastBytea)
+  return new PGlite({ ...fastBytea, fs: new DurableNodeFS(dataDir), startParams: durableStartParams() })
+}
+
 export function createPgliteStorage({ dataDir }: PgliteStorageOptions = {}) {
-  const client = new PGlite(dataDir, fastBytea)
+  const client = openPglite(dataDir)
   const db = drizzle({ client, schema })
   const storage = createDrizzleStorage(db, {
     driver: 'pglite',
