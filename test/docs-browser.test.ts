@@ -1,9 +1,9 @@
-// Swagger UI in a real browser (Debian's Chromium, driven by playwright-core): Authorize works with each credential style, under the page's CSP.
+// Swagger UI in a real browser (Debian's Chromium, driven by playwright-core): Authorize works with each credential style, and a whole session (create, then read) runs under the page's CSP with no console error and nothing loaded from another origin.
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Server } from 'bun'
 import { type Browser, chromium, type Page } from 'playwright-core'
-import { createApiHarness } from './support/api-harness.ts'
+import { ADMIN_KEY, createApiHarness } from './support/api-harness.ts'
 
 /** Chromium from PATH, or null (saying so) when absent; CI sets EPHEMAIL_REQUIRE_SERVICES=1 so absence fails. */
 function chromiumAvailable(): string | null {
@@ -17,8 +17,9 @@ function chromiumAvailable(): string | null {
 
 const executablePath = chromiumAvailable()
 
-/** A request the browser made to the mailbox route, as the server received it. */
+/** A request the browser made to the API (/v1/…), as the server received it. */
 interface Seen {
+  method: string
   url: URL
   headers: Headers
 }
@@ -29,6 +30,8 @@ describe.skipIf(executablePath === null)('Swagger UI at /docs with EPHEMAIL_AUTH
   let browser: Browser
   let page: Page
   const seen: Seen[] = []
+  /** Every request the server answered, browser's own ones (the favicon) included, as "METHOD /path status". */
+  const served: string[] = []
   const cspViolations: string[] = []
 
   beforeAll(async () => {
@@ -37,11 +40,13 @@ describe.skipIf(executablePath === null)('Swagger UI at /docs with EPHEMAIL_AUTH
     server = Bun.serve({
       hostname: '127.0.0.1',
       port: 0,
-      fetch(request) {
+      async fetch(request) {
         const url = new URL(request.url)
-        if (url.pathname.startsWith('/v1/mailboxes/'))
-          seen.push({ url, headers: new Headers(request.headers) })
-        return h.app.handle(request)
+        if (url.pathname.startsWith('/v1/'))
+          seen.push({ method: request.method, url, headers: new Headers(request.headers) })
+        const response = await h.app.handle(request)
+        served.push(`${request.method} ${url.pathname} ${response.status}`)
+        return response
       },
     })
     browser = await chromium.launch({ executablePath: executablePath as string })
@@ -161,5 +166,110 @@ describe.skipIf(executablePath === null)('Swagger UI at /docs with EPHEMAIL_AUTH
     expect(result.status).toBe('401')
     expect(result.shownBody).toContain('x-api-key: <token>')
     expect(cspViolations).toEqual([])
+  }, 60_000)
+
+  test('a session in a fresh browser: Authorize with an API key, Try it out on create and then read of that mailbox; no console error, nothing from another origin', async () => {
+    const origin = `http://127.0.0.1:${server.port}`
+    const issued = await fetch(`${origin}/v1/admin/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'swagger session', scopes: ['read', 'write'] }),
+    })
+    expect(issued.status).toBe(201)
+    const { key } = (await issued.json()) as { key: string }
+
+    // A browser of its own (the favicon is asked for once per browser, so the shared one would hide it),
+    // with everything the tab does recorded from before its first request.
+    const ownBrowser = await chromium.launch({ executablePath: executablePath as string })
+    const context = await ownBrowser.newContext()
+    const requested: string[] = []
+    const failed: string[] = []
+    const consoleErrors: string[] = []
+    const pageErrors: string[] = []
+    context.on('request', (request) => requested.push(`${request.method()} ${request.url()}`))
+    context.on('requestfailed', (request) => failed.push(`${request.url()}: ${request.failure()?.errorText}`))
+    const tab = await context.newPage()
+    tab.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning')
+        consoleErrors.push(`${message.type()}: ${message.text()} (${message.location().url})`)
+    })
+    tab.on('pageerror', (error) => pageErrors.push(error.message))
+    const localPart = `swagger-session-${crypto.randomUUID().slice(0, 8)}`
+    const before = seen.length
+    const servedBefore = served.length
+    try {
+      await tab.goto(`${origin}/docs`)
+      await tab.locator('#operations-Mailboxes-createMailbox').waitFor()
+
+      await tab.locator('.auth-wrapper > button.btn.authorize').click()
+      const dialog = tab.locator('.modal-ux')
+      const bearer = dialog
+        .locator('.auth-container')
+        .filter({ has: tab.locator('h4 code:text-is("bearer")') })
+      await bearer.locator('input').fill(key)
+      await bearer.getByRole('button', { name: 'Apply credentials' }).click()
+      await bearer.locator('button', { hasText: 'Logout' }).waitFor()
+      await dialog.locator('.close-modal').click()
+      await dialog.waitFor({ state: 'detached' })
+
+      /** Opens an operation, turns on Try it out, lets `fill` enter its inputs, executes it; what the UI shows. */
+      async function tryItOut(id: string, fill: (operation: ReturnType<Page['locator']>) => Promise<void>) {
+        const operation = tab.locator(`#${id}`)
+        await operation.locator('.opblock-summary').click()
+        await operation.locator('.try-out__btn', { hasText: 'Try it out' }).click()
+        await fill(operation)
+        await operation.locator('.execute').click()
+        const status = operation.locator('.live-responses-table .response .response-col_status')
+        await status.waitFor()
+        const body = await operation
+          .locator('.live-responses-table .response-col_description pre')
+          .first()
+          .textContent()
+        return { status: (await status.textContent())?.trim(), body: JSON.parse(body ?? 'null') }
+      }
+
+      const created = await tryItOut('operations-Mailboxes-createMailbox', async (operation) => {
+        await operation
+          .locator('textarea.body-param__text')
+          .fill(JSON.stringify({ localPart, domain: 'ephemail.test', ttlSeconds: 600 }))
+      })
+      expect(created.status).toBe('201')
+      expect(created.body).toMatchObject({
+        address: `${localPart}@ephemail.test`,
+        localPart,
+        domain: 'ephemail.test',
+      })
+      expect(created.body.token).toStartWith('mbt_')
+
+      // The address comes from the response the UI shows, typed into the read operation's path parameter.
+      const read = await tryItOut('operations-Mailboxes-getMailbox', async (operation) => {
+        await operation.locator('input[placeholder="address"]').fill(created.body.address)
+      })
+      expect(read.status).toBe('200')
+      expect(read.body).toMatchObject({ id: created.body.id, address: created.body.address })
+      expect(read.body.token).toBeUndefined()
+    } finally {
+      await ownBrowser.close()
+    }
+
+    // On the wire: both calls carried the API key, so the key owns the mailbox it then read.
+    const calls = seen.slice(before)
+    expect(calls.map((call) => `${call.method} ${decodeURIComponent(call.url.pathname)}`)).toEqual([
+      'POST /v1/mailboxes',
+      `GET /v1/mailboxes/${localPart}@ephemail.test`,
+    ])
+    for (const call of calls) expect(call.headers.get('authorization')).toBe(`Bearer ${key}`)
+
+    expect(requested.length).toBeGreaterThanOrEqual(7)
+    expect(requested.filter((request) => new URL(request.split(' ')[1] as string).origin !== origin)).toEqual(
+      [],
+    )
+    expect(requested).toContain(`GET ${origin}/openapi.json`)
+    expect(requested).toContain(`POST ${origin}/v1/mailboxes`)
+    expect(failed).toEqual([])
+    // The server's side of the same session: every answer a success, the icon the page names included.
+    expect(served.slice(servedBefore).filter((line) => !/ [23]\d\d$/.test(line))).toEqual([])
+    expect(consoleErrors).toEqual([])
+    expect(pageErrors).toEqual([])
   }, 60_000)
 })

@@ -278,6 +278,12 @@ describe('OpenAPI document', () => {
     const bundle = await h.app.handle(new Request('http://localhost/docs/swagger-ui-bundle.js'))
     expect(bundle.status).toBe(200)
     expect((await bundle.text()).length).toBeGreaterThan(100_000)
+    // The page names its icon, so a browser does not ask for /favicon.ico (a 404 in its console).
+    expect(page.text).toContain('<link rel="icon" type="image/png" href="/docs/favicon-32x32.png">')
+    const icon = await h.app.handle(new Request('http://localhost/docs/favicon-32x32.png'))
+    expect(icon.status).toBe(200)
+    expect(icon.headers.get('content-type')).toBe('image/png')
+    expect(new Uint8Array(await icon.arrayBuffer()).subarray(1, 4)).toEqual(new TextEncoder().encode('PNG'))
     const missing = await h.call('GET', '/docs/secret.txt', { token: null })
     expect(missing.status).toBe(404)
     expect(missing.headers.get('content-type')).toBe('application/problem+json')
