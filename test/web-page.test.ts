@@ -39,6 +39,9 @@ describe.skipIf(executablePath === null)('web inbox at /', () => {
   let browser: Browser
   let context: BrowserContext
   let page: Page
+  /** Console errors and every URL the browser asked for, from the first visit on. */
+  const consoleErrors: string[] = []
+  const requested: string[] = []
   /** A local listener standing in for a remote site: a hostile mail's images, scripts and beacons. */
   let listener: Server<undefined>
   const listenerHits: string[] = []
@@ -103,7 +106,11 @@ describe.skipIf(executablePath === null)('web inbox at /', () => {
     browser = await chromium.launch({ executablePath: executablePath as string })
     context = await browser.newContext({ viewport: { width: 1100, height: 760 }, colorScheme: 'light' })
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base })
+    context.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text())
+    })
     context.on('request', (request) => {
+      requested.push(request.url())
       if (/\/v1\/mailboxes\/[^/]+\/events\?/.test(request.url()))
         streams.set(request, { url: request.url(), open: true, page: request.frame().page() })
     })
@@ -130,6 +137,13 @@ describe.skipIf(executablePath === null)('web inbox at /', () => {
     await browser?.close()
     await listener?.stop(true)
     await ephemail?.stop()
+  })
+
+  test('the first visit logs no console error and asks nothing of another origin (no /favicon.ico either)', async () => {
+    await page.waitForLoadState('networkidle')
+    expect(consoleErrors).toEqual([])
+    expect(requested.filter((url) => !url.startsWith(`${base}/`) && !url.startsWith('data:'))).toEqual([])
+    expect(requested.filter((url) => url.endsWith('/favicon.ico'))).toEqual([])
   })
 
   test('serves the page with a strict CSP and no cookies, and one script under 60 KB gzipped', async () => {
