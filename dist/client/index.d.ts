@@ -13,8 +13,8 @@ export interface ClientOptions {
     key?: string;
     /** A mailbox token (`mbt_…`), used for every call unless one is given per call. */
     token?: string;
-    /** A fetch of your own (a test double, a proxy agent); the global one otherwise. */
-    fetch?: typeof fetch;
+    /** A fetch of your own (a test double, a proxy agent), called with a Request; the global one otherwise. */
+    fetch?: (request: Request) => Promise<Response>;
     /** Headers sent with every request. */
     headers?: Record<string, string>;
 }

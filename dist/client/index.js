@@ -812,7 +812,6 @@ function createClient2(options) {
       });
       if (!response.ok)
         throw problemOf(response, error);
-      messageAddresses.delete(id);
     },
     async waitForMessage(mailbox, filter = {}, waitOptions = {}) {
       const found = await waitFor(waitDeps, mailbox, { what: "message", take: (_candidate, full) => full() }, filter, waitOptions);

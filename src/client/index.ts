@@ -32,8 +32,8 @@ export interface ClientOptions {
   key?: string
   /** A mailbox token (`mbt_…`), used for every call unless one is given per call. */
   token?: string
-  /** A fetch of your own (a test double, a proxy agent); the global one otherwise. */
-  fetch?: typeof fetch
+  /** A fetch of your own (a test double, a proxy agent), called with a Request; the global one otherwise. */
+  fetch?: (request: Request) => Promise<Response>
   /** Headers sent with every request. */
   headers?: Record<string, string>
 }
@@ -251,8 +251,8 @@ export function createClient(options: ClientOptions): EphemailClient {
         ...message(id),
         ...authForMessage(call, id),
       })
+      // The id stays remembered: asking for it again should be the API's 404, not a 401 for want of a token.
       if (!response.ok) throw problemOf(response, error)
-      messageAddresses.delete(id)
     },
     async waitForMessage(mailbox: string, filter: MessageFilter = {}, waitOptions: WaitOptions = {}) {
       const found = await waitFor(
