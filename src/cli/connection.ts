@@ -1,7 +1,7 @@
 // Which server and credential a command uses: --url/--key, then EPHEMAIL_URL/EPHEMAIL_KEY, then a remembered mailbox token.
 
+import { createClient, type EphemailClient } from '#client/index.ts'
 import packageJson from '../../package.json' with { type: 'json' }
-import { createClient, type EphemailClient } from '../client/index.ts'
 import { UsageError } from './args.ts'
 import type { CliIo } from './command.ts'
 import { createTokenStore, stateDirectory, type TokenStore } from './token-store.ts'

@@ -1,6 +1,6 @@
 // `ephemail inbox ADDRESS`: the mailbox's messages, newest first, one line each.
 
-import type { MessageSummary } from '../client/index.ts'
+import type { MessageSummary } from '#client/index.ts'
 import { HELP_OPTION, JSON_OPTION, SERVER_OPTIONS, UsageError } from './args.ts'
 import { type Command, EXIT_OK } from './command.ts'
 import { callOptionsFor, openClient, resolveConnection } from './connection.ts'

@@ -1,7 +1,7 @@
 // `ephemail read ID`: one message's text (or its HTML, or the exact bytes received).
 
+import { EphemailProblem } from '#client/index.ts'
 import { htmlToText } from '#lib/extract/html-to-text.ts'
-import { EphemailProblem } from '../client/index.ts'
 import { HELP_OPTION, JSON_OPTION, SERVER_OPTIONS, UsageError } from './args.ts'
 import { type Command, EXIT_FAILURE, EXIT_OK } from './command.ts'
 import { type Connection, callOptionsFor, openClient, resolveConnection } from './connection.ts'

@@ -1,6 +1,6 @@
 // `ephemail wait-otp|wait-link ADDRESS`: waits for mail with a one-time code or a link and prints the value.
 
-import { describeWait, EphemailTimeout, type Message, type MessageFilter } from '../client/index.ts'
+import { describeWait, EphemailTimeout, type Message, type MessageFilter } from '#client/index.ts'
 import { HELP_OPTION, JSON_OPTION, parseDuration, SERVER_OPTIONS, UsageError } from './args.ts'
 import { type Command, EXIT_OK } from './command.ts'
 import { callOptionsFor, openClient, resolveConnection } from './connection.ts'
