@@ -311,6 +311,23 @@ describe('ephemail CLI', () => {
     }
   })
 
+  test('mailboxes made in parallel (test workers) are all remembered', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ephemail-cli-parallel-'))
+    try {
+      const parallel = { ...env, EPHEMAIL_STATE_DIR: dir }
+      const runs = await Promise.all(Array.from({ length: 6 }, () => runCli(['new'], parallel)))
+      expect(runs.map((run) => run.code)).toEqual([0, 0, 0, 0, 0, 0])
+      const addresses = runs.map((run) => run.stdout.trim())
+      const remembered = JSON.parse(readFileSync(join(dir, 'mailboxes.json'), 'utf8')).mailboxes
+      expect(remembered.map((entry: { address: string }) => entry.address).sort()).toEqual(
+        [...addresses].sort(),
+      )
+      for (const address of addresses) expect((await runCli(['inbox', address], parallel)).code).toBe(0)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   test('a wait that runs out exits 1 with the reason on stderr and nothing on stdout', async () => {
     const address = (await runCli(['new'], env)).stdout.trim()
     const waited = await runCli(['wait-otp', address, '--timeout', '1s'], env)
