@@ -538,6 +538,8 @@ describe('ephemail CLI', () => {
 /** A self-signed certificate and its key (paths) made with openssl, or null when openssl is not installed. */
 function makeCertificate(dir: string): { cert: string; key: string } | null {
   const openssl = Bun.which('openssl')
+  if (!openssl && process.env.EPHEMAIL_REQUIRE_SERVICES === '1')
+    throw new Error('openssl is required but not on PATH')
   if (!openssl) return null
   const cert = join(dir, 'cert.pem')
   const key = join(dir, 'key.pem')

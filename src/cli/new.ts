@@ -18,7 +18,7 @@ export const newCommand: Command = {
     domain: {
       type: 'string',
       valueName: 'DOMAIN',
-      description: 'a receiving domain of the server (default: its first)',
+      description: 'a receiving domain of the server (default: one of its public domains)',
     },
     ttl: {
       type: 'string',
