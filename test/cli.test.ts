@@ -362,6 +362,7 @@ describe('ephemail CLI', () => {
       [['new', '--ttl', '1.5s'], /--ttl is counted in whole seconds/],
       [['new', '--url', 'ftp://mail.example'], /--url "ftp:\/\/mail.example" must start with http/],
       [['extract'], /FILE\.eml is missing/],
+      [['serve', '--role', 'web'], /ephemail serve: configuration error: role "web" \(from --role\)/],
     ]
     for (const [args, stderr] of cases) {
       // An unreachable URL: a command that got as far as a request would fail with 1, not 2.

@@ -33,7 +33,7 @@ export const configCommand: Command = {
       server = loadConfig({ ...io.env }, typeof values.role === 'string' ? ['--role', values.role] : [])
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error
-      io.err(`ephemail: configuration error: ${error.message}`)
+      io.err(`ephemail config: configuration error: ${error.message}`)
       return EXIT_USAGE
     }
     const key = io.env.EPHEMAIL_KEY?.trim()

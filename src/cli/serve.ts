@@ -5,7 +5,6 @@ import { type Command, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './command.ts'
 
 /** Flags that stand for an environment variable; the flag wins over the variable. */
 const FLAG_VARIABLES = {
-  role: 'EPHEMAIL_ROLES',
   host: 'EPHEMAIL_HOST',
   port: 'EPHEMAIL_HTTP_PORT',
   'smtp-port': 'EPHEMAIL_SMTP_PORT',
@@ -73,10 +72,11 @@ export const serveCommand: Command = {
     ])
     let config: ReturnType<typeof loadConfig>
     try {
-      config = loadConfig(env, [])
+      // --role goes as the argument loadConfig reads, so an error in it names the flag.
+      config = loadConfig(env, typeof values.role === 'string' ? ['--role', values.role] : [])
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error
-      io.err(`ephemail: configuration error: ${error.message}`)
+      io.err(`ephemail serve: configuration error: ${error.message}`)
       return EXIT_USAGE
     }
     const json = values.json === true
@@ -120,7 +120,14 @@ export const serveCommand: Command = {
       say(
         `ephemail: roles ${config.roles.join(', ')}; storage ${storage}; domains ${config.domains.map((d) => d.name).join(', ')}`,
       )
-      if (httpUrl !== null) say(`ephemail: HTTP API on ${httpUrl} (docs at /docs)`)
+      if (httpUrl !== null)
+        say(
+          `ephemail: HTTP API on ${httpUrl} (docs at /docs)${
+            config.compat.length > 0
+              ? `; compatibility layers ${config.compat.map(({ name, prefix }) => `${name} at ${prefix || '/'}`).join(', ')}`
+              : ''
+          }`,
+        )
       if (running.smtpPort !== null)
         say(
           `ephemail: SMTP on ${config.host}:${running.smtpPort}${config.smtpTls ? ' (STARTTLS)' : ''}${
