@@ -31,6 +31,11 @@ const PROBES: [string, string, boolean][] = [
   ['src/web/server.ts', '#server/config.ts', true],
   ['src/web/bun.ts', 'bun', true],
   ['src/web/allowed.ts', '#lib/events.ts', false],
+  // The client runs in Bun, Node and the browser and speaks only the public API: src/lib only.
+  ['src/client/probe.ts', '#server/config.ts', true],
+  ['src/client/core.ts', '#core/mailboxes.ts', true],
+  ['src/client/node.ts', 'node:fs', true],
+  ['src/client/allowed.ts', '#lib/events.ts', false],
 ]
 
 describe('layer rules (biome noRestrictedImports)', () => {
