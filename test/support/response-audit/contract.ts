@@ -215,16 +215,25 @@ export async function loadResponseContract(yamlText: string): Promise<ResponseCo
         problems.push(`a body where the document says none: ${JSON.stringify(seen.body.slice(0, 80))}`)
       return
     }
-    if (!Object.hasOwn(content, mediaType)) {
+    // A range (`*/*`, `text/*`) documents every type it covers; the exact type wins (OpenAPI 3.1 §4.8.14).
+    const documentedAs = [mediaType, `${mediaType.split('/')[0]}/*`, '*/*'].find((key) =>
+      Object.hasOwn(content, key),
+    )
+    if (documentedAs === undefined) {
       problems.push(
         `undocumented content type ${JSON.stringify(mediaType)} (documented: ${Object.keys(content).join(', ')})`,
       )
       return
     }
-    checkBody(problems, seen, mediaType, content[mediaType])
+    checkBody(problems, seen, mediaType, content[documentedAs])
   }
 
   function checkUnrouted(seen: SeenResponse, problems: string[]): void {
+    // A CORS preflight is answered by the Fetch standard's rules (security-headers.ts), not by an operation.
+    if (seen.method === 'OPTIONS' && seen.status === 204 && !seen.body) {
+      checkHeaders(problems, seen, new Set())
+      return
+    }
     if (!UNROUTED_STATUSES.has(seen.status))
       problems.push(
         `status ${seen.status} for a request no operation describes (allowed: ${[...UNROUTED_STATUSES].join(', ')})`,
