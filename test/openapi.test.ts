@@ -141,10 +141,12 @@ describe('OpenAPI document', () => {
       '415',
       '422',
       '429',
+      '500',
+      '503',
     ])
   })
 
-  test('every operation may answer 429 with Retry-After, and every response carries the rate-limit headers', () => {
+  test('every operation may answer 429 with Retry-After and 500, and every response carries the rate-limit headers', () => {
     const document = parse(committedYaml)
     const metered = [
       'X-RateLimit-Limit',
@@ -164,6 +166,10 @@ describe('OpenAPI document', () => {
       expect(tooMany.headers?.['Retry-After'], `${where} 429`).toEqual({
         $ref: '#/components/headers/Retry-After',
       })
+      // The error handler answers any unexpected failure with a 500 problem (the cause stays in the log).
+      expect(Object.keys(operation.responses['500']?.content ?? {}), `${where} 500`).toEqual([
+        'application/problem+json',
+      ])
       for (const [status, response] of Object.entries(operation.responses))
         for (const name of metered)
           expect(

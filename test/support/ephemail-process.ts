@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import type { Subprocess } from 'bun'
 import nodemailer from 'nodemailer'
+import { installedAudit } from './response-audit/recorder.ts'
 
 /** Asks the kernel for `count` distinct free TCP ports (all held open at once, then released). */
 export async function freePorts(count: number): Promise<number[]> {
@@ -66,6 +67,15 @@ export function spawnNpmStart(cwd: string, env: Record<string, string>): Ephemai
     // Its own group, so cleanup can reach the server even if npm or its shell are gone.
     detached: true,
   })
+  // The response audit sees what this process's fetch gets from the child's API; a child with compatibility
+  // layers is left out, since which paths they own is known only inside it.
+  const audit = installedAudit()
+  const httpPort = Number(env.EPHEMAIL_HTTP_PORT ?? 0)
+  if (audit && httpPort > 0 && !env.EPHEMAIL_COMPAT) {
+    const child = { channel: 'child-process' as const, rules: [] }
+    audit.listen(httpPort, child)
+    void proc.exited.then(() => audit.unlisten(httpPort, child))
+  }
   let out = ''
   let err = ''
   const drain = async (stream: ReadableStream<Uint8Array>, sink: (text: string) => void) => {

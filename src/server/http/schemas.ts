@@ -403,6 +403,10 @@ export const problemResponse = (description: string) => t.Object(ProblemSchema.p
 export const UNAUTHORIZED_DESCRIPTION = 'No credential, or one that is not valid'
 export const unauthorizedResponse = problemResponse(UNAUTHORIZED_DESCRIPTION)
 
+/** What a 403 means on every route an API key's scopes govern (src/core/policy.ts requireScope). */
+export const INSUFFICIENT_SCOPE_DESCRIPTION = 'An API key without the scope this needs (`read` or `write`)'
+export const insufficientScopeResponse = problemResponse(INSUFFICIENT_SCOPE_DESCRIPTION)
+
 /** The problems any route with a JSON body can answer, from the one body parser in app.ts. */
 export const jsonBodyProblems = {
   400: problemResponse('The body is not valid JSON or does not match the schema (see `errors`)'),

@@ -109,6 +109,11 @@ const headerRef = (name: string) => ({ $ref: `#/components/headers/${name}` })
 const METERED_HEADERS = Object.fromEntries(
   Object.keys(RATE_LIMIT_HEADERS).map((name) => [name, headerRef(name)]),
 )
+/** Any route can fail unexpectedly: the error handler answers 500 with a generic problem and logs the cause. */
+const INTERNAL_ERROR = {
+  description: 'An unexpected failure; the cause is logged on the server, never sent',
+  content: problemContent,
+}
 const TOO_MANY_REQUESTS = {
   description:
     "Too many requests for the caller's plan (`rate-limited`; anonymous callers are counted by address), or, creating a mailbox without an API key, too many mailboxes this hour (`mailbox-quota-exceeded`)",
@@ -120,6 +125,13 @@ const STREAM_RESPONSES: Record<string, NonNullable<Operation['responses']>> = {
   streamMailboxEvents: {
     200: {
       description: 'The event stream (stays open; ends after mailbox.expired)',
+      headers: {
+        'X-Accel-Buffering': {
+          description:
+            'Tells a reverse proxy such as nginx to pass each event on at once instead of buffering',
+          schema: { type: 'string', const: 'no' },
+        },
+      },
       content: {
         'text/event-stream': {
           schema: { type: 'string' },
@@ -234,6 +246,7 @@ export function buildOpenApiDocument(
       // Every operation is metered: any answer may be a 429, and every answer says the budget left.
       operation.responses ??= {}
       operation.responses['429'] ??= { ...TOO_MANY_REQUESTS }
+      operation.responses['500'] ??= { ...INTERNAL_ERROR }
       for (const [status, response] of Object.entries(operation.responses))
         response.headers = {
           ...response.headers,

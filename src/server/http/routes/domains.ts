@@ -4,7 +4,12 @@ import { Elysia } from 'elysia'
 import type { CoreDeps } from '#core/context.ts'
 import { usableDomains } from '#core/domains.ts'
 import type { PrincipalPlugins } from '#server/http/principal.ts'
-import { DomainListSchema, DomainsQuery, unauthorizedResponse } from '#server/http/schemas.ts'
+import {
+  DomainListSchema,
+  DomainsQuery,
+  problemResponse,
+  unauthorizedResponse,
+} from '#server/http/schemas.ts'
 
 export function domainRoutes({ core, principal }: { core: CoreDeps; principal: PrincipalPlugins }) {
   return new Elysia({ name: 'routes.domains' }).use(principal.optional).get(
@@ -19,6 +24,7 @@ export function domainRoutes({ core, principal }: { core: CoreDeps; principal: P
       query: DomainsQuery,
       response: {
         200: DomainListSchema,
+        400: problemResponse('An unknown query parameter, or `type` is not a domain type'),
         401: unauthorizedResponse,
       },
       detail: {

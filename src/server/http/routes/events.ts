@@ -7,7 +7,12 @@ import type { Authenticator } from '#core/authenticate.ts'
 import type { CoreDeps } from '#core/context.ts'
 import { findMailbox } from '#core/mailboxes.ts'
 import type { Config } from '#server/config.ts'
-import { AddressParams, problemResponse, unauthorizedResponse } from '#server/http/schemas.ts'
+import {
+  AddressParams,
+  insufficientScopeResponse,
+  problemResponse,
+  unauthorizedResponse,
+} from '#server/http/schemas.ts'
 import type { EventHub } from '#server/live/event-hub.ts'
 import { createSseStreams, resumePoint } from '#server/live/sse-stream.ts'
 import { createWebSocketSession, type WebSocketSession } from '#server/live/websocket-session.ts'
@@ -63,6 +68,7 @@ export function eventRoutes({ storage, core, auth, hub, live: settings, now }: E
         response: {
           400: problemResponse('Last-Event-ID is not an id this server sent'),
           401: unauthorizedResponse,
+          403: insufficientScopeResponse,
           404: problemResponse('No such live mailbox visible to this credential'),
         },
         detail: {

@@ -18,6 +18,7 @@ import {
   CreatedMailboxSchema,
   CreateMailboxBody,
   Integer,
+  insufficientScopeResponse,
   jsonBodyProblems,
   ListMessagesQuery,
   MailboxSchema,
@@ -67,11 +68,14 @@ export function mailboxRoutes({ core, principal, hub, mailboxSlot }: MailboxRout
         201: CreatedMailboxSchema,
         ...jsonBodyProblems,
         401: problemResponse('Anonymous creation is off and no credential (or a wrong one) was sent'),
-        403: problemResponse('Anonymous creation is off and the credential is not the admin key'),
+        403: problemResponse(
+          'Anonymous creation is off and the credential is not the admin key, or an API key without the `write` scope',
+        ),
         409: problemResponse('The requested address is taken'),
         422: problemResponse(
           'Unknown domain, invalid local part, or ttlSeconds outside the configured bounds',
         ),
+        503: problemResponse('No free random address was found (try again, or pick a local part)'),
         429: problemResponse(
           'Too many requests for the plan, or (`mailbox-quota-exceeded`) too many mailboxes created this hour',
         ),
@@ -110,6 +114,7 @@ export function mailboxRoutes({ core, principal, hub, mailboxSlot }: MailboxRout
           200: t.Object({ items: t.Array(MailboxSchema) }, { description: 'Live mailboxes, newest first' }),
           400: problemResponse('limit is invalid'),
           401: unauthorizedResponse,
+          403: insufficientScopeResponse,
         },
         detail: {
           tags: ['Mailboxes'],
@@ -126,7 +131,12 @@ export function mailboxRoutes({ core, principal, hub, mailboxSlot }: MailboxRout
         mailboxJson(await findMailbox(core, requirePrincipal(), params.address)),
       {
         params: AddressParams,
-        response: { 200: MailboxSchema, 401: unauthorizedResponse, 404: notFoundResponse },
+        response: {
+          200: MailboxSchema,
+          401: unauthorizedResponse,
+          403: insufficientScopeResponse,
+          404: notFoundResponse,
+        },
         detail: {
           tags: ['Mailboxes'],
           operationId: 'getMailbox',
@@ -148,6 +158,7 @@ export function mailboxRoutes({ core, principal, hub, mailboxSlot }: MailboxRout
           200: MailboxSchema,
           ...jsonBodyProblems,
           401: unauthorizedResponse,
+          403: insufficientScopeResponse,
           404: notFoundResponse,
           409: problemResponse('The new address is taken'),
           422: problemResponse(
@@ -174,6 +185,7 @@ export function mailboxRoutes({ core, principal, hub, mailboxSlot }: MailboxRout
         response: {
           204: t.Void({ description: 'Deleted with all its messages' }),
           401: unauthorizedResponse,
+          403: insufficientScopeResponse,
           404: notFoundResponse,
         },
         detail: {
@@ -213,6 +225,7 @@ export function mailboxRoutes({ core, principal, hub, mailboxSlot }: MailboxRout
           200: MessagePageSchema,
           400: problemResponse('limit or cursor is invalid'),
           401: unauthorizedResponse,
+          403: insufficientScopeResponse,
           404: notFoundResponse,
         },
         detail: {
@@ -237,6 +250,7 @@ export function mailboxRoutes({ core, principal, hub, mailboxSlot }: MailboxRout
             { description: 'Mailbox emptied' },
           ),
           401: unauthorizedResponse,
+          403: insufficientScopeResponse,
           404: notFoundResponse,
         },
         detail: {

@@ -6,6 +6,8 @@ import { deleteMessage, getAttachment, getMessage, getRawMessage, setMessageSeen
 import type { PrincipalPlugins } from '#server/http/principal.ts'
 import {
   AttachmentParams,
+  INSUFFICIENT_SCOPE_DESCRIPTION,
+  insufficientScopeResponse,
   jsonBodyProblems,
   MessageParams,
   MessageSchema,
@@ -30,6 +32,10 @@ const binaryProblemResponses = {
     description: UNAUTHORIZED_DESCRIPTION,
     content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
   },
+  403: {
+    description: INSUFFICIENT_SCOPE_DESCRIPTION,
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+  },
   404: {
     description: 'No such message or attachment visible to this credential',
     content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
@@ -51,7 +57,12 @@ export function messageRoutes({ core, principal }: MessageRouteDeps) {
         messageJson(await getMessage(core, requirePrincipal(), params.id)),
       {
         params: MessageParams,
-        response: { 200: MessageSchema, 401: unauthorizedResponse, 404: notFoundResponse },
+        response: {
+          200: MessageSchema,
+          401: unauthorizedResponse,
+          403: insufficientScopeResponse,
+          404: notFoundResponse,
+        },
         detail: {
           tags: ['Messages'],
           operationId: 'getMessage',
@@ -113,8 +124,9 @@ export function messageRoutes({ core, principal }: MessageRouteDeps) {
             'Served as a download (Content-Disposition: attachment) with the type the sender declared.',
           responses: {
             200: {
-              description: 'The decoded attachment',
-              content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+              description:
+                'The decoded attachment, as the type its sender declared (application/octet-stream when none)',
+              content: { '*/*': { schema: { type: 'string', format: 'binary' } } },
             },
             ...binaryProblemResponses,
           },
@@ -133,6 +145,7 @@ export function messageRoutes({ core, principal }: MessageRouteDeps) {
           200: MessageSummarySchema,
           ...jsonBodyProblems,
           401: unauthorizedResponse,
+          403: insufficientScopeResponse,
           404: notFoundResponse,
         },
         detail: {
@@ -154,6 +167,7 @@ export function messageRoutes({ core, principal }: MessageRouteDeps) {
         response: {
           204: t.Void({ description: 'Deleted' }),
           401: unauthorizedResponse,
+          403: insufficientScopeResponse,
           404: notFoundResponse,
         },
         detail: {

@@ -6,7 +6,13 @@ import type { CoreDeps } from '#core/context.ts'
 import { findMailbox } from '#core/mailboxes.ts'
 import { findLatestOtp } from '#core/messages.ts'
 import type { PrincipalPlugins } from '#server/http/principal.ts'
-import { AddressParams, problemResponse, QueryInteger, unauthorizedResponse } from '#server/http/schemas.ts'
+import {
+  AddressParams,
+  insufficientScopeResponse,
+  problemResponse,
+  QueryInteger,
+  unauthorizedResponse,
+} from '#server/http/schemas.ts'
 import type { EventHub } from '#server/live/event-hub.ts'
 import { longPoll, MAX_WAIT_SECONDS } from '#server/live/long-poll.ts'
 
@@ -79,6 +85,7 @@ export function otpRoutes({
         200: OtpSchema,
         400: problemResponse('wait or since is invalid'),
         401: unauthorizedResponse,
+        403: insufficientScopeResponse,
         404: problemResponse('No such live mailbox visible to this credential'),
       },
       detail: {

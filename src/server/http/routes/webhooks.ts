@@ -13,6 +13,7 @@ import type { Webhook, WebhookDelivery } from '#lib/types.ts'
 import type { PrincipalPlugins } from '#server/http/principal.ts'
 import {
   Integer,
+  insufficientScopeResponse,
   jsonBodyProblems,
   OneOf,
   problemResponse,
@@ -159,6 +160,7 @@ export function webhookRoutes({ core, principal }: WebhookRouteDeps) {
           201: CreatedWebhookSchema,
           ...jsonBodyProblems,
           401: unauthorizedResponse,
+          403: insufficientScopeResponse,
           404: problemResponse('No such live mailbox visible to this credential'),
           422: problemResponse(
             'The URL is not http(s), resolves to a blocked address (loopback, private, link-local, metadata), or the mailbox has too many webhooks',
@@ -179,7 +181,11 @@ export function webhookRoutes({ core, principal }: WebhookRouteDeps) {
         items: (await listWebhooks(core, requirePrincipal())).map(webhookJson),
       }),
       {
-        response: { 200: t.Object({ items: t.Array(WebhookSchema) }), 401: unauthorizedResponse },
+        response: {
+          200: t.Object({ items: t.Array(WebhookSchema) }),
+          401: unauthorizedResponse,
+          403: insufficientScopeResponse,
+        },
         detail: {
           tags: ['Webhooks'],
           operationId: 'listWebhooks',
@@ -195,7 +201,12 @@ export function webhookRoutes({ core, principal }: WebhookRouteDeps) {
         webhookJson(await getWebhook(core, requirePrincipal(), params.id)),
       {
         params: IdParams,
-        response: { 200: WebhookSchema, 401: unauthorizedResponse, 404: notFoundResponse },
+        response: {
+          200: WebhookSchema,
+          401: unauthorizedResponse,
+          403: insufficientScopeResponse,
+          404: notFoundResponse,
+        },
         detail: {
           tags: ['Webhooks'],
           operationId: 'getWebhook',
@@ -215,6 +226,7 @@ export function webhookRoutes({ core, principal }: WebhookRouteDeps) {
         response: {
           204: t.Void({ description: 'Deleted, with its deliveries; queued retries stop' }),
           401: unauthorizedResponse,
+          403: insufficientScopeResponse,
           404: notFoundResponse,
         },
         detail: {
@@ -250,6 +262,7 @@ export function webhookRoutes({ core, principal }: WebhookRouteDeps) {
           200: t.Object({ items: t.Array(DeliverySchema) }),
           400: problemResponse('limit is invalid'),
           401: unauthorizedResponse,
+          403: insufficientScopeResponse,
           404: notFoundResponse,
         },
         detail: {
