@@ -5,6 +5,7 @@ import {
   CONFIRMATION_WORD,
   findCodeWord,
   findNotCodeWord,
+  findOneTimeCodeWord,
   findPurposeWord,
   PHONE_WORD,
   TIME_UNIT,
@@ -204,7 +205,7 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
   } else if (purpose.asksCode && (keyword || alone || inSubject)) {
     score += 0.15
     reasons.push(`the mail ${purpose.asksCode}`)
-  } else if (!purpose.asksCode && !alone) {
+  } else if (!purpose.asksCode && !alone && !(keyword && findOneTimeCodeWord(keyword))) {
     // A code word in prose of a mail that asks for no code ("how our SMS code 123456 ended up in a log").
     score -= 0.35
     reasons.push('the mail asks for no code')

@@ -158,11 +158,11 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
     reasons.push('an image')
   }
   // An escape link undoes or reports what the mail announces ("Not you? Secure your account"): never the action.
-  const escape =
+  const escapeWord =
     findEscapeWord(`${link.lead} ${link.label}`) ?? findEscapeWord(url.replace(/^https?:\/\/[^/]+/, ''))
-  if (escape) {
+  if (escapeWord) {
     score -= 0.8
-    reasons.push(`an escape link ("${escape}")`)
+    reasons.push(`an escape link ("${escapeWord}")`)
   }
   // The purpose decides which actions are the mail's own.
   const resetLink = (byLabel?.reset || byUrl?.reset) && !(byLabel?.strong && !byLabel.reset)

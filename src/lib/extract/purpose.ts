@@ -221,6 +221,10 @@ const ENTRY_WORDS = [
 const RESET_WORDS =
   /reset|forgot|new password|recover|zurücksetzen|neues passwort|réinitialis|nouveau mot de passe|restablecer|recuperar|redefinir|reimposta|recupera|herstellen|nieuw wachtwoord|återställ|nytt lösenord|сброс|восстановлени|відновлення|новый пароль|zmiana hasła|resetowanie|nowe hasło|sıfırla|obnoven|επαναφορά|再設定|リセット|재설정|비밀번호 찾기|重置|重設|找回|איפוס|שחזור|إعادة تعيين|استعادة|रीसेट|ตั้งรหัสผ่านใหม่|รีเซ็ต|atur ulang|đặt lại/i
 
+/** A subject that asks for a step: confirm, verify, approve, authorise. */
+const SUBJECT_REQUEST =
+  /\b(?:confirm|verify|approve|authori[sz]e)\b|bestätigen sie|bestätige|confirmez|confirme|confirma|conferma|bevestig|подтвердите|potwierdź|onaylayın|確認してください|확인해 주세요|请确认|請確認/i
+
 const findNoticeWord = prefixMatcher(NOTICE_SUBJECT_WORDS)
 const findMeetingWord = prefixMatcher(MEETING_WORDS)
 const findEntryWord = prefixMatcher(ENTRY_WORDS)
@@ -240,6 +244,9 @@ export function classifyPurpose(subject: string, body: string): Purpose {
     : entry && openingCode
       ? `asks to "${entry.trim()}" a code`
       : null
+  // A notice that asks to type a code is a request only when the code is one-time or the subject asks
+  // for the step ("Confirm the change to order #100482"); a ticket's pickup code is typed at a machine.
+  const request = oneTime ?? SUBJECT_REQUEST.exec(subject)?.[0] ?? null
   const changed = passwordChanged(subject) ?? passwordChanged(opening.slice(0, 300))
   const meeting = findMeetingWord(subject) ?? findMeetingWord(opening)
   // An order or a booking mail that asks for a code is a request ("enter code 558012 to confirm the change").
@@ -247,7 +254,7 @@ export function classifyPurpose(subject: string, body: string): Purpose {
     ? `reports a changed password ("${changed}")`
     : meeting
       ? `a meeting invitation ("${meeting}")`
-      : noticeWord && !asksCode
+      : noticeWord && !(asksCode && request)
         ? `a notice ("${noticeWord}")`
         : null
   const reset = RESET_WORDS.exec(subject)?.[0] ?? RESET_WORDS.exec(opening.slice(0, 300))?.[0] ?? null
