@@ -14,9 +14,9 @@ import type { Purpose } from './purpose.ts'
 
 const NUMBER_CANDIDATE =
   /(?<![\p{L}\p{N}$€£¥#./:,=&?_@%+-])(\d{2,4}(?:[ -]\d{2,4}){1,3}|\d{4,8})(?![\p{N}%]|[.,:/-]\d|\s?(?:%|€|\$|£|¥|usd|eur))/giu
-/** Letters and digits, either case: one group (A7b9Kq, 9f3a1c, KX8M2) or two or three groups (7KQ2 M9XP, ZP7-4KD). */
+/** Letters and digits, either case, each group holding a digit: one group (A7b9Kq, 9f3a1c, KX8M2) or two or three groups (7KQ2 M9XP, ZP7-4KD). */
 const ALNUM_CANDIDATE =
-  /(?<![\p{L}\p{N}\-/=.#_?&@%+~])([A-Za-z0-9]{3,4}(?:[ -][A-Za-z0-9]{3,4}){1,2}|[A-Za-z0-9]{5,10})(?![\p{L}\p{N}_]|[-./@=][\p{L}\p{N}])/gu
+  /(?<![\p{L}\p{N}\-/=.#_?&@%+~])((?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}(?:[ -](?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}){1,2}|(?=[A-Za-z]{0,9}\d)[A-Za-z0-9]{5,10})(?![\p{L}\p{N}_]|[-./@=][\p{L}\p{N}])/gu
 /** Words joined by dashes (maple-river-stone): a code some services send instead of digits. */
 const WORD_CODE_CANDIDATE =
   /(?<![\p{L}\p{N}\-/=.#_?&@])([a-z]{3,10}(?:-[a-z]{3,10}){2,3})(?![\p{L}\p{N}_-])/gu

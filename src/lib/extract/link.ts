@@ -1,7 +1,7 @@
 // Action link candidates: every link of the HTML and text parts, scored by its URL, its text and the mail's purpose.
 
 import type { Candidate } from '../types.ts'
-import { decodeEntities, htmlToText, MAX_SCAN_CHARS } from './html-to-text.ts'
+import { decodeEntities, MAX_SCAN_CHARS } from './html-to-text.ts'
 import {
   findEscapeWord,
   LINK_BAD_WORDS,
@@ -16,8 +16,12 @@ const URL_IN_TEXT = /https?:\/\/[^\s<>"')\]]+/gi
 const ANCHOR = /<a\b[^>]*?\bhref\s*=\s*(["'])(.*?)\1[^>]*>([\s\S]*?)<\/a>/gi
 /** Characters of text read before a link for the sentence that introduces it ("Not you? Secure your account"). */
 const LEAD_CHARS = 120
+/** A link scored below this before its escape check can not be returned (index.ts MIN_CONFIDENCE). */
+const MIN_LINK_SCORE = 0.5
 /** Characters before a URL in running text that label it. */
 const TEXT_LABEL_CHARS = 40
+const TAG = /<[^>]*>/g
+const SPACES = /\s+/g
 const BLOCK_END = /<\/(?:p|div|tr|td|li|h[1-6]|table)>|<br\s*\/?>/gi
 /** Query parameters and path segments that carry the target of a tracking redirect. */
 const REDIRECT_PARAM =
@@ -53,10 +57,9 @@ function linksOf(input: LinkSource): RawLink[] {
       const alt = /\balt\s*=\s*["']([^"']*)/i.exec(inner)?.[1] ?? ''
       const index = match.index ?? 0
       const before = html.slice(Math.max(0, index - 4 * LEAD_CHARS), index)
-      let blockStart = 0
-      for (const end of before.matchAll(BLOCK_END)) blockStart = (end.index ?? 0) + end[0].length
-      const lead = htmlToText(before.slice(blockStart)).replace(/\s+/g, ' ').slice(-LEAD_CHARS)
-      links.push({ url, label: `${htmlToText(inner)} ${alt}`.trim(), lead })
+      const blockStart = lastBlockEnd(before)
+      const lead = plainText(before.slice(blockStart)).slice(-LEAD_CHARS)
+      links.push({ url, label: `${plainText(inner)} ${alt}`.trim(), lead })
     }
   }
   if (input.text) {
@@ -79,6 +82,18 @@ function linksOf(input: LinkSource): RawLink[] {
     }
   }
   return links.filter((link) => /^https?:\/\//i.test(link.url))
+}
+
+/** Tags out, entities decoded, spaces collapsed: enough for the few words around a link. */
+function plainText(html: string): string {
+  return decodeEntities(html.replace(TAG, ' ')).replace(SPACES, ' ').trim()
+}
+
+/** Where the last block of `html` starts (after its last closing block tag or line break). */
+function lastBlockEnd(html: string): number {
+  let end = 0
+  for (const match of html.matchAll(BLOCK_END)) end = (match.index ?? 0) + match[0].length
+  return end
 }
 
 function includesAny(haystack: string, words: readonly string[]): string | null {
@@ -157,9 +172,12 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
     score -= 0.6
     reasons.push('an image')
   }
-  // An escape link undoes or reports what the mail announces ("Not you? Secure your account"): never the action.
+  // An escape link undoes or reports what the mail announces ("Not you? Secure your account"): never the
+  // action. Read only for links that could still be returned: footers are most of a mail's links.
   const escapeWord =
-    findEscapeWord(`${link.lead} ${link.label}`) ?? findEscapeWord(url.replace(/^https?:\/\/[^/]+/, ''))
+    score < MIN_LINK_SCORE
+      ? null
+      : (findEscapeWord(`${link.lead} ${link.label}`) ?? findEscapeWord(url.replace(/^https?:\/\/[^/]+/, '')))
   if (escapeWord) {
     score -= 0.8
     reasons.push(`an escape link ("${escapeWord}")`)

@@ -17,9 +17,9 @@ const OPENING_CHARS = 700
 
 // A password that has been changed: the mail reports it, whatever links it offers to undo it.
 const PASSWORD_WORD =
-  /password|passwort|mot de passe|contraseña|senha|wachtwoord|пароль|hasło|haslo|lösenord|şifre|parola|heslo|パスワード|비밀번호|密码|密碼|סיסמ|كلمة المرور|पासवर्ड|รหัสผ่าน|kata sandi|mật khẩu|κωδικ/i
+  /password|passwort|mot de passe|contraseña|senha|wachtwoord|пароль|hasło|haslo|lösenord|şifre|parola|heslo|パスワード|비밀번호|密码|密碼|סיסמ|كلمة المرور|पासवर्ड|รหัสผ่าน|kata sandi|mật khẩu|κωδικ/
 const CHANGED_WORD =
-  /\b(?:was|has been|have been|got) (?:changed|updated|reset)\b|\bpassword changed\b|geändert|a été modifié|modifiée?\b|(?:ha sido|fue) (?:cambiad|modificad|restablecid)|(?:foi|foram) (?:alterad|redefinid)|è stata (?:modificat|cambiat)|is gewijzigd|изменён|изменен|змінено|зміне|zostało zmienione|zmieniono|har ändrats|ändrades|değiştirildi|変更されました|変更完了|변경되었|已更改|已修改|已變更|已变更|שונתה|שונה|تم تغيير|बदल दिया|बदला गया|เปลี่ยนแล้ว|ถูกเปลี่ยน|telah diubah|đã được thay đổi|đã thay đổi|byl[oa]? změněn|άλλαξε|αλλάχθηκε/i
+  /\b(?:was|has been|have been|got) (?:changed|updated|reset)\b|\bpassword changed\b|geändert|a été modifié|modifiée?\b|(?:ha sido|fue) (?:cambiad|modificad|restablecid)|(?:foi|foram) (?:alterad|redefinid)|è stata (?:modificat|cambiat)|is gewijzigd|изменён|изменен|змінено|зміне|zostało zmienione|zmieniono|har ändrats|ändrades|değiştirildi|変更されました|変更完了|변경되었|已更改|已修改|已變更|已变更|שונתה|שונה|تم تغيير|बदल दिया|बदला गया|เปลี่ยนแล้ว|ถูกเปลี่ยน|telah diubah|đã được thay đổi|đã thay đổi|byl[oa]? změněn|άλλαξε|αλλάχθηκε/
 
 // Subjects of mail that reports a purchase, a delivery, a booking or a meeting: nothing to type or click.
 const NOTICE_SUBJECT_WORDS = [
@@ -219,19 +219,20 @@ const ENTRY_WORDS = [
 
 // Requests to reset a password, in the subject or the opening.
 const RESET_WORDS =
-  /reset|forgot|new password|recover|zurücksetzen|neues passwort|réinitialis|nouveau mot de passe|restablecer|recuperar|redefinir|reimposta|recupera|herstellen|nieuw wachtwoord|återställ|nytt lösenord|сброс|восстановлени|відновлення|новый пароль|zmiana hasła|resetowanie|nowe hasło|sıfırla|obnoven|επαναφορά|再設定|リセット|재설정|비밀번호 찾기|重置|重設|找回|איפוס|שחזור|إعادة تعيين|استعادة|रीसेट|ตั้งรหัสผ่านใหม่|รีเซ็ต|atur ulang|đặt lại/i
+  /reset|forgot|new password|recover|zurücksetzen|neues passwort|réinitialis|nouveau mot de passe|restablecer|recuperar|redefinir|reimposta|recupera|herstellen|nieuw wachtwoord|återställ|nytt lösenord|сброс|восстановлени|відновлення|новый пароль|zmiana hasła|resetowanie|nowe hasło|sıfırla|obnoven|επαναφορά|再設定|リセット|재설정|비밀번호 찾기|重置|重設|找回|איפוס|שחזור|إعادة تعيين|استعادة|रीसेट|ตั้งรหัสผ่านใหม่|รีเซ็ต|atur ulang|đặt lại/
 
 /** A subject that asks for a step: confirm, verify, approve, authorise. */
 const SUBJECT_REQUEST =
-  /\b(?:confirm|verify|approve|authori[sz]e)\b|bestätigen sie|bestätige|confirmez|confirme|confirma|conferma|bevestig|подтвердите|potwierdź|onaylayın|確認してください|확인해 주세요|请确认|請確認/i
+  /\b(?:confirm|verify|approve|authori[sz]e)\b|bestätigen sie|bestätige|confirmez|confirme|confirma|conferma|bevestig|подтвердите|potwierdź|onaylayın|確認してください|확인해 주세요|请确认|請確認/
 
 const findNoticeWord = prefixMatcher(NOTICE_SUBJECT_WORDS)
 const findMeetingWord = prefixMatcher(MEETING_WORDS)
 const findEntryWord = prefixMatcher(ENTRY_WORDS)
 
-/** Reads the purpose from the subject and the opening of the body (sender names are read as subject text). */
-export function classifyPurpose(subject: string, body: string): Purpose {
-  const opening = body.slice(0, OPENING_CHARS)
+/** Reads the purpose from the subject and the opening of the body; word lists are matched in lower case. */
+export function classifyPurpose(subjectLine: string, body: string): Purpose {
+  const subject = subjectLine.toLowerCase()
+  const opening = body.slice(0, OPENING_CHARS).toLowerCase()
   const noticeWord = findNoticeWord(subject)
   // A bare "code" in a subject that names an order or a booking is that booking's code ("Booking code
   // K8Q2VT"); a one-time code word ("verification", "OTP") is not, whatever else the subject says.
