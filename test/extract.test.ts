@@ -13,7 +13,7 @@ describe('one-time codes', () => {
     expect(plain('Your code: 0417').otp).toBe('0417')
     expect(plain('Ihr Bestätigungscode lautet 482 913').otp).toBe('482913')
     expect(plain('Votre code de vérification : 55-1290').otp).toBe('551290')
-    expect(plain('Su código es K7F-9QX').otp).toBe('K7F-9QX')
+    expect(plain('Su código es K7F-9QX').otp).toBe('K7F9QX')
     expect(plain('Ваш код подтверждения: 7731').otp).toBe('7731')
     expect(plain('您的验证码是 650321，5分钟内有效。').otp).toBe('650321')
     expect(plain('인증번호 [918273]를 입력하세요').otp).toBe('918273')
