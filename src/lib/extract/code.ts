@@ -21,6 +21,8 @@ const ALNUM_CANDIDATE =
 const WORD_CODE_CANDIDATE =
   /(?<![\p{L}\p{N}\-/=.#_?&@])([a-z]{3,10}(?:-[a-z]{3,10}){2,3})(?![\p{L}\p{N}_-])/gu
 const DIGIT = /\d/
+/** Words follow the value on its line: it sits inside a sentence. */
+const MID_SENTENCE = /^[^\n]{0,3}\p{L}{2,}/u
 const LETTER = /[A-Za-z]/
 const YEAR = /^(19|20)\d{2}$/
 /** YYYYMMDD or DDMMYYYY: eight digits that are a date, not a code. */
@@ -205,8 +207,9 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
   } else if (purpose.asksCode && (keyword || alone || inSubject)) {
     score += 0.15
     reasons.push(`the mail ${purpose.asksCode}`)
-  } else if (!purpose.asksCode && !alone && !(keyword && findOneTimeCodeWord(keyword))) {
-    // A code word in prose of a mail that asks for no code ("how our SMS code 123456 ended up in a log").
+  } else if (!purpose.asksCode && MID_SENTENCE.test(suffix) && !(keyword && findOneTimeCodeWord(keyword))) {
+    // A code word in prose of a mail that asks for no code ("how our SMS code 123456 ended up in a log"):
+    // a code that is shown ends its line ("Your code: 0417").
     score -= 0.35
     reasons.push('the mail asks for no code')
   }

@@ -258,7 +258,10 @@ export function classifyPurpose(subjectLine: string, body: string): Purpose {
       : noticeWord && !(asksCode && request)
         ? `a notice ("${noticeWord}")`
         : null
-  const reset = RESET_WORDS.exec(subject)?.[0] ?? RESET_WORDS.exec(opening.slice(0, 300))?.[0] ?? null
+  // The opening tells a reset mail only when the mail asks for no code: a code mail's "reset your
+  // password" is its escape link.
+  const reset =
+    RESET_WORDS.exec(subject)?.[0] ?? (asksCode ? null : RESET_WORDS.exec(opening.slice(0, 300))?.[0]) ?? null
   return { asksCode, reset: reset && !changed ? reset : null, notice }
 }
 
