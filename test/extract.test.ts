@@ -13,7 +13,7 @@ describe('one-time codes', () => {
     expect(plain('Your code: 0417').otp).toBe('0417')
     expect(plain('Ihr Bestätigungscode lautet 482 913').otp).toBe('482913')
     expect(plain('Votre code de vérification : 55-1290').otp).toBe('551290')
-    expect(plain('Su código es K7F-9QX').otp).toBe('K7F-9QX')
+    expect(plain('Su código es K7F-9QX').otp).toBe('K7F9QX')
     expect(plain('Ваш код подтверждения: 7731').otp).toBe('7731')
     expect(plain('您的验证码是 650321，5分钟内有效。').otp).toBe('650321')
     expect(plain('인증번호 [918273]를 입력하세요').otp).toBe('918273')
@@ -65,5 +65,146 @@ describe('verification links', () => {
     const html =
       '<a href="https://news.example/article/42">Read more</a> <a href="https://news.example/unsubscribe">Unsubscribe</a>'
     expect(extractOtpAndLink({ subject: 'This week', text: null, html }).link).toBeNull()
+  })
+})
+
+describe('purpose first: codes as typed, only in mail that asks for one', () => {
+  const mail = (subject: string, text: string) => extractOtpAndLink({ subject, text, html: null })
+
+  test('letter-digit codes of any case and shape, returned as typed into a form', () => {
+    expect(
+      mail('Your sign-in code', 'Enter this code on your TV:\n\n   rB4kX9\n\nIt is case-sensitive.').otp,
+    ).toBe('rB4kX9')
+    expect(mail('Confirm your CLI login', 'Paste this code in your terminal:\n\n  c0ffee\n').otp).toBe(
+      'c0ffee',
+    )
+    expect(mail('Verify your account', 'Type the 5-character code in the game:\n\nQ7R2M\n').otp).toBe('Q7R2M')
+    expect(mail('Security code', 'Use this code to approve the withdrawal:\n\n4HX9 TQ2M\n').otp).toBe(
+      '4HX9TQ2M',
+    )
+    expect(mail('Device check', 'Verification code: 8KD-3PW\n').otp).toBe('8KD3PW')
+    expect(
+      mail('Your login code is tulip-harbor-cedar', 'Copy this login code:\n\ntulip-harbor-cedar\n').otp,
+    ).toBe('tulip-harbor-cedar')
+  })
+
+  test('invisible characters inside a code are dropped, in text and in HTML', () => {
+    expect(mail('Login code', 'Your code:\n\n73\u200b18\u200b42\n').otp).toBe('731842')
+    const html = '<p>Mã xác thực:</p><p><b>K4&shy;P9Z</b></p>'
+    expect(extractOtpAndLink({ subject: 'Mã xác thực đăng nhập', text: null, html }).otp).toBe('K4P9Z')
+  })
+
+  test('a label a few lines above the code, and distractors closer to the word "code"', () => {
+    const text =
+      'Your one-time passcode\nValid for 10 minutes\n\n   508214\n\nQuestions? Call (212) 555-0123.'
+    expect(mail('Your passcode', text).otp).toBe('508214')
+    const cli = 'A session on port 9443 waits for you. Enter the code below:\n\n  612004\n'
+    expect(mail('Confirm your login', cli).otp).toBe('612004')
+  })
+
+  test('notices give no code: meeting passcodes, booking codes, delivery codes', () => {
+    const meeting =
+      'Anna invites you to a meeting.\nJoin the meeting: https://meet.example/j/55\nMeeting ID: 551 204 9987\nPasscode: 447120'
+    expect(mail('Invitation: Budget sync @ Mon 10:00', meeting).otp).toBeNull()
+    expect(
+      mail('Booking confirmed - booking code QX7K2P', 'Booking code:\n\nQX7K2P\n\nSeat 12A').otp,
+    ).toBeNull()
+    const delivered = 'Your order #5521 was delivered. Delivery OTP 7731 was used to receive it.'
+    expect(mail('Your order was delivered', delivered).otp).toBeNull()
+  })
+
+  test('a code word in prose of a mail that asks for no code gives nothing', () => {
+    expect(
+      mail('This week in security', 'Story 3: how the SMS code 402913 leaked into a log file.').otp,
+    ).toBeNull()
+  })
+
+  test('when not sure, null, with the candidate and its reasons kept', () => {
+    const found = mail('Hello', 'Reference for your request:\n\n  730015\n')
+    expect(found.otp).toBeNull()
+    expect(found.otpCandidates[0]?.value).toBe('730015')
+    expect(found.otpCandidates[0]?.reasons.length).toBeGreaterThan(0)
+  })
+})
+
+describe('purpose first: the link is the one action asked for', () => {
+  test('a code mail gives no link: escape, security and reset links are not the action', () => {
+    const html = `<p>Your code is <b>640112</b>.</p>
+      <p>Not you? <a href="https://acme.example/account/secure?e=1">Secure your account</a></p>
+      <p><a href="https://acme.example/password">Reset your password</a></p>`
+    const found = extractOtpAndLink({ subject: 'Your Acme verification code', text: null, html })
+    expect(found.otp).toBe('640112')
+    expect(found.link).toBeNull()
+    expect(found.linkCandidates.map((c) => c.value)).toContain('https://acme.example/account/secure?e=1')
+  })
+
+  test('a code mail that also offers a one-click link to the same step gives both', () => {
+    const text =
+      'Tap to sign in:\nhttps://app.example/login/magic?token=Zq81kLmPq2Rr7Tt0\n\nOr enter the code 318 664 in the app.'
+    const found = extractOtpAndLink({ subject: 'Sign in to App', text, html: null })
+    expect(found.otp).toBe('318664')
+    expect(found.link).toBe('https://app.example/login/magic?token=Zq81kLmPq2Rr7Tt0')
+  })
+
+  test('a password-changed notice gives no link, a reset mail gives its reset link', () => {
+    const changed =
+      'Your password was changed on 3 May.\nIf you did not change it, reset it here:\nhttps://bank.example/forgot-password'
+    expect(
+      extractOtpAndLink({ subject: 'Your password was changed', text: changed, html: null }).link,
+    ).toBeNull()
+    const reset =
+      'We got a request to reset your password.\nChoose a new password:\nhttps://shop.example/pw/new?k=Hq7m2Lx9Pw3Zr8Tn'
+    expect(extractOtpAndLink({ subject: 'Reset your password', text: reset, html: null }).link).toBe(
+      'https://shop.example/pw/new?k=Hq7m2Lx9Pw3Zr8Tn',
+    )
+  })
+
+  test('an invitation link is the action; a tracking redirect is read through to its target', () => {
+    const url =
+      'https://t.crm.example/r/?id=9a8b&u=https%3A%2F%2Fboards.example%2Finvite%2Faccept%3Fc%3DxY7kq2Lm9Pz&utm_source=email'
+    const html = `<p>Maya invited you to the Design workspace.</p><a href="${url}">Accept invitation</a>
+      <a href="https://boards.example/tour">Take the tour</a>`
+    const found = extractOtpAndLink({ subject: 'Maya invited you to Design', text: null, html })
+    expect(found.link).toBe(url)
+    expect(found.linkCandidates[0]?.reasons[0]).toStartWith(
+      'redirects to https://boards.example/invite/accept',
+    )
+  })
+
+  test('a shipping notice and a new-sign-in alert give no link', () => {
+    const shipped =
+      'Your parcel is on the way.\nTrack your package:\nhttps://parcels.example/track?tn=1Z88&confirm=1'
+    expect(
+      extractOtpAndLink({ subject: 'Your order has shipped', text: shipped, html: null }).link,
+    ).toBeNull()
+    const alert =
+      "New sign-in from Firefox on Linux.\nThis wasn't me - secure my account:\nhttps://id.example/secure?e=Q2x"
+    expect(
+      extractOtpAndLink({ subject: 'New sign-in to your account', text: alert, html: null }).link,
+    ).toBeNull()
+  })
+})
+
+describe('legacy charsets decode to the code they carry', () => {
+  const eml = (charset: string, encoding: string, body: string) =>
+    new TextEncoder().encode(
+      `From: a@example.com\r\nTo: b@example.com\r\nSubject: code\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=${charset}\r\nContent-Transfer-Encoding: ${encoding}\r\n\r\n${body}\r\n`,
+    )
+  // Each body is "<code word> 482913" written in the charset's own bytes (quoted-printable or ISO-2022-JP 7-bit).
+  const cases: [string, string, string, string][] = [
+    ['iso-2022-jp', '7bit', '\x1b$B%3!<%I\x1b(B 482913', 'コード'],
+    ['shift_jis', 'quoted-printable', '=83R=81[=83h 482913', 'コード'],
+    ['koi8-r', 'quoted-printable', '=CB=CF=C4 482913', 'код'],
+    ['windows-1251', 'quoted-printable', '=EA=EE=E4 482913', 'код'],
+    ['gb2312', 'quoted-printable', '=D1=E9=D6=A4=C2=EB 482913', '验证码'],
+    ['big5', 'quoted-printable', '=C5=E7=C3=D2=BD=58 482913', '驗證碼'],
+    ['euc-kr', 'quoted-printable', '=C0=CE=C1=F5=B9=F8=C8=A3 482913', '인증번호'],
+    ['tis-620', 'quoted-printable', '=C3=CB=D1=CA 482913', 'รหัส'],
+    ['koi8-u', 'quoted-printable', '=CB=CF=C4 482913', 'код'],
+  ]
+  test.each(cases)('%s', async (charset, encoding, body, word) => {
+    const parsed = await parseMail(eml(charset, encoding, body))
+    expect(parsed.text?.trim()).toBe(`${word} 482913`)
+    expect(extractOtpAndLink(parsed).otp).toBe('482913')
   })
 })

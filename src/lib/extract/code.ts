@@ -1,12 +1,29 @@
 // One-time code candidates: numbers and letter-digit groups in a text, each scored by the words around it.
 
 import type { Candidate } from '../types.ts'
-import { CONFIRMATION_WORD, findCodeWord, findNotCodeWord, findPurposeWord, TIME_UNIT } from './lexicon.ts'
+import {
+  CONFIRMATION_WORD,
+  findCodeWord,
+  findNotCodeWord,
+  findOneTimeCodeWord,
+  findPurposeWord,
+  PHONE_WORD,
+  TIME_UNIT,
+} from './lexicon.ts'
+import type { Purpose } from './purpose.ts'
 
 const NUMBER_CANDIDATE =
   /(?<![\p{L}\p{N}$€£¥#./:,=&?_@%+-])(\d{2,4}(?:[ -]\d{2,4}){1,3}|\d{4,8})(?![\p{N}%]|[.,:/-]\d|\s?(?:%|€|\$|£|¥|usd|eur))/giu
+/** Letters and digits, either case, each group holding a digit: one group (A7b9Kq, 9f3a1c, KX8M2) or two or three groups (7KQ2 M9XP, ZP7-4KD). */
 const ALNUM_CANDIDATE =
-  /(?<![\p{L}\p{N}-])([A-Z0-9]{3,4}-[A-Z0-9]{3,4}|[A-Z0-9]{6,8})(?![\p{L}\p{N}]|-[A-Z0-9])/gu
+  /(?<![\p{L}\p{N}\-/=.#_?&@%+~])((?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}(?:[ -](?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}){1,2}|(?=[A-Za-z]{0,9}\d)[A-Za-z0-9]{5,10})(?![\p{L}\p{N}_]|[-./@=][\p{L}\p{N}])/gu
+/** Words joined by dashes (maple-river-stone): a code some services send instead of digits. */
+const WORD_CODE_CANDIDATE =
+  /(?<![\p{L}\p{N}\-/=.#_?&@])([a-z]{3,10}(?:-[a-z]{3,10}){2,3})(?![\p{L}\p{N}_-])/gu
+const DIGIT = /\d/
+/** Words follow the value on its line: it sits inside a sentence. */
+const MID_SENTENCE = /^[^\n]{0,3}\p{L}{2,}/u
+const LETTER = /[A-Za-z]/
 const YEAR = /^(19|20)\d{2}$/
 /** YYYYMMDD or DDMMYYYY: eight digits that are a date, not a code. */
 const DATE_8 =
@@ -29,6 +46,16 @@ function lineBefore(text: string, lineStart: number): string {
   return window.slice(window.lastIndexOf('\n') + 1)
 }
 
+/** Lines above a shown code that may hold its label: a label, a note on validity, the code. */
+const LABEL_LINES = 3
+
+/** Up to LABEL_LINES non-blank lines before `lineStart`, within CONTEXT_CHARS. */
+function linesAbove(text: string, lineStart: number): string {
+  const window = text.slice(Math.max(0, lineStart - CONTEXT_CHARS), lineStart)
+  const lines = window.split('\n').filter((line) => line.trim() !== '')
+  return lines.slice(-LABEL_LINES).join(' ')
+}
+
 /** The first non-blank line after the line ending at `lineEnd`, at most CONTEXT_CHARS of it. */
 function lineAfter(text: string, lineEnd: number): string {
   let start = lineEnd + 1
@@ -45,37 +72,51 @@ function lineAfter(text: string, lineEnd: number): string {
  */
 export const MAX_CODE_MATCHES = 300
 
-/** Every code-like value in `text`, scored; `settled` says the subject reports a finished transaction. */
-export function findCodeCandidates(text: string, inSubject: boolean, settled: boolean): Candidate[] {
+/** Where the text comes from and what the mail asks for: the scorer weighs a candidate by both. */
+export interface CodeContext {
+  inSubject: boolean
+  /** The subject reports a finished transaction ("Reservation confirmed"). */
+  settled: boolean
+  purpose: Purpose
+}
+
+/** Every code-like value in `text`, scored. */
+export function findCodeCandidates(text: string, context: CodeContext): Candidate[] {
   const found: Candidate[] = []
-  for (const pattern of [NUMBER_CANDIDATE, ALNUM_CANDIDATE]) {
+  for (const pattern of [NUMBER_CANDIDATE, ALNUM_CANDIDATE, WORD_CODE_CANDIDATE]) {
     let matches = 0
     for (const match of text.matchAll(pattern)) {
       if (++matches > MAX_CODE_MATCHES) break
-      const candidate = scoreCode(text, match.index ?? 0, match[1] as string, inSubject, settled)
+      const candidate = scoreCode(text, match.index ?? 0, match[1] as string, context)
       if (candidate) found.push(candidate)
     }
   }
   return found
 }
 
-/** Spaced or dashed digits (482 913, 482-913) are one code; letter groups keep their dash (ABC-123). */
-function normalizeCode(raw: string): string {
-  return /[A-Z]/.test(raw) ? raw : raw.replace(/[ -]/g, '')
+/**
+ * The code as it is typed into a form (README, extraction policy): spaces and dashes between groups
+ * of letters and digits go (482 913, 7KQ2 M9XP, ZP7-4KD); words joined by dashes keep them.
+ */
+export function typedCode(raw: string): string {
+  return WORD_CODE.test(raw) ? raw : raw.replace(/[ -]/g, '')
 }
+const WORD_CODE = /^[a-z]{3,10}(?:-[a-z]{3,10}){2,3}$/
 
-function scoreCode(
-  text: string,
-  index: number,
-  raw: string,
-  inSubject: boolean,
-  settled: boolean,
-): Candidate | null {
-  const value = normalizeCode(raw)
-  const digits = value.replace(/\D/g, '').length
+function scoreCode(text: string, index: number, raw: string, context: CodeContext): Candidate | null {
+  const { inSubject, settled, purpose } = context
+  const wordCode = WORD_CODE.test(raw)
+  const value = typedCode(raw)
   const isNumeric = /^\d+$/.test(value)
   if (isNumeric && (value.length < 4 || value.length > 8)) return null
-  if (!isNumeric && (digits === 0 || !/[A-Z]/.test(value))) return null
+  if (!isNumeric && !wordCode) {
+    if (!DIGIT.test(value) || !LETTER.test(value) || value.length > 10) return null
+    // Every group of a spaced code holds a digit: "Code 7KQ2 M9XP", not "Use this".
+    if (raw.includes(' ') && raw.split(' ').some((group) => !DIGIT.test(group))) return null
+  }
+  // Lower and mixed case values and word codes are common in prose ("mp3", "build-runner-07"): they
+  // count only where a code is shown, alone on its line or right after its label.
+  const needsDisplay = wordCode || (!isNumeric && value !== value.toUpperCase())
   // Context is read within the candidate's own line; a code standing alone on its line (or
   // ending one) takes the lines around it too, as in "Your code:\n\n482913".
   // Only CONTEXT_CHARS either side are read: a line longer than that is clipped, and its candidate is
@@ -103,9 +144,13 @@ function scoreCode(
     prefix.trim() === '' && (/[:：]$/.test(labelLine) || labelLine.length <= 30) ? `${labelLine} ` : ''
   const near = `${label}${prefix}`.slice(-25).toLowerCase()
   const after = suffix.slice(0, 25).toLowerCase()
+  // A code shown alone may sit a line or two below its label ("Your one-time passcode" / "Expires in
+  // 15 minutes" / "739204"): the lines above are read, up to LABEL_LINES of them.
+  const labelAbove = alone && !clippedBefore ? linesAbove(text, lineStart).toLowerCase() : ''
+  if (needsDisplay && !alone && !findCodeWord(near)) return null
   const reasons: string[] = []
   let score = 0.2
-  const keyword = findCodeWord(before)
+  const keyword = findCodeWord(before) ?? (labelAbove ? findCodeWord(labelAbove) : null)
   if (keyword) {
     score += 0.45
     reasons.push(`after "${keyword}"`)
@@ -132,12 +177,18 @@ function scoreCode(
     score -= 0.6
     reasons.push('looks like a date')
   }
+  const phone =
+    PHONE_WORD.exec(before.slice(-60))?.[0] ??
+    (/[(+]\d{1,4}\)?[\s-]?$/.test(prefix) ? 'a dialling prefix' : null)
+  if (phone && !findCodeWord(near)) {
+    score -= 0.6
+    reasons.push(`a phone number ("${phone}")`)
+  }
   if (isNumeric && YEAR.test(value) && !findCodeWord(near)) {
     score -= 0.5
     reasons.push('looks like a year')
   }
-  if (!isNumeric && !/\d.*[A-Z]|[A-Z].*\d/.test(value)) score -= 0.3
-  if (!isNumeric && /^[A-Z]+\d{1,2}$/.test(value)) {
+  if (!isNumeric && !wordCode && /^[A-Za-z]+\d{1,2}$/.test(value)) {
     score -= 0.6 // SAVE20, SPRING25: word plus a number is a promotion, not a code
     reasons.push('word plus number')
   }
@@ -148,5 +199,19 @@ function scoreCode(
     reasons.push('a reference in a confirmation')
   }
   if (inSubject) reasons.push('in the subject')
+  // The mail's purpose weighs every candidate: a code in a mail that asks for one is likelier its code;
+  // a number in a notice (an order, a parcel, a meeting) is a reference, whatever its label says.
+  if (purpose.notice) {
+    score -= 0.6
+    reasons.push(`the mail is ${purpose.notice}`)
+  } else if (purpose.asksCode && (keyword || alone || inSubject)) {
+    score += 0.15
+    reasons.push(`the mail ${purpose.asksCode}`)
+  } else if (!purpose.asksCode && MID_SENTENCE.test(suffix) && !(keyword && findOneTimeCodeWord(keyword))) {
+    // A code word in prose of a mail that asks for no code ("how our SMS code 123456 ended up in a log"):
+    // a code that is shown ends its line ("Your code: 0417").
+    score -= 0.35
+    reasons.push('the mail asks for no code')
+  }
   return { value, confidence: Math.max(0, Math.min(1, Number(score.toFixed(2)))), reasons }
 }

@@ -11,6 +11,11 @@ const ENTITIES: Record<string, string> = {
   apos: "'",
   nbsp: ' ',
   '#39': "'",
+  // Invisible inside a code (Q7M&shy;4KD): decoded here, removed before scanning.
+  shy: '\u00ad',
+  zwnj: '\u200c',
+  zwj: '\u200d',
+  zerowidthspace: '\u200b',
 }
 
 export function decodeEntities(value: string): string {

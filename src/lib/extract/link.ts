@@ -1,10 +1,32 @@
-// Verification link candidates: every link of the HTML and text parts, scored by its URL and its text.
+// Action link candidates: every link of the HTML and text parts, scored by its URL, its text and the mail's purpose.
 
 import type { Candidate } from '../types.ts'
-import { decodeEntities, htmlToText, MAX_SCAN_CHARS } from './html-to-text.ts'
-import { LINK_BAD_WORDS, LINK_GOOD_WORDS, LINK_WEAK_WORDS } from './lexicon.ts'
+import { decodeEntities, MAX_SCAN_CHARS } from './html-to-text.ts'
+import {
+  findEscapeWord,
+  LINK_BAD_WORDS,
+  LINK_GOOD_WORDS,
+  LINK_INVITE_WORDS,
+  LINK_RESET_WORDS,
+  LINK_WEAK_WORDS,
+} from './lexicon.ts'
+import type { Purpose } from './purpose.ts'
 
 const URL_IN_TEXT = /https?:\/\/[^\s<>"')\]]+/gi
+const ANCHOR = /<a\b[^>]*?\bhref\s*=\s*(["'])(.*?)\1[^>]*>([\s\S]*?)<\/a>/gi
+/** Characters of text read before a link for the sentence that introduces it ("Not you? Secure your account"). */
+const LEAD_CHARS = 120
+/** A link scored below this before its escape check can not be returned (index.ts MIN_CONFIDENCE). */
+const MIN_LINK_SCORE = 0.5
+/** Characters before a URL in running text that label it. */
+const TEXT_LABEL_CHARS = 40
+const TAG = /<[^>]*>/g
+const SPACES = /\s+/g
+const BLOCK_END = /<\/(?:p|div|tr|td|li|h[1-6]|table)>|<br\s*\/?>/gi
+/** Query parameters and path segments that carry the target of a tracking redirect. */
+const REDIRECT_PARAM =
+  /[?&](?:u|url|l|link|target|redirect|redirect_uri|dest|destination|q)=(https?(?:%3A|:)[^&]+)/i
+const BASE64_SEGMENT = /\/(aHR0c[A-Za-z0-9_-]{8,}={0,2})(?:\/|$)/
 
 /** The parts of a message links are read from. */
 interface LinkSource {
@@ -14,23 +36,30 @@ interface LinkSource {
 
 interface RawLink {
   url: string
+  /** The link's own text (anchor text and image alt), or for a bare URL the words before it on its lines. */
   label: string
+  /** The sentence before the link in its block: where escape links say "not you?". */
+  lead: string
 }
 
 /** Every http(s) link of the message, scored; one entry per occurrence (ranking merges them). */
-export function findLinkCandidates(input: LinkSource): Candidate[] {
-  return linksOf(input).map(scoreLink)
+export function findLinkCandidates(input: LinkSource, purpose: Purpose): Candidate[] {
+  return linksOf(input).map((link) => scoreLink(link, purpose))
 }
 
 function linksOf(input: LinkSource): RawLink[] {
   const links: RawLink[] = []
   if (input.html) {
     const html = input.html.slice(0, MAX_SCAN_CHARS)
-    for (const match of html.matchAll(/<a\b[^>]*?\bhref\s*=\s*(["'])(.*?)\1[^>]*>([\s\S]*?)<\/a>/gi)) {
+    for (const match of html.matchAll(ANCHOR)) {
       const url = decodeEntities((match[2] as string).trim())
       const inner = match[3] as string
       const alt = /\balt\s*=\s*["']([^"']*)/i.exec(inner)?.[1] ?? ''
-      links.push({ url, label: `${htmlToText(inner)} ${alt}`.trim() })
+      const index = match.index ?? 0
+      const before = html.slice(Math.max(0, index - 4 * LEAD_CHARS), index)
+      const blockStart = lastBlockEnd(before)
+      const lead = plainText(before.slice(blockStart)).slice(-LEAD_CHARS)
+      links.push({ url, label: `${plainText(inner)} ${alt}`.trim(), lead })
     }
   }
   if (input.text) {
@@ -38,13 +67,33 @@ function linksOf(input: LinkSource): RawLink[] {
     for (const match of text.matchAll(URL_IN_TEXT)) {
       const index = match.index ?? 0
       const lineStart = text.lastIndexOf('\n', Math.max(0, index - 2)) + 1
+      const sameLine = text.slice(lineStart, index)
+      // A URL alone on its line is labelled by the line above ("Accept invite:" / URL).
+      // Mid-sentence, only the words just before the URL label it ("... two-factor authentication. Visit URL").
+      const label =
+        sameLine.trim() === ''
+          ? text.slice(Math.max(lineStart - LEAD_CHARS, 0), index)
+          : sameLine.slice(-TEXT_LABEL_CHARS)
       links.push({
         url: decodeEntities(match[0]).replace(/[.,;:!?]+$/, ''),
-        label: text.slice(Math.max(lineStart - 120, 0), index),
+        label: label.slice(-LEAD_CHARS),
+        lead: text.slice(Math.max(lineStart - LEAD_CHARS, 0), index).slice(-LEAD_CHARS),
       })
     }
   }
   return links.filter((link) => /^https?:\/\//i.test(link.url))
+}
+
+/** Tags out, entities decoded, spaces collapsed: enough for the few words around a link. */
+function plainText(html: string): string {
+  return decodeEntities(html.replace(TAG, ' ')).replace(SPACES, ' ').trim()
+}
+
+/** Where the last block of `html` starts (after its last closing block tag or line break). */
+function lastBlockEnd(html: string): number {
+  let end = 0
+  for (const match of html.matchAll(BLOCK_END)) end = (match.index ?? 0) + match[0].length
+  return end
 }
 
 function includesAny(haystack: string, words: readonly string[]): string | null {
@@ -52,29 +101,59 @@ function includesAny(haystack: string, words: readonly string[]): string | null 
   return null
 }
 
-function scoreLink(link: RawLink): Candidate {
-  let decodedUrl = link.url
+function safeDecode(value: string): string {
   try {
-    decodedUrl = decodeURIComponent(link.url)
-  } catch {}
-  const url = decodedUrl.toLowerCase()
-  const label = link.label.toLowerCase()
-  const reasons: string[] = []
-  let score = 0.1
-  // A strong word (verify, confirm, reset) counts more than a weak one (sign in, password).
-  const weigh = (text: string, strongWeight: number, describe: (word: string) => string): string | null => {
-    const strong = includesAny(text, LINK_GOOD_WORDS)
-    const word = strong ?? includesAny(text, LINK_WEAK_WORDS)
-    if (!word) return null
-    score += strong ? strongWeight : 0.2
-    reasons.push(describe(word))
-    return strong
+    return decodeURIComponent(value)
+  } catch {
+    return value
   }
-  weigh(url, 0.4, (word) => `URL has "${word}"`)
-  const inLabel = weigh(label, 0.45, (word) => `text says "${word}"`)
+}
+
+/**
+ * The target of a tracking redirect, when the URL carries it (a `u=`/`url=` parameter, or a base64
+ * path segment): its words say what the link does. The link itself is still what is returned.
+ */
+export function redirectTarget(url: string): string | null {
+  const param = REDIRECT_PARAM.exec(url)?.[1]
+  if (param) return safeDecode(param)
+  const segment = BASE64_SEGMENT.exec(url)?.[1]
+  if (!segment) return null
+  try {
+    const decoded = atob(segment.replace(/-/g, '+').replace(/_/g, '/'))
+    return /^https?:\/\/[\x21-\x7e]+$/.test(decoded) ? decoded : null
+  } catch {
+    return null
+  }
+}
+
+function scoreLink(link: RawLink, purpose: Purpose): Candidate {
+  const target = redirectTarget(link.url)
+  const url = safeDecode(target ?? link.url).toLowerCase()
+  const label = link.label.toLowerCase()
+  const reasons: string[] = target ? [`redirects to ${target.slice(0, 80)}`] : []
+  let score = 0.1
+  // What the link does, from its text first and its URL second: verify, sign in, reset, accept.
+  const kind = (text: string): { word: string; strong: boolean; reset: boolean } | null => {
+    const reset = includesAny(text, LINK_RESET_WORDS)
+    const strong = includesAny(text, LINK_GOOD_WORDS) ?? includesAny(text, LINK_INVITE_WORDS)
+    if (strong) return { word: strong, strong: true, reset: reset !== null && strong === reset }
+    if (reset) return { word: reset, strong: true, reset: true }
+    const weak = includesAny(text, LINK_WEAK_WORDS)
+    return weak ? { word: weak, strong: false, reset: false } : null
+  }
+  const byLabel = kind(label)
+  const byUrl = kind(url)
+  if (byUrl) {
+    score += byUrl.strong ? 0.4 : 0.2
+    reasons.push(`URL has "${byUrl.word}"`)
+  }
+  if (byLabel) {
+    score += byLabel.strong ? 0.45 : 0.3
+    reasons.push(`text says "${byLabel.word}"`)
+  }
   if (
-    /[?&](token|code|key|t|sig|signature|otp|hash)=[^&]{8,}/i.test(link.url) ||
-    /\/[A-Za-z0-9_-]{24,}/.test(link.url)
+    /[?&](token|code|key|t|sig|signature|otp|hash|inv|k|h)=[^&]{8,}/i.test(url) ||
+    /\/[A-Za-z0-9_-]{20,}/.test(target ?? link.url)
   ) {
     score += 0.15
     reasons.push('carries a token')
@@ -85,13 +164,35 @@ function scoreLink(link: RawLink): Candidate {
     score -= 0.6
     reasons.push(`URL has "${badUrl}"`)
   }
-  if (badLabel && !inLabel) {
+  if (badLabel && !byLabel?.strong) {
     score -= 0.4
     reasons.push(`text says "${badLabel}"`)
   }
   if (/\.(png|jpe?g|gif|svg|webp)(\?|$)/i.test(link.url)) {
     score -= 0.6
     reasons.push('an image')
+  }
+  // An escape link undoes or reports what the mail announces ("Not you? Secure your account"): never the
+  // action. Read only for links that could still be returned: footers are most of a mail's links.
+  const escapeWord =
+    score < MIN_LINK_SCORE
+      ? null
+      : (findEscapeWord(`${link.lead} ${link.label}`) ?? findEscapeWord(url.replace(/^https?:\/\/[^/]+/, '')))
+  if (escapeWord) {
+    score -= 0.8
+    reasons.push(`an escape link ("${escapeWord}")`)
+  }
+  // The purpose decides which actions are the mail's own.
+  const resetLink = (byLabel?.reset || byUrl?.reset) && !(byLabel?.strong && !byLabel.reset)
+  if (purpose.notice) {
+    score -= 0.6
+    reasons.push(`the mail is ${purpose.notice}`)
+  } else if (resetLink && !purpose.reset) {
+    score -= 0.5
+    reasons.push('a reset link in a mail that is not about a reset')
+  } else if (purpose.asksCode && !(byLabel?.strong || byUrl?.strong)) {
+    score -= 0.4
+    reasons.push(`the mail ${purpose.asksCode}, and this link is not a one-click step`)
   }
   return { value: link.url, confidence: Math.max(0, Math.min(1, Number(score.toFixed(2)))), reasons }
 }

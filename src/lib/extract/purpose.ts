@@ -1,0 +1,272 @@
+// The mail's purpose, read before any candidate: does it ask for a code, for a click, or only report something?
+
+import { findCodeWord, findNotCodeWord, findOneTimeCodeWord, prefixMatcher } from './lexicon.ts'
+
+/** What a mail asks of its reader; each field is the word that decided it (for the reasons), or null. */
+export interface Purpose {
+  /** The mail asks the reader to type a code ("enter this code", a code word in the subject). */
+  asksCode: string | null
+  /** The mail asks to reset a password (its link may then be the reset link). */
+  reset: string | null
+  /** The mail only reports something: a changed password, an order, a parcel, a booking, a meeting. */
+  notice: string | null
+}
+
+/** How much of the body's opening is read for the purpose: the request sits above the footers. */
+const OPENING_CHARS = 700
+
+// A password that has been changed: the mail reports it, whatever links it offers to undo it.
+const PASSWORD_WORD =
+  /password|passwort|mot de passe|contraseña|senha|wachtwoord|пароль|hasło|haslo|lösenord|şifre|parola|heslo|パスワード|비밀번호|密码|密碼|סיסמ|كلمة المرور|पासवर्ड|รหัสผ่าน|kata sandi|mật khẩu|κωδικ/
+const CHANGED_WORD =
+  /\b(?:was|has been|have been|got) (?:changed|updated|reset)\b|\bpassword changed\b|geändert|a été modifié|modifiée?\b|(?:ha sido|fue) (?:cambiad|modificad|restablecid)|(?:foi|foram) (?:alterad|redefinid)|è stata (?:modificat|cambiat)|is gewijzigd|изменён|изменен|змінено|зміне|zostało zmienione|zmieniono|har ändrats|ändrades|değiştirildi|変更されました|変更完了|변경되었|已更改|已修改|已變更|已变更|שונתה|שונה|تم تغيير|बदल दिया|बदला गया|เปลี่ยนแล้ว|ถูกเปลี่ยน|telah diubah|đã được thay đổi|đã thay đổi|byl[oa]? změněn|άλλαξε|αλλάχθηκε/
+
+// Subjects of mail that reports a purchase, a delivery, a booking or a meeting: nothing to type or click.
+const NOTICE_SUBJECT_WORDS = [
+  // Orders, receipts, invoices, deliveries.
+  'order',
+  'receipt',
+  'invoice',
+  'shipped',
+  'delivered',
+  'on the way',
+  'your package',
+  'bestellung',
+  'bestellbestätigung',
+  'rechnung',
+  'sendung',
+  'paket',
+  'commande',
+  'facture',
+  'colis',
+  'pedido',
+  'recibo',
+  'factura',
+  'envío',
+  'ordine',
+  'fattura',
+  'spedizione',
+  'bestelling',
+  'pakket',
+  'orderbekräftelse',
+  'заказ',
+  'замовлення',
+  'посылк',
+  'zamówieni',
+  'objednávk',
+  'sipariş',
+  'kargo',
+  'παραγγελ',
+  '注文',
+  '発送',
+  '配達',
+  '주문',
+  '발송',
+  '배송',
+  '订单',
+  '訂單',
+  '发货',
+  '出貨',
+  '發票',
+  'ऑर्डर',
+  'डिलीवर',
+  'החבילה',
+  'משלוח',
+  'طلبك',
+  'شحن',
+  'pesanan',
+  'đơn hàng',
+  'คำสั่งซื้อ',
+  'พัสดุ',
+  // Tickets, bookings, appointments.
+  'booking',
+  'reservation',
+  'e-ticket',
+  'your ticket',
+  'itinerary',
+  'boarding',
+  'pnr',
+  'buchung',
+  'termin',
+  'réservation',
+  'billet',
+  'reserva',
+  'prenotazione',
+  'biglietto',
+  'boeking',
+  'bokning',
+  'бронирован',
+  'билет',
+  'квиток',
+  'rezervasyon',
+  'bilet',
+  'rezerwacj',
+  'rezervace',
+  'κράτηση',
+  '予約',
+  '예약',
+  '预订',
+  '訂位',
+  '車票',
+  'حجز',
+  'تذكرة',
+  'टिकट',
+  'tiket',
+  'đặt chỗ',
+  'การจอง',
+  // Calendar invitations: the invite's own subject prefix.
+  'invitation:',
+  'einladung:',
+  'convite:',
+  'invitación:',
+  'invito:',
+  'uitnodiging:',
+  'inbjudan:',
+  'zaproszenie:',
+  'pozvánka:',
+  'приглашение:',
+  'davet:',
+  'הזמנה:',
+  'دعوة:',
+  '招待:',
+  '초대:',
+  '邀请:',
+  'undangan:',
+  'lời mời:',
+  'updated invitation',
+]
+
+// A scheduled meeting, in the subject or the opening: its passcode is for the call, not a sign-in.
+const MEETING_WORDS = [
+  'meeting id',
+  'meeting-id',
+  'join meeting',
+  'join the meeting',
+  'video call',
+  'videokonferenz',
+  'id da reunião',
+  'id de la reunión',
+  'id riunione',
+  'id schůzky',
+  'id spotkania',
+  'идентификатор конференции',
+  'ミーティングid',
+  '会議id',
+  '회의 id',
+  '会议号',
+  'מזהה פגישה',
+  'סיסמת הפגישה',
+  'معرف الاجتماع',
+]
+
+// Words of a request to type a code, in the body: "enter this code", "geben Sie den Code ein".
+const ENTRY_WORDS = [
+  'enter',
+  'type',
+  'paste',
+  'input',
+  'use this code',
+  'use the code',
+  'use the following',
+  'eingeben',
+  'geben sie',
+  'gib ',
+  'saisissez',
+  'saisir',
+  'entrez',
+  'introduce',
+  'ingresa',
+  'ingresá',
+  'escribe',
+  'digite',
+  'insira',
+  'inserisci',
+  'inserisca',
+  'vul ',
+  'voer ',
+  'введите',
+  'введіть',
+  'ввести',
+  'wpisz',
+  'wprowadź',
+  'podaj',
+  'ange ',
+  'skriv in',
+  'girin',
+  'giriniz',
+  'zadejte',
+  'εισάγετε',
+  'πληκτρολογήστε',
+  '入力',
+  '입력',
+  '输入',
+  '輸入',
+  '填写',
+  'أدخل',
+  'ادخل',
+  'להזין',
+  'הזן',
+  'להקליד',
+  'दर्ज',
+  'กรอก',
+  'ใส่รหัส',
+  'masukkan',
+  'pakai',
+  'gunakan',
+  'nhập',
+  'sử dụng mã',
+]
+
+// Requests to reset a password, in the subject or the opening.
+const RESET_WORDS =
+  /reset|forgot|new password|recover|zurücksetzen|neues passwort|réinitialis|nouveau mot de passe|restablecer|recuperar|redefinir|reimposta|recupera|herstellen|nieuw wachtwoord|återställ|nytt lösenord|сброс|восстановлени|відновлення|новый пароль|zmiana hasła|resetowanie|nowe hasło|sıfırla|obnoven|επαναφορά|再設定|リセット|재설정|비밀번호 찾기|重置|重設|找回|איפוס|שחזור|إعادة تعيين|استعادة|रीसेट|ตั้งรหัสผ่านใหม่|รีเซ็ต|atur ulang|đặt lại/
+
+/** A subject that asks for a step: confirm, verify, approve, authorise. */
+const SUBJECT_REQUEST =
+  /\b(?:confirm|verify|approve|authori[sz]e)\b|bestätigen sie|bestätige|confirmez|confirme|confirma|conferma|bevestig|подтвердите|potwierdź|onaylayın|確認してください|확인해 주세요|请确认|請確認/
+
+const findNoticeWord = prefixMatcher(NOTICE_SUBJECT_WORDS)
+const findMeetingWord = prefixMatcher(MEETING_WORDS)
+const findEntryWord = prefixMatcher(ENTRY_WORDS)
+
+/** Reads the purpose from the subject and the opening of the body; word lists are matched in lower case. */
+export function classifyPurpose(subjectLine: string, body: string): Purpose {
+  const subject = subjectLine.toLowerCase()
+  const opening = body.slice(0, OPENING_CHARS).toLowerCase()
+  const noticeWord = findNoticeWord(subject)
+  // A bare "code" in a subject that names an order or a booking is that booking's code ("Booking code
+  // K8Q2VT"); a one-time code word ("verification", "OTP") is not, whatever else the subject says.
+  const oneTime = findOneTimeCodeWord(subject)
+  const subjectCode = oneTime ?? (noticeWord || findNotCodeWord(subject) ? null : findCodeWord(subject))
+  const entry = findEntryWord(opening)
+  const openingCode = entry ? findCodeWord(opening) : null
+  const asksCode = subjectCode
+    ? `subject says "${subjectCode}"`
+    : entry && openingCode
+      ? `asks to "${entry.trim()}" a code`
+      : null
+  // A notice that asks to type a code is a request only when the code is one-time or the subject asks
+  // for the step ("Confirm the change to order #100482"); a ticket's pickup code is typed at a machine.
+  const request = oneTime ?? SUBJECT_REQUEST.exec(subject)?.[0] ?? null
+  const changed = passwordChanged(subject) ?? passwordChanged(opening.slice(0, 300))
+  const meeting = findMeetingWord(subject) ?? findMeetingWord(opening)
+  // An order or a booking mail that asks for a code is a request ("enter code 558012 to confirm the change").
+  const notice = changed
+    ? `reports a changed password ("${changed}")`
+    : meeting
+      ? `a meeting invitation ("${meeting}")`
+      : noticeWord && !(asksCode && request)
+        ? `a notice ("${noticeWord}")`
+        : null
+  // The opening tells a reset mail only when the mail asks for no code: a code mail's "reset your
+  // password" is its escape link.
+  const reset =
+    RESET_WORDS.exec(subject)?.[0] ?? (asksCode ? null : RESET_WORDS.exec(opening.slice(0, 300))?.[0]) ?? null
+  return { asksCode, reset: reset && !changed ? reset : null, notice }
+}
+
+function passwordChanged(text: string): string | null {
+  const password = PASSWORD_WORD.exec(text)
+  if (!password) return null
+  return CHANGED_WORD.exec(text)?.[0] ?? null
+}
