@@ -12,6 +12,12 @@ const FLAG_VARIABLES = {
 } as const
 
 const options: OptionSpecs = {
+  config: {
+    type: 'string',
+    valueName: 'FILE',
+    description:
+      'settings from ephemail.config.json or .ts ($EPHEMAIL_CONFIG); the environment overrides them',
+  },
   role: {
     type: 'string',
     valueName: 'ROLES',
@@ -47,9 +53,11 @@ const options: OptionSpecs = {
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the Ephemail service (API, SMTP, worker) in this process',
-  synopsis: 'serve [--role api,smtp,worker] [--port PORT] [--smtp-port PORT] [--host ADDRESS] [--json]',
+  synopsis:
+    'serve [--config FILE] [--role api,smtp,worker] [--port PORT] [--smtp-port PORT] [--host ADDRESS] [--json]',
   details: [
-    'Every other setting comes from the environment, as for `npm start` (`ephemail config` shows them).',
+    'Every other setting comes from the config file (--config or $EPHEMAIL_CONFIG) and the environment, which',
+    'overrides the file, as for `npm start` (`ephemail config` shows them and where each came from).',
     'Without DATABASE_URL the data lives in embedded PGlite; without REDIS_URL jobs and events stay in',
     'this process. Stops cleanly on SIGINT or SIGTERM.',
   ].join('\n'),
@@ -65,20 +73,29 @@ export const serveCommand: Command = {
       }
     }
     // Loaded here, not at the top: the server is only needed by this command.
-    const [{ ConfigError, loadConfig }, { startEphemail }, { loggableError }] = await Promise.all([
-      import('#server/config.ts'),
-      import('#server/runtime.ts'),
-      import('#lib/loggable-error.ts'),
-    ])
-    let config: ReturnType<typeof loadConfig>
+    const [{ ConfigError }, { configFileFrom, loadLayeredConfig }, { startEphemail }, { loggableError }] =
+      await Promise.all([
+        import('#server/config.ts'),
+        import('#server/config-file.ts'),
+        import('#server/runtime.ts'),
+        import('#lib/loggable-error.ts'),
+      ])
+    let layered: ReturnType<typeof loadLayeredConfig>
+    let configFile: Awaited<ReturnType<typeof configFileFrom>>
     try {
+      configFile = await configFileFrom(typeof values.config === 'string' ? values.config : undefined, env)
       // --role goes as the argument loadConfig reads, so an error in it names the flag.
-      config = loadConfig(env, typeof values.role === 'string' ? ['--role', values.role] : [])
+      layered = loadLayeredConfig(
+        configFile,
+        env,
+        typeof values.role === 'string' ? ['--role', values.role] : [],
+      )
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error
       io.err(`ephemail serve: configuration error: ${error.message}`)
       return EXIT_USAGE
     }
+    const { config, sources } = layered
     const json = values.json === true
     // With --json stdout carries the one document; everything else said on the way goes to stderr.
     const say = json ? io.err : io.out
@@ -113,10 +130,21 @@ export const serveCommand: Command = {
               ? null
               : { host: config.host, port: running.smtpPort, tlsPort: running.smtpsPort },
           compat: config.compat,
+          configFile: configFile?.path ?? null,
           generatedAdminKey,
         }),
       )
     else {
+      if (configFile) {
+        const overridden = Object.entries(sources)
+          .filter(([, source]) => source.from === 'environment' && source.overrides)
+          .map(([variable]) => variable)
+        say(
+          `ephemail: settings from ${configFile.path}${
+            overridden.length > 0 ? `; the environment overrides ${overridden.join(', ')}` : ''
+          }`,
+        )
+      }
       say(
         `ephemail: roles ${config.roles.join(', ')}; storage ${storage}; domains ${config.domains.map((d) => d.name).join(', ')}`,
       )
