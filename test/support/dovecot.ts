@@ -49,6 +49,8 @@ export interface Dovecot {
   readonly certPem: string | null
   /** `imap://catchall:…@127.0.0.1:PORT/MAILBOX#NAME`, the password percent-encoded. */
   url(options?: { mailbox?: string; name?: string; port?: number; tls?: boolean }): string
+  /** Creates a folder (a Maildir++ `.NAME` directory) that sessions started afterwards can select. */
+  createFolder(folder: string): void
   /** Delivers as an MDA does: writes the message to tmp/ and renames it into new/. Returns its file name. */
   deliver(raw: string | Uint8Array, folder?: string): string
   /** Messages of a folder as files in its Maildir (flags from the names). */
@@ -288,13 +290,17 @@ export async function startDovecot(options: { tls?: boolean } = {}): Promise<Dov
       const fragment = name ? `#${encodeURIComponent(name)}` : ''
       return `${scheme}://${encodeURIComponent(IMAP_USER)}:${encodeURIComponent(IMAP_PASSWORD)}@127.0.0.1:${at}/${encodeURIComponent(mailbox)}${fragment}`
     },
-    deliver(raw, folder = 'INBOX') {
+    createFolder(folder) {
       const dir = folderDir(folder)
       for (const sub of ['', 'new', 'cur', 'tmp']) {
         mkdirSync(join(dir, sub), { recursive: true })
         if (asRoot) chownSync(join(dir, sub), mailOwner.uid, mailOwner.gid)
       }
       if (dir !== maildir) writeFileSync(join(dir, 'maildirfolder'), '')
+    },
+    deliver(raw, folder = 'INBOX') {
+      const dir = folderDir(folder)
+      dovecot.createFolder(folder)
       const name = `${Date.now()}.M${++sequence}P${process.pid}.ephemail-test`
       const text = typeof raw === 'string' ? raw.replace(/\r?\n/g, '\n') : raw
       writeFileSync(join(dir, 'tmp', name), text)
