@@ -28,9 +28,12 @@ function decode(part: string, what: string, entry: string): string {
   }
 }
 
-/** The URL with its password replaced, for error messages. */
+/** The URL with its password replaced, for error messages (up to the last @, which may follow an unencoded one). */
 function redact(entry: string): string {
-  return entry.replace(/^(imaps?:\/\/[^:@/]*:)[^@]*@/i, '$1***@')
+  const start = /^[a-z][a-z0-9+.-]*:\/\/[^:@/]*:/i.exec(entry)
+  const end = entry.lastIndexOf('@')
+  if (!start || end < start[0].length) return entry
+  return `${start[0]}***${entry.slice(end)}`
 }
 
 /**
