@@ -171,7 +171,9 @@ export function createImapPoller(options: ImapPollerOptions) {
       }
       if (stored.length > 0) await act(connection, stored)
       // Only now: a drop before this point rescans the batch, and the funnel knows what it stored.
-      progress.doneThrough = Math.max(progress.doneThrough, ...batch)
+      // Up to the last UID fetched: one missing from the reply was expunged by someone else, or the
+      // reply was cut short; either way a later search tells.
+      progress.doneThrough = Math.max(progress.doneThrough, ...summaries.map((summary) => summary.uid))
     }
   }
 
