@@ -28,6 +28,11 @@ export interface IngestHttpRoutes {
   readonly pathPrefix: string
   /** Largest request body accepted on those paths (413 past it). */
   readonly maxBodyBytes: number
+  /** Its OpenAPI tag and the security schemes its operations name (they authenticate their own way). */
+  readonly openapi?: {
+    readonly tag: { readonly name: string; readonly description: string }
+    readonly securitySchemes: Readonly<Record<string, unknown>>
+  }
 }
 
 /** What every ingest source is created with. */

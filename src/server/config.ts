@@ -7,6 +7,7 @@ import { isValidDomainName, parseDomainList, type ReceivingDomain } from '#lib/a
 import { parseExtractionRules } from '#lib/extraction-rules.ts'
 import { parseTrustedProxies } from '#server/http/client-ip.ts'
 import { parseAllowedCidrs } from '#server/webhooks/address-policy.ts'
+import { type InboundConfig, type IngestSourceName, readInbound, readIngestSources } from './config-ingest.ts'
 import { parsePlans } from './plans.ts'
 
 export type Role = 'api' | 'smtp' | 'worker'
@@ -54,11 +55,15 @@ export interface Config {
   readonly anonymous: boolean
   /** Credential styles honoured on every route, in order of precedence (EPHEMAIL_AUTH). */
   readonly authStyles: readonly AuthStyle[]
+  /** Ingest sources to run (EPHEMAIL_INGEST, default smtp): listeners in the smtp role, HTTP ones in the api role. */
+  readonly ingest: readonly IngestSourceName[]
+  /** The HTTP inbound source's secret and provider credentials (EPHEMAIL_INBOUND_*). */
+  readonly inbound: InboundConfig
   /** Compatibility layers to mount and where ('' at the root), from EPHEMAIL_COMPAT. */
   readonly compat: readonly { readonly name: CompatName; readonly prefix: string }[]
   readonly ttl: { readonly defaultSeconds: number; readonly minSeconds: number; readonly maxSeconds: number }
   readonly limits: {
-    /** Largest message accepted over SMTP (advertised with SIZE, 552 past it). */
+    /** Largest message accepted by any source (SMTP advertises it with SIZE, 552 past it; HTTP 413). */
     readonly maxMessageBytes: number
     /** RCPT TO commands per message: caps fan-out of one DATA into many stored copies. */
     readonly maxRecipients: number
@@ -361,6 +366,14 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
   if (adminKey !== null && adminKey.length < 16)
     throw new ConfigError('EPHEMAIL_ADMIN_KEY must be at least 16 characters (it guards every mailbox)')
 
+  const ingest = readIngestSources(env)
+  const maxMessageBytes = readInteger(
+    env,
+    'EPHEMAIL_MAX_MESSAGE_BYTES',
+    10 * 1024 * 1024,
+    1024,
+    100 * 1024 * 1024,
+  )
   const smtpHostname = env.EPHEMAIL_SMTP_HOSTNAME?.trim() || (domains[0] as ReceivingDomain).name
   const smtpTls = readSmtpTls(env)
   const smtpsRaw = env.EPHEMAIL_SMTPS_PORT?.trim()
@@ -387,16 +400,12 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     adminKey,
     anonymous: readBoolean(env, 'EPHEMAIL_ANONYMOUS', true),
     authStyles: readAuthStyles(env),
+    ingest,
+    inbound: readInbound(env, ingest, maxMessageBytes),
     compat: readCompat(env),
     ttl: { defaultSeconds, minSeconds, maxSeconds },
     limits: {
-      maxMessageBytes: readInteger(
-        env,
-        'EPHEMAIL_MAX_MESSAGE_BYTES',
-        10 * 1024 * 1024,
-        1024,
-        100 * 1024 * 1024,
-      ),
+      maxMessageBytes,
       maxRecipients: readInteger(env, 'EPHEMAIL_MAX_RECIPIENTS', 50, 1, 1000),
       smtpMaxClients: readInteger(env, 'EPHEMAIL_SMTP_MAX_CLIENTS', 1000, 1, 100_000),
       smtpMaxClientsPerAddress: readInteger(env, 'EPHEMAIL_SMTP_MAX_CLIENTS_PER_IP', 50, 1, 100_000),
