@@ -1,8 +1,9 @@
-// IMAP source settings and routing without a server: URL lists, names, after-actions, recipient tiers.
+// IMAP source settings and routing without a server: URL lists, names, after-actions, recipient tiers, loadConfig's checks.
 
 import { describe, expect, test } from 'bun:test'
 import { addressesIn, parseHeaderFields, returnPathOf, routingTiers } from '#plugins/ingest/imap/routing.ts'
 import { parseImapAfter, parseImapUrls } from '#plugins/ingest/imap/settings.ts'
+import { ConfigError, loadConfig } from '#server/config.ts'
 
 describe('EPHEMAIL_IMAP_URL', () => {
   test('a percent-encoded user and password, the port and mailbox, the name from the fragment', () => {
@@ -105,5 +106,66 @@ describe('routing tiers', () => {
     ])
     expect(returnPathOf(fields)).toBe('bounces+123@acme.example')
     expect(returnPathOf(parseHeaderFields('Return-Path: <>\r\n'))).toBeNull()
+  })
+})
+
+describe('loadConfig: the IMAP settings', () => {
+  const base = { EPHEMAIL_INGEST: 'smtp,imap' }
+  const failure = (env: Record<string, string>) => {
+    try {
+      loadConfig(env, [])
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError)
+      return (error as Error).message
+    }
+    throw new Error('loadConfig accepted it')
+  }
+
+  test('on with a URL: accounts, after, poll interval, IDLE', () => {
+    const config = loadConfig(
+      {
+        ...base,
+        EPHEMAIL_IMAP_URL: 'imap://u:p@127.0.0.1:1143/Catch#corp',
+        EPHEMAIL_IMAP_AFTER: 'move:Done',
+        EPHEMAIL_IMAP_POLL_SECONDS: '5',
+        EPHEMAIL_IMAP_IDLE: 'false',
+      },
+      [],
+    )
+    expect(config.ingest).toContain('imap')
+    expect(config.imap).toMatchObject({
+      accounts: [{ name: 'corp', host: '127.0.0.1', port: 1143, mailbox: 'Catch' }],
+      after: { action: 'move', folder: 'Done' },
+      pollSeconds: 5,
+      idle: false,
+      tlsCa: null,
+    })
+  })
+
+  test('off: a URL alone polls nothing', () => {
+    expect(loadConfig({ EPHEMAIL_IMAP_URL: 'imap://u:p@host/INBOX' }, []).imap.accounts).toEqual([])
+  })
+
+  test('refusals name the variable and never show the password', () => {
+    expect(failure(base)).toMatch(/^EPHEMAIL_IMAP_URL must name a mailbox/)
+    const bad = failure({ ...base, EPHEMAIL_IMAP_URL: 'imap://u:hunter2@host/INBOX#not ok' })
+    expect(bad).toMatch(/^EPHEMAIL_IMAP_URL: /)
+    expect(bad).not.toContain('hunter2')
+    expect(
+      failure({ ...base, EPHEMAIL_IMAP_URL: 'imap://u:p@host/Catch', EPHEMAIL_IMAP_AFTER: 'move:Catch' }),
+    ).toMatch(/EPHEMAIL_IMAP_AFTER=move:Catch is the mailbox/)
+    expect(failure({ ...base, EPHEMAIL_IMAP_URL: 'imap://u:p@host/', EPHEMAIL_IMAP_AFTER: 'flag' })).toMatch(
+      /^EPHEMAIL_IMAP_AFTER: /,
+    )
+    expect(
+      failure({
+        ...base,
+        EPHEMAIL_IMAP_URL: 'imap://u:p@host/',
+        EPHEMAIL_IMAP_TLS_CA: '/nonexistent/ca.pem',
+      }),
+    ).toMatch(/^EPHEMAIL_IMAP_TLS_CA=\/nonexistent\/ca.pem cannot be read/)
+    expect(
+      failure({ ...base, EPHEMAIL_IMAP_URL: 'imap://u:p@host/', EPHEMAIL_IMAP_POLL_SECONDS: '0' }),
+    ).toMatch(/^EPHEMAIL_IMAP_POLL_SECONDS=0 is outside/)
   })
 })

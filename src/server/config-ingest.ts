@@ -5,7 +5,7 @@ import { ConfigError } from './config.ts'
 type Env = Record<string, string | undefined>
 
 /** Sources EPHEMAIL_INGEST may turn on (plugins/ingest). */
-export const INGEST_SOURCES = ['smtp', 'http'] as const
+export const INGEST_SOURCES = ['smtp', 'http', 'imap'] as const
 export type IngestSourceName = (typeof INGEST_SOURCES)[number]
 
 export interface InboundConfig {

@@ -19,6 +19,7 @@ import * as tempmailWorkerCompat from '#plugins/compat/tempmail-worker/index.ts'
 import * as tempmailgCompat from '#plugins/compat/tempmailg/index.ts'
 import * as builtinExtractor from '#plugins/extractor/builtin/index.ts'
 import * as httpIngest from '#plugins/ingest/http/index.ts'
+import * as imapIngest from '#plugins/ingest/imap/index.ts'
 import * as smtpIngest from '#plugins/ingest/smtp/index.ts'
 import * as memoryPubSub from '#plugins/pubsub/memory/index.ts'
 import * as redisPubSub from '#plugins/pubsub/redis/index.ts'
@@ -37,7 +38,7 @@ export const PLUGINS = {
   queue: { bullmq: bullmqQueue, inline: inlineQueue },
   pubsub: { redis: redisPubSub, memory: memoryPubSub },
   auth: { bearer: bearerStyle, header: headerStyle, query: queryStyle, 'access-token': accessTokenStyle },
-  ingest: { smtp: smtpIngest, http: httpIngest },
+  ingest: { smtp: smtpIngest, http: httpIngest, imap: imapIngest },
   extractor: { builtin: builtinExtractor },
   ratelimit: { redis: redisLimiter, memory: memoryLimiter, storage: storageLimiter },
   compat: {
@@ -138,6 +139,19 @@ export function createPlugins(config: Config, overrides: Partial<Plugins> = {}):
           postmark: config.inbound.postmark,
           maxBodyBytes: config.inbound.maxBodyBytes,
           maxRecipients: config.limits.maxRecipients,
+        },
+        context,
+      ),
+    imap: (context) =>
+      PLUGINS.ingest.imap.create(
+        {
+          accounts: config.imap.accounts,
+          after: config.imap.after,
+          pollIntervalMs: config.imap.pollSeconds * 1000,
+          idle: config.imap.idle,
+          maxMessageBytes: config.limits.maxMessageBytes,
+          maxRecipients: config.limits.maxRecipients,
+          tlsCa: config.imap.tlsCa,
         },
         context,
       ),

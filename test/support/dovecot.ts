@@ -397,9 +397,10 @@ export async function startCuttingRelay(
     upstream.on('data', (chunk) => {
       client.write(chunk)
       if (!armed || cuts > 0) return
-      // Keep a tail only, so a pattern split across chunks still matches.
-      seen = (seen + chunk.toString('latin1')).slice(-4096)
-      if (!cutWhen.test(seen)) return
+      // The whole chunk with the tail of the ones before, so a pattern split across chunks still matches.
+      const text = seen + chunk.toString('latin1')
+      seen = text.slice(-4096)
+      if (!cutWhen.test(text)) return
       cuts++
       upstream.pause()
       onCut()
