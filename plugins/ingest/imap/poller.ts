@@ -12,7 +12,7 @@ const BATCH = 50
 
 /** Reconnect delays after a failure: doubling from the first to the last. */
 const RECONNECT_FIRST_MS = 500
-const RECONNECT_MAX_MS = 15_000
+const RECONNECT_MAX_MS = 10_000
 
 /** How long stop() lets a message in hand finish before the connection is cut. */
 const STOP_GRACE_MS = 5_000
