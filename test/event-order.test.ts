@@ -38,6 +38,8 @@ async function storageWithMailbox() {
         },
         parsed: null,
         parseError: null,
+        source: 'smtp',
+        dedupeKey: null,
       })),
     )
   return { storage, mailbox, store }

@@ -35,8 +35,9 @@ function createRawHttpSource({ funnel }: IngestContext): IngestSource {
           rcptTo: [to],
           remoteAddress: '192.0.2.1',
           helo: 'inbound.test',
-          source: 'http',
+          source: 'http:test',
         },
+        source: 'http:test',
       })
       set.status = result.stored.length > 0 ? 202 : 422
       return result
@@ -62,7 +63,9 @@ async function post(core: EphemailCore, path: string, body: string, contentType:
   )
 }
 
-runIngestContract('test-inbound', {
+await runIngestContract('test-inbound', {
+  source: 'http:test',
+  dedupesResend: false,
   make: createRawHttpSource,
   async send(core, _source, { from, to, raw }) {
     const query = new URLSearchParams({ to, from })

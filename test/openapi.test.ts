@@ -54,7 +54,11 @@ function operations(document: { paths: Record<string, Record<string, Operation>>
 describe('OpenAPI document', () => {
   let h: Awaited<ReturnType<typeof createApiHarness>>
   beforeAll(async () => {
-    h = await createApiHarness()
+    // As the committed document is generated: with the HTTP inbound source on, so its routes are served.
+    h = await createApiHarness({
+      EPHEMAIL_INGEST: 'smtp,http',
+      EPHEMAIL_INBOUND_SECRET: 'openapi-test-inbound-secret',
+    })
   })
   afterAll(() => h.close())
 
@@ -96,6 +100,11 @@ describe('OpenAPI document', () => {
       'GET /v1/webhooks/{id}',
       'DELETE /v1/webhooks/{id}',
       'GET /v1/webhooks/{id}/deliveries',
+      'POST /v1/inbound',
+      'POST /v1/inbound/cloudflare',
+      'POST /v1/inbound/mailgun',
+      'POST /v1/inbound/sendgrid',
+      'POST /v1/inbound/postmark',
       'POST /v1/admin/domains',
       'GET /v1/admin/domains',
       'GET /v1/admin/domains/{name}',
@@ -126,7 +135,9 @@ describe('OpenAPI document', () => {
       }
       for (const parameter of operation.parameters ?? [])
         if (parameter.in === 'path') expect(path).toContain(`{${parameter.name}}`)
-      if (operation.requestBody)
+      // The API takes JSON; the inbound routes take what their providers send (raw mail, forms, JSON).
+      const inbound = (operation as { tags?: string[] }).tags?.includes('Inbound')
+      if (operation.requestBody && !inbound)
         expect(Object.keys(operation.requestBody.content), where).toEqual(['application/json'])
     }
     const create = document.paths['/v1/mailboxes'].post as Operation

@@ -60,6 +60,7 @@ describe.skipIf(!(await redisAvailable()))('the pipeline on BullMQ and the real 
             helo: 'mx.login.example.jp',
             source: 'smtp',
           },
+          source: 'smtp',
         })
       ).stored[0]?.messageId as string
     const settled = async (id: string) => {
@@ -118,6 +119,8 @@ describe.skipIf(!(await redisAvailable()))('the pipeline on BullMQ and the real 
           },
           parsed: await parseMail(raw),
           parseError: null,
+          source: 'smtp',
+          dedupeKey: null,
         },
       ])
       // Exactly what the previous version's funnel queued: one message per job, keyed by its id.

@@ -108,6 +108,7 @@ describe('failures and slow dependencies', () => {
         helo: null,
         source: 'smtp',
       },
+      source: 'smtp',
     })
     await queue.drained()
     expect(calls).toBe(3)
@@ -162,8 +163,8 @@ describe('failures and slow dependencies', () => {
     }
     // Delivered together, so the group commit stores them in one batch and they share one job.
     const [good, bad] = await Promise.all([
-      funnel.ingestMessage({ raw: fixture('confirm-de-qp.eml'), envelope }),
-      funnel.ingestMessage({ raw: fixture('login-ja-base64.eml'), envelope }),
+      funnel.ingestMessage({ raw: fixture('confirm-de-qp.eml'), envelope, source: 'smtp' }),
+      funnel.ingestMessage({ raw: fixture('login-ja-base64.eml'), envelope, source: 'smtp' }),
     ])
     processor.start(queue, 2)
     await queue.drained()

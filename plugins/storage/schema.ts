@@ -152,6 +152,10 @@ export const messages = pgTable(
     // The mailbox event numbers of this message's message.received and message.processed events.
     receivedSeq: integer('received_seq').notNull().default(0),
     processedSeq: integer('processed_seq'),
+    // Which ingest source delivered it (smtp, http:mailgun, imap:NAME, ...), shown in the API.
+    source: text('source').notNull().default('smtp'),
+    // A redelivery's identity (provider message id, IMAP UIDVALIDITY+UID, Message-ID): stored once per mailbox.
+    dedupeKey: text('dedupe_key'),
   },
   (table) => [
     // Ids are UUIDv7, so (mailbox_id, id DESC) is "newest first" and doubles as the cursor.
@@ -160,6 +164,10 @@ export const messages = pgTable(
     index('messages_unprocessed_idx')
       .on(table.id)
       .where(sql`${table.processedAt} is null and ${table.processingError} is null`),
+    // The funnel looks a redelivery up here first; the index refuses the one that races past that look-up.
+    uniqueIndex('messages_mailbox_dedupe_key_idx')
+      .on(table.mailboxId, table.dedupeKey)
+      .where(sql`${table.dedupeKey} is not null`),
   ],
 )
 

@@ -28,6 +28,11 @@ export interface IngestHttpRoutes {
   readonly pathPrefix: string
   /** Largest request body accepted on those paths (413 past it). */
   readonly maxBodyBytes: number
+  /** Its OpenAPI tag and the security schemes its operations name (they authenticate their own way). */
+  readonly openapi?: {
+    readonly tag: { readonly name: string; readonly description: string }
+    readonly securitySchemes: Readonly<Record<string, unknown>>
+  }
 }
 
 /** What every ingest source is created with. */
@@ -48,20 +53,51 @@ export type RecipientVerdict =
       reason: 'invalid-address' | 'unknown-domain' | 'no-such-mailbox' | 'mailbox-full'
     }
 
+/**
+ * Which source delivered a message, stored on it and shown in the API: `smtp`, `http:raw`,
+ * `http:mailgun`, `http:sendgrid`, `http:postmark`, `http:cloudflare`, `imap:NAME`.
+ */
+export type IngestSourceName = string
+
 export interface IngestInput {
   raw: Uint8Array
   envelope: Envelope
+  /** Which source delivered it; the funnel stores it (and writes it into the envelope's `source`). */
+  source: IngestSourceName
+  /**
+   * What makes a redelivery of this message recognisable (a provider's message id, an IMAP
+   * UIDVALIDITY+UID, else Message-ID): a message whose (mailbox, dedupeKey) is already stored is not
+   * stored again. Absent: every delivery is stored (SMTP).
+   */
+  dedupeKey?: string
+}
+
+export interface StoredCopy {
+  messageId: string
+  mailboxId: string
+  address: string
+  /** True: this (mailbox, dedupeKey) was stored earlier; `messageId` is that earlier message's id. */
+  duplicate: boolean
 }
 
 export interface IngestResult {
-  stored: { messageId: string; mailboxId: string; address: string }[]
+  /** One entry per live recipient mailbox, newly stored or already there (duplicate). */
+  stored: StoredCopy[]
   /** Recipients with no live mailbox at the time of storing. */
   rejected: string[]
+}
+
+/** Thrown by `ingestMessage` for a message past the size limit; the source answers 552/413. */
+export class MessageTooLargeError extends Error {
+  override name = 'MessageTooLargeError'
 }
 
 export interface IngestFunnel {
   /** Asked at RCPT time: is there a live mailbox behind this address? */
   checkRecipient(address: string): Promise<RecipientVerdict>
-  /** Stores one copy per live recipient mailbox; resolves only once they are committed. */
+  /**
+   * Stores one copy per live recipient mailbox (none again where its dedupeKey is already stored);
+   * resolves only once they are committed. Throws MessageTooLargeError past the size limit.
+   */
   ingestMessage(input: IngestInput): Promise<IngestResult>
 }

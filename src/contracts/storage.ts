@@ -87,6 +87,15 @@ export interface NewMessage {
   envelope: Envelope
   parsed: ParsedMail | null
   parseError: string | null
+  /** Which ingest source delivered it (`smtp`, `http:mailgun`, `imap:NAME`, ...). */
+  source: string
+  /** Unique per mailbox when set: a second message with the same key is refused (DuplicateMessageError). */
+  dedupeKey: string | null
+}
+
+/** `insertMessages` refused a message whose (mailbox, dedupeKey) is already stored: nothing of the batch was written. */
+export class DuplicateMessageError extends Error {
+  override name = 'DuplicateMessageError'
 }
 
 export interface MessagePage {
@@ -102,6 +111,11 @@ export interface MessageStore {
    * `message.received` event number, allocated from its mailbox's counter in the same transaction.
    */
   insertMessages(messages: NewMessage[]): Promise<number[]>
+  /** Messages of these mailboxes already stored under `dedupeKey` (live or not), one per mailbox at most. */
+  findByDedupeKey(
+    dedupeKey: string,
+    mailboxIds: string[],
+  ): Promise<{ mailboxId: string; messageId: string }[]>
   /** Newest first; `before` pages back, `after` keeps only messages newer than that id. */
   listMessages(
     mailboxId: string,

@@ -28,6 +28,8 @@ export type ProblemSlug =
   | 'limit-exceeded'
   | 'url-not-allowed'
   | 'unsupported-media-type'
+  | 'invalid-signature'
+  | 'unknown-recipient'
   | 'service-unavailable'
   | 'internal-error'
 
@@ -58,6 +60,8 @@ const TITLES: Record<ProblemSlug, string> = {
   'limit-exceeded': 'Limit exceeded',
   'url-not-allowed': 'URL not allowed',
   'unsupported-media-type': 'Unsupported media type',
+  'invalid-signature': 'Invalid signature',
+  'unknown-recipient': 'No live recipient',
   'service-unavailable': 'Service unavailable',
   'internal-error': 'Internal server error',
 }

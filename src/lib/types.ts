@@ -38,6 +38,8 @@ export interface MessageSummary {
   /** The verification / sign-in / reset link found by processing. */
   link: string | null
   processing: ProcessingState
+  /** Which ingest source delivered it: `smtp`, `http:raw`, `http:mailgun`, `imap:NAME`, ... */
+  source: string
 }
 
 /** pending: stored, job not done yet; failed: the job gave up (the message stays readable). */

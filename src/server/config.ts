@@ -5,8 +5,15 @@ import { isIP } from 'node:net'
 import type { Plan } from '#core/context.ts'
 import { isValidDomainName, parseDomainList, type ReceivingDomain } from '#lib/address.ts'
 import { parseExtractionRules } from '#lib/extraction-rules.ts'
+import {
+  type ImapAccount,
+  type ImapAfter,
+  parseImapAfter,
+  parseImapUrls,
+} from '#plugins/ingest/imap/settings.ts'
 import { parseTrustedProxies } from '#server/http/client-ip.ts'
 import { parseAllowedCidrs } from '#server/webhooks/address-policy.ts'
+import { type InboundConfig, type IngestSourceName, readInbound, readIngestSources } from './config-ingest.ts'
 import { parsePlans } from './plans.ts'
 
 export type Role = 'api' | 'smtp' | 'worker'
@@ -54,11 +61,17 @@ export interface Config {
   readonly anonymous: boolean
   /** Credential styles honoured on every route, in order of precedence (EPHEMAIL_AUTH). */
   readonly authStyles: readonly AuthStyle[]
+  /** Ingest sources to run (EPHEMAIL_INGEST, default smtp): listeners in the smtp role, HTTP ones in the api role. */
+  readonly ingest: readonly IngestSourceName[]
+  /** The HTTP inbound source's secret and provider credentials (EPHEMAIL_INBOUND_*). */
+  readonly inbound: InboundConfig
+  /** The IMAP poll source (EPHEMAIL_IMAP_*); it polls only when EPHEMAIL_INGEST includes imap. */
+  readonly imap: ImapConfig
   /** Compatibility layers to mount and where ('' at the root), from EPHEMAIL_COMPAT. */
   readonly compat: readonly { readonly name: CompatName; readonly prefix: string }[]
   readonly ttl: { readonly defaultSeconds: number; readonly minSeconds: number; readonly maxSeconds: number }
   readonly limits: {
-    /** Largest message accepted over SMTP (advertised with SIZE, 552 past it). */
+    /** Largest message accepted by any source (SMTP advertises it with SIZE, 552 past it; HTTP 413). */
     readonly maxMessageBytes: number
     /** RCPT TO commands per message: caps fan-out of one DATA into many stored copies. */
     readonly maxRecipients: number
@@ -336,6 +349,68 @@ function readDnsServers(env: Env): string[] {
   })
 }
 
+// --- IMAP poll source (plugins/ingest/imap) ---
+
+export interface ImapConfig {
+  /** The catch-all mailboxes polled (EPHEMAIL_IMAP_URL); empty unless EPHEMAIL_INGEST includes imap. */
+  readonly accounts: readonly ImapAccount[]
+  /** What happens on the server to a stored message (EPHEMAIL_IMAP_AFTER, default delete). */
+  readonly after: ImapAfter
+  /** Rescan interval: the only trigger without IDLE, the safety net with it. */
+  readonly pollSeconds: number
+  /** Wait for new mail with IDLE where the server offers it (EPHEMAIL_IMAP_IDLE, default true). */
+  readonly idle: boolean
+  /** PEM of a CA or self-signed server certificate to trust besides the system's (EPHEMAIL_IMAP_TLS_CA). */
+  readonly tlsCa: string | null
+}
+
+function readImap(env: Env, sources: readonly string[]): ImapConfig {
+  let accounts: ImapAccount[]
+  try {
+    accounts = parseImapUrls(env.EPHEMAIL_IMAP_URL ?? '')
+  } catch (error) {
+    throw new ConfigError(`EPHEMAIL_IMAP_URL: ${(error as Error).message}`)
+  }
+  const on = sources.includes('imap')
+  if (on && accounts.length === 0)
+    throw new ConfigError(
+      'EPHEMAIL_IMAP_URL must name a mailbox (imap://USER:PASS@HOST/MAILBOX) when EPHEMAIL_INGEST includes imap',
+    )
+  let after: ImapAfter
+  try {
+    after = parseImapAfter(env.EPHEMAIL_IMAP_AFTER ?? '')
+  } catch (error) {
+    throw new ConfigError(`EPHEMAIL_IMAP_AFTER: ${(error as Error).message}`)
+  }
+  if (after.action === 'move')
+    for (const account of accounts)
+      if (account.mailbox === after.folder)
+        throw new ConfigError(
+          `EPHEMAIL_IMAP_AFTER=move:${after.folder} is the mailbox ${account.name} polls: nothing would ever leave it`,
+        )
+  const caPath = env.EPHEMAIL_IMAP_TLS_CA?.trim()
+  let tlsCa: string | null = null
+  if (caPath) {
+    try {
+      tlsCa = readFileSync(caPath, 'utf8')
+    } catch (error) {
+      throw new ConfigError(`EPHEMAIL_IMAP_TLS_CA=${caPath} cannot be read: ${(error as Error).message}`)
+    }
+    if (!/-----BEGIN CERTIFICATE-----/.test(tlsCa))
+      throw new ConfigError(`EPHEMAIL_IMAP_TLS_CA=${caPath} is not a PEM certificate`)
+  }
+  return {
+    // Off: no account is kept, so nothing polls and nothing is reported.
+    accounts: on ? accounts : [],
+    after,
+    pollSeconds: readInteger(env, 'EPHEMAIL_IMAP_POLL_SECONDS', 30, 1, 3600),
+    idle: readBoolean(env, 'EPHEMAIL_IMAP_IDLE', true),
+    tlsCa,
+  }
+}
+
+// --- end of the IMAP poll source ---
+
 const DAY = 86_400
 
 /** Reads every setting; throws ConfigError naming the first bad variable. */
@@ -361,6 +436,14 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
   if (adminKey !== null && adminKey.length < 16)
     throw new ConfigError('EPHEMAIL_ADMIN_KEY must be at least 16 characters (it guards every mailbox)')
 
+  const ingest = readIngestSources(env)
+  const maxMessageBytes = readInteger(
+    env,
+    'EPHEMAIL_MAX_MESSAGE_BYTES',
+    10 * 1024 * 1024,
+    1024,
+    100 * 1024 * 1024,
+  )
   const smtpHostname = env.EPHEMAIL_SMTP_HOSTNAME?.trim() || (domains[0] as ReceivingDomain).name
   const smtpTls = readSmtpTls(env)
   const smtpsRaw = env.EPHEMAIL_SMTPS_PORT?.trim()
@@ -387,16 +470,13 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     adminKey,
     anonymous: readBoolean(env, 'EPHEMAIL_ANONYMOUS', true),
     authStyles: readAuthStyles(env),
+    ingest,
+    inbound: readInbound(env, ingest, maxMessageBytes),
+    imap: readImap(env, ingest),
     compat: readCompat(env),
     ttl: { defaultSeconds, minSeconds, maxSeconds },
     limits: {
-      maxMessageBytes: readInteger(
-        env,
-        'EPHEMAIL_MAX_MESSAGE_BYTES',
-        10 * 1024 * 1024,
-        1024,
-        100 * 1024 * 1024,
-      ),
+      maxMessageBytes,
       maxRecipients: readInteger(env, 'EPHEMAIL_MAX_RECIPIENTS', 50, 1, 1000),
       smtpMaxClients: readInteger(env, 'EPHEMAIL_SMTP_MAX_CLIENTS', 1000, 1, 100_000),
       smtpMaxClientsPerAddress: readInteger(env, 'EPHEMAIL_SMTP_MAX_CLIENTS_PER_IP', 50, 1, 100_000),

@@ -18,6 +18,8 @@ import * as tempmailV1Compat from '#plugins/compat/tempmail-v1/index.ts'
 import * as tempmailWorkerCompat from '#plugins/compat/tempmail-worker/index.ts'
 import * as tempmailgCompat from '#plugins/compat/tempmailg/index.ts'
 import * as builtinExtractor from '#plugins/extractor/builtin/index.ts'
+import * as httpIngest from '#plugins/ingest/http/index.ts'
+import * as imapIngest from '#plugins/ingest/imap/index.ts'
 import * as smtpIngest from '#plugins/ingest/smtp/index.ts'
 import * as memoryPubSub from '#plugins/pubsub/memory/index.ts'
 import * as redisPubSub from '#plugins/pubsub/redis/index.ts'
@@ -36,7 +38,7 @@ export const PLUGINS = {
   queue: { bullmq: bullmqQueue, inline: inlineQueue },
   pubsub: { redis: redisPubSub, memory: memoryPubSub },
   auth: { bearer: bearerStyle, header: headerStyle, query: queryStyle, 'access-token': accessTokenStyle },
-  ingest: { smtp: smtpIngest },
+  ingest: { smtp: smtpIngest, http: httpIngest, imap: imapIngest },
   extractor: { builtin: builtinExtractor },
   ratelimit: { redis: redisLimiter, memory: memoryLimiter, storage: storageLimiter },
   compat: {
@@ -107,6 +109,53 @@ export function createPlugins(config: Config, overrides: Partial<Plugins> = {}):
     (redis
       ? PLUGINS.ratelimit.redis.create({ url: redis, prefix: config.redisPrefix })
       : PLUGINS.ratelimit.memory.create({}))
+  // EPHEMAIL_INGEST's sources, each made with its options once the funnel exists.
+  const ingestMakers: Record<Config['ingest'][number], (context: IngestContext) => IngestSource> = {
+    smtp: (context) =>
+      PLUGINS.ingest.smtp.create(
+        {
+          host: config.host,
+          port: config.smtpPort,
+          hostname: config.smtpHostname,
+          maxMessageBytes: config.limits.maxMessageBytes,
+          maxRecipients: config.limits.maxRecipients,
+          maxClients: config.limits.smtpMaxClients,
+          maxClientsPerAddress: config.limits.smtpMaxClientsPerAddress,
+          socketTimeoutMs: config.limits.smtpSocketTimeoutMs,
+          sessionTimeoutMs: config.limits.smtpSessionTimeoutMs,
+          tls: config.smtpTls,
+          implicitTlsPort: config.smtpsPort,
+          connectionsPerMinutePerAddress: config.limits.smtpConnectionsPerMinutePerAddress,
+          messagesPerHourPerAddress: config.limits.smtpMessagesPerHourPerAddress,
+        },
+        context,
+      ),
+    http: (context) =>
+      PLUGINS.ingest.http.create(
+        {
+          secret: config.inbound.secret as string,
+          mailgunSigningKey: config.inbound.mailgunSigningKey,
+          sendgridPublicKey: config.inbound.sendgridPublicKey,
+          postmark: config.inbound.postmark,
+          maxBodyBytes: config.inbound.maxBodyBytes,
+          maxRecipients: config.limits.maxRecipients,
+        },
+        context,
+      ),
+    imap: (context) =>
+      PLUGINS.ingest.imap.create(
+        {
+          accounts: config.imap.accounts,
+          after: config.imap.after,
+          pollIntervalMs: config.imap.pollSeconds * 1000,
+          idle: config.imap.idle,
+          maxMessageBytes: config.limits.maxMessageBytes,
+          maxRecipients: config.limits.maxRecipients,
+          tlsCa: config.imap.tlsCa,
+        },
+        context,
+      ),
+  }
   return {
     storage,
     pubsub,
@@ -125,29 +174,6 @@ export function createPlugins(config: Config, overrides: Partial<Plugins> = {}):
     compat:
       overrides.compat ??
       config.compat.map(({ name, prefix }) => ({ name, prefix, create: PLUGINS.compat[name].create })),
-    ingest: overrides.ingest ?? [
-      {
-        name: PLUGINS.ingest.smtp.name,
-        make: (context) =>
-          PLUGINS.ingest.smtp.create(
-            {
-              host: config.host,
-              port: config.smtpPort,
-              hostname: config.smtpHostname,
-              maxMessageBytes: config.limits.maxMessageBytes,
-              maxRecipients: config.limits.maxRecipients,
-              maxClients: config.limits.smtpMaxClients,
-              maxClientsPerAddress: config.limits.smtpMaxClientsPerAddress,
-              socketTimeoutMs: config.limits.smtpSocketTimeoutMs,
-              sessionTimeoutMs: config.limits.smtpSessionTimeoutMs,
-              tls: config.smtpTls,
-              implicitTlsPort: config.smtpsPort,
-              connectionsPerMinutePerAddress: config.limits.smtpConnectionsPerMinutePerAddress,
-              messagesPerHourPerAddress: config.limits.smtpMessagesPerHourPerAddress,
-            },
-            context,
-          ),
-      },
-    ],
+    ingest: overrides.ingest ?? config.ingest.map((source) => ({ name: source, make: ingestMakers[source] })),
   }
 }

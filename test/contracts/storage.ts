@@ -1,7 +1,7 @@
 // The storage contract suite, written once; each driver runs it from a test file beside it (plugins/storage).
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import type { NewApiKey, NewMessage, Storage } from '#contracts/storage.ts'
+import { DuplicateMessageError, type NewApiKey, type NewMessage, type Storage } from '#contracts/storage.ts'
 import { uuidv7 } from '#lib/ids.ts'
 import { parseMail } from '#lib/mail.ts'
 import type { ProcessingState } from '#lib/types.ts'
@@ -40,6 +40,8 @@ async function message(mailboxId: string, subject: string, receivedAt = new Date
     },
     parsed: await parseMail(raw),
     parseError: null,
+    source: 'smtp',
+    dedupeKey: null,
   }
 }
 
@@ -101,6 +103,50 @@ export function runStorageContract(
       )
       expect(found.map((m) => m.address)).toEqual(['alive@contract.test'])
     })
+
+    contractTest(
+      'a dedupe key is unique per mailbox: a second insert is refused whole, numbers untouched',
+      async () => {
+        const box = mailbox('deduper', new Date(Date.now() + HOUR))
+        const other = mailbox('deduper-other', new Date(Date.now() + HOUR))
+        await storage.insertMailbox(box)
+        await storage.insertMailbox(other)
+        const keyed = async (mailboxId: string, subject: string, dedupeKey: string | null) => ({
+          ...(await message(mailboxId, subject)),
+          source: 'http:mailgun',
+          dedupeKey,
+        })
+        const first = await keyed(box.id, 'first', 'provider:abc')
+        expect(await storage.insertMessages([first])).toEqual([1])
+        const seqBefore = await storage.currentEventSeq(box.id)
+        const refused = storage.insertMessages([
+          await keyed(box.id, 'unkeyed', null),
+          await keyed(box.id, 'again', 'provider:abc'),
+        ])
+        await expect(refused).rejects.toBeInstanceOf(DuplicateMessageError)
+        expect(await storage.currentEventSeq(box.id)).toBe(seqBefore)
+        const subjects = (await storage.listMessages(box.id, { limit: 10 })).items.map((m) => m.subject)
+        expect(subjects).toEqual(['first'])
+        // The same key in another mailbox, and no key at all, are not duplicates.
+        await storage.insertMessages([
+          await keyed(other.id, 'other', 'provider:abc'),
+          await keyed(box.id, 'plain 1', null),
+          await keyed(box.id, 'plain 2', null),
+        ])
+        expect(
+          await storage.findByDedupeKey('provider:abc', [box.id, other.id, crypto.randomUUID()]),
+        ).toEqual(
+          expect.arrayContaining([
+            { mailboxId: box.id, messageId: first.id },
+            { mailboxId: other.id, messageId: expect.any(String) },
+          ]),
+        )
+        expect(await storage.findByDedupeKey('provider:none', [box.id])).toEqual([])
+        const listed = (await storage.listMessages(box.id, { limit: 10 })).items
+        expect(listed.map((m) => m.source)).toEqual(['http:mailgun', 'http:mailgun', 'http:mailgun'])
+        expect((await storage.getMessage(first.id, now()))?.source).toBe('http:mailgun')
+      },
+    )
 
     contractTest('messages list newest first with a cursor, and read back in full', async () => {
       const box = mailbox('lister', new Date(Date.now() + HOUR))

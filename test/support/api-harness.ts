@@ -97,6 +97,7 @@ export async function createApiHarness(
         helo: 'mail.example.org',
         source: 'smtp',
       },
+      source: 'smtp',
     })
   }
 

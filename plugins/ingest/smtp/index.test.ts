@@ -4,7 +4,9 @@ import { runIngestContract } from '../../../test/contracts/ingest.ts'
 import { dataPayload, SmtpTestClient } from '../../../test/support/smtp-client.ts'
 import { create, name } from './index.ts'
 
-runIngestContract(name, {
+await runIngestContract(name, {
+  source: 'smtp',
+  dedupesResend: false,
   make: (context) =>
     create(
       {

@@ -282,7 +282,7 @@ export function createSmtpIngest(options: SmtpIngestOptions) {
             )
           const { raw } = read
           try {
-            const result = await funnel.ingestMessage({ raw, envelope: envelopeOf(session) })
+            const result = await funnel.ingestMessage({ raw, envelope: envelopeOf(session), source: 'smtp' })
             if (result.stored.length === 0)
               return callback(smtpError(550, '5.1.1 None of the recipients has a mailbox here any more'))
             callback(null, `2.0.0 Stored as ${result.stored.map((stored) => stored.messageId).join(', ')}`)

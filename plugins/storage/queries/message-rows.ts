@@ -19,6 +19,7 @@ export const summaryColumns = {
   link: messages.link,
   processedAt: messages.processedAt,
   processingError: messages.processingError,
+  source: messages.source,
 }
 
 type SummaryRow = {
@@ -35,6 +36,7 @@ type SummaryRow = {
   link: string | null
   processedAt: Date | null
   processingError: string | null
+  source: string
 }
 
 function processingState(processedAt: string | null, processingError: string | null): ProcessingState {
@@ -58,6 +60,7 @@ export interface RawSummaryRow {
   link: string | null
   processed_at: Date | null
   processing_error: string | null
+  source: string
 }
 
 export function rawToSummary(row: RawSummaryRow, isoText: IsoText): MessageSummary {
@@ -76,6 +79,7 @@ export function rawToSummary(row: RawSummaryRow, isoText: IsoText): MessageSumma
       row.processed_at === null ? null : isoText(row.processed_at),
       row.processing_error,
     ),
+    source: row.source,
   }
 }
 
@@ -93,6 +97,7 @@ export function toSummary(row: SummaryRow): MessageSummary {
     otp: row.otp,
     link: row.link,
     processing: processingState(row.processedAt?.toISOString() ?? null, row.processingError),
+    source: row.source,
   }
 }
 
@@ -110,5 +115,7 @@ export function toRow(message: NewMessage): typeof messages.$inferInsert {
     parsed: message.parsed,
     parseError: message.parseError,
     raw: message.raw,
+    source: message.source,
+    dedupeKey: message.dedupeKey,
   }
 }

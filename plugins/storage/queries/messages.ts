@@ -1,10 +1,10 @@
 // The messages table: the batched insert that numbers events, the inbox list, reads, the seen flag, deletes.
 
 import { and, eq, gt, inArray, sql } from 'drizzle-orm'
-import type { MessageStore } from '#contracts/storage.ts'
+import { DuplicateMessageError, type MessageStore } from '#contracts/storage.ts'
 import { mailboxes, messages } from '#plugins/storage/schema.ts'
 import { type RawSummaryRow, rawToSummary, summaryColumns, toRow, toSummary } from './message-rows.ts'
-import { type Database, type DriverHooks, type IsoText, param, rowsOf } from './shared.ts'
+import { type Database, type DriverHooks, type IsoText, isUniqueViolation, param, rowsOf } from './shared.ts'
 
 /**
  * The inbox list, newest first, as fixed statements ($1 mailbox, $2 limit, $3/$4 cursors): building it
@@ -14,7 +14,7 @@ import { type Database, type DriverHooks, type IsoText, param, rowsOf } from './
  */
 const listPage = (bounds: string) => `
   select id, mailbox_id, from_address, from_name, subject, received_at, seen, size,
-    has_attachments, otp, link, processed_at, processing_error
+    has_attachments, otp, link, processed_at, processing_error, source
   from messages where mailbox_id = $1::uuid ${bounds} order by id desc limit $2::integer`
 const LIST_PAGE = {
   newest: listPage(''),
@@ -86,12 +86,14 @@ export function createMessageQueries(db: Database, hooks: DriverHooks, isoText: 
           return sql`(${index}::integer, ${row.id}::uuid, ${row.mailboxId}::uuid, ${message.receivedAt.toISOString()}::timestamptz,
             ${row.size}::integer, ${bound('fromAddress')}::text, ${bound('fromName')}::text, ${bound('subject')}::text,
             ${row.hasAttachments}::boolean, ${bound('envelope')}::jsonb, ${bound('parsed')}::json,
-            ${bound('parseError')}::text, ${row.raw}::bytea)`
+            ${bound('parseError')}::text, ${row.raw}::bytea, ${bound('source')}::text, ${bound('dedupeKey')}::text)`
         }),
         sql`, `,
       )
-      const inserted = rowsOf<{ id: string; received_seq: number }>(
-        await db.execute(sql`
+      // One statement: a redelivery refused by the dedupe index rolls back the counters too, so the
+      // mailbox's event numbers keep no hole.
+      const result = await db
+        .execute(sql`
           with locked as (
             select id from ${mailboxes} where id in (select id from (values ${counts}) as c(id, n)) order by id for update
           ), bumped as (
@@ -101,17 +103,32 @@ export function createMessageQueries(db: Database, hooks: DriverHooks, isoText: 
             returning m.id, m.event_seq - c.n as base
           )
           insert into ${messages} (id, mailbox_id, received_at, size, from_address, from_name, subject, has_attachments,
-            envelope, parsed, parse_error, raw, received_seq)
+            envelope, parsed, parse_error, raw, source, dedupe_key, received_seq)
           select v.id, v.mailbox_id, v.received_at, v.size, v.from_address, v.from_name, v.subject, v.has_attachments,
-            v.envelope, v.parsed, v.parse_error, v.raw,
+            v.envelope, v.parsed, v.parse_error, v.raw, v.source, v.dedupe_key,
             b.base + row_number() over (partition by v.mailbox_id order by v.ord)
           from (values ${values}) as v(ord, id, mailbox_id, received_at, size, from_address, from_name, subject,
-            has_attachments, envelope, parsed, parse_error, raw)
+            has_attachments, envelope, parsed, parse_error, raw, source, dedupe_key)
           left join bumped as b on b.id = v.mailbox_id
-          returning id, received_seq`),
-      )
+          returning id, received_seq`)
+        .catch((error: unknown) => {
+          // Ids are random UUIDv7s: the one unique key a new message can collide on is (mailbox, dedupe_key).
+          if (isUniqueViolation(error))
+            throw new DuplicateMessageError('a message with this dedupe key is already stored in its mailbox')
+          throw error
+        })
+      const inserted = rowsOf<{ id: string; received_seq: number }>(result)
       const seqOf = new Map(inserted.map((row) => [row.id, Number(row.received_seq)]))
       return batch.map((message) => seqOf.get(message.id) as number)
+    },
+
+    async findByDedupeKey(dedupeKey, mailboxIds) {
+      if (mailboxIds.length === 0) return []
+      const rows = await db
+        .select({ mailboxId: messages.mailboxId, messageId: messages.id })
+        .from(messages)
+        .where(and(eq(messages.dedupeKey, dedupeKey), inArray(messages.mailboxId, mailboxIds)))
+      return rows
     },
 
     async listMessages(mailboxId, { limit, before, after }) {

@@ -235,7 +235,7 @@ export function buildApp({
     webhookRoutes({ core, principal }),
     adminKeyRoutes({ core, principal }),
     adminDomainRoutes({ core, principal }),
-    docsRoutes(() => finished as AnyElysia, version, auth.styles, compatApis),
+    docsRoutes(() => finished as AnyElysia, version, auth.styles, compatApis, ingestRoutes),
     pageRoutes(),
   ]
   if (compatApis.length > 0) refuseClashes(nativeRoutes, compatApis)

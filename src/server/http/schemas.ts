@@ -245,6 +245,11 @@ const messageSummaryProperties = {
     ],
     { description: 'Whether the background job (parse, authenticate, extract) has run' },
   ),
+  source: t.String({
+    description:
+      'Which ingest source delivered it: `smtp`, `http:raw`, `http:mailgun`, `http:sendgrid`, `http:postmark`, `http:cloudflare` or `imap:NAME`',
+    examples: ['smtp'],
+  }),
 }
 
 const CandidateSchema = t.Object({

@@ -26,6 +26,7 @@ export function messageSummaryJson(message: MessageSummary) {
     otp: message.otp,
     link: message.link,
     processing: message.processing,
+    source: message.source,
   }
 }
 

@@ -1,15 +1,14 @@
 // The ingest funnel: every source (SMTP, inbound HTTP, IMAP) hands mail here; it is stored durably before anyone says 250/202.
 
-import type { IngestFunnel } from '#contracts/ingest.ts'
+import { type IngestFunnel, MessageTooLargeError } from '#contracts/ingest.ts'
 import type { PubSub } from '#contracts/pubsub.ts'
 import type { JobQueue } from '#contracts/queue.ts'
-import type { NewMessage, Storage } from '#contracts/storage.ts'
+import { DuplicateMessageError, type NewMessage, type Storage } from '#contracts/storage.ts'
 import { normalizeRecipient } from '#lib/address.ts'
 import { createGroupCommitter } from '#lib/group-commit.ts'
 import { uuidv7 } from '#lib/ids.ts'
 import { loggableError } from '#lib/loggable-error.ts'
 import type { ParsedMail } from '#lib/mail.ts'
-import type { Mailbox } from '#lib/types.ts'
 import type { ServedDomainNames } from './domain-catalog.ts'
 import { createLiveMailboxes, type LiveMailboxes } from './live-mailboxes.ts'
 import { inThreadMailWork, type MailWork } from './mail-offload.ts'
@@ -23,9 +22,7 @@ export const MAX_COMMITS_PER_JOB = 16
 /** One turn of the event loop: deliveries whose DATA completed meanwhile join the next batch. */
 const ioTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
-export class MessageTooLargeError extends Error {
-  override name = 'MessageTooLargeError'
-}
+export { MessageTooLargeError }
 
 export interface IngestFunnelDeps {
   storage: Storage
@@ -117,11 +114,13 @@ export function createIngestFunnel({
       return { accepted: true, mailbox }
     },
 
-    async ingestMessage({ raw, envelope }) {
+    async ingestMessage({ raw, envelope: given, source, dedupeKey = null }) {
       if (raw.byteLength > maxMessageBytes)
         throw new MessageTooLargeError(
           `message of ${raw.byteLength} bytes exceeds the limit of ${maxMessageBytes}`,
         )
+      // The source named in the call is the one stored, whatever the envelope it built says.
+      const envelope = given.source === source ? given : { ...given, source }
       const wanted = new Map<string, string>() // normalized address -> recipient as given
       for (const recipient of envelope.rcptTo) {
         const address = addressOf(recipient)
@@ -136,44 +135,77 @@ export function createIngestFunnel({
       })
       if (mailboxes.length === 0) return { stored: [], rejected }
 
+      // A redelivery (same dedupeKey) is answered with the copies stored earlier: looked up first, and
+      // the unique index refuses one that raced past the look-up (its whole insert rolls back, event
+      // numbers included), after which the look-up finds it.
+      const earlier = new Map<string, string>() // mailbox id -> message id stored earlier
+      const remember = async () => {
+        if (dedupeKey === null) return
+        const ids = mailboxes.filter((mailbox) => !earlier.has(mailbox.id)).map((mailbox) => mailbox.id)
+        for (const found of await storage.findByDedupeKey(dedupeKey, ids))
+          earlier.set(found.mailboxId, found.messageId)
+      }
+      await remember()
+
       let parsed: ParsedMail | null = null
       let parseError: string | null = null
-      try {
-        parsed = await mail.parse(raw)
-      } catch (error) {
-        // Unparseable mail is still stored: the raw source is kept and can be downloaded.
-        parseError = error instanceof Error ? error.message : String(error)
+      if (earlier.size < mailboxes.length) {
+        try {
+          parsed = await mail.parse(raw)
+        } catch (error) {
+          // Unparseable mail is still stored: the raw source is kept and can be downloaded.
+          parseError = error instanceof Error ? error.message : String(error)
+        }
       }
-      const rows: NewMessage[] = mailboxes.map((mailbox) => ({
-        id: uuidv7(receivedAt.getTime()),
-        mailboxId: mailbox.id,
-        receivedAt,
-        raw,
-        envelope,
-        parsed,
-        parseError,
-      }))
-      const seqs = await committer.submit(rows)
-      if (seqs instanceof Error) throw seqs
+      const fresh = new Map<string, { row: NewMessage; seq: number }>() // mailbox id -> stored now
+      for (let attempt = 0; earlier.size + fresh.size < mailboxes.length; attempt++) {
+        const rows: NewMessage[] = mailboxes
+          .filter((mailbox) => !earlier.has(mailbox.id))
+          .map((mailbox) => ({
+            id: uuidv7(receivedAt.getTime()),
+            mailboxId: mailbox.id,
+            receivedAt,
+            raw,
+            envelope,
+            parsed,
+            parseError,
+            source,
+            dedupeKey,
+          }))
+        const seqs = await committer.submit(rows)
+        if (seqs instanceof DuplicateMessageError && attempt < mailboxes.length) {
+          await remember()
+          continue
+        }
+        if (seqs instanceof Error) throw seqs
+        for (const [index, row] of rows.entries())
+          fresh.set(row.mailboxId, { row, seq: seqs[index] as number })
+      }
 
-      for (const [index, row] of rows.entries()) {
+      for (const mailbox of mailboxes) {
+        const stored = fresh.get(mailbox.id)
+        if (!stored) continue
         void pubsub.publish({
           type: 'message.received',
-          mailboxId: row.mailboxId,
-          seq: seqs[index] as number,
-          messageId: row.id,
-          address: (mailboxes[index] as Mailbox).address,
+          mailboxId: mailbox.id,
+          seq: stored.seq,
+          messageId: stored.row.id,
+          address: mailbox.address,
           from: parsed?.from ?? null,
           subject: parsed?.subject ?? null,
           receivedAt: receivedAt.toISOString(),
         })
       }
       return {
-        stored: rows.map((row, index) => ({
-          messageId: row.id,
-          mailboxId: row.mailboxId,
-          address: (mailboxes[index] as Mailbox).address,
-        })),
+        stored: mailboxes.map((mailbox) => {
+          const earlierId = earlier.get(mailbox.id)
+          return {
+            messageId: earlierId ?? (fresh.get(mailbox.id)?.row.id as string),
+            mailboxId: mailbox.id,
+            address: mailbox.address,
+            duplicate: earlierId !== undefined,
+          }
+        }),
         rejected,
       }
     },

@@ -6,6 +6,7 @@ import { toOpenAPISchema } from '@elysiajs/openapi'
 import { type AnyElysia, Elysia } from 'elysia'
 import { stringify } from 'yaml'
 import type { CredentialStyle } from '#contracts/auth.ts'
+import type { IngestHttpRoutes } from '#contracts/ingest.ts'
 import type { CompatApi } from '#core/compat.ts'
 import { PROBLEM_CONTENT_TYPE, ProblemError } from '#lib/problem.ts'
 import {
@@ -187,7 +188,9 @@ export function buildOpenApiDocument(
   version: string,
   styles: readonly CredentialStyle[],
   compat: readonly CompatApi[] = [],
+  ingest: readonly IngestHttpRoutes[] = [],
 ) {
+  const ingestDocs = ingest.flatMap((source) => (source.openapi ? [source.openapi] : []))
   const securitySchemes = Object.fromEntries(
     styles.flatMap((style) =>
       style.securityScheme ? [[style.securityScheme.schemeName, style.securityScheme.scheme]] : [],
@@ -277,6 +280,7 @@ export function buildOpenApiDocument(
       { name: 'Webhooks', description: 'Signed HTTP callbacks for processed mail' },
       { name: 'Admin', description: 'Operator routes: the admin key or an API key with the admin scope' },
       ...compat.map((api) => api.openapi.tag),
+      ...ingestDocs.map((source) => source.tag),
     ],
     // The server that serves this document: one instance is reachable under many names (localhost, a
     // proxy's host, a LAN address), so no absolute URL is right for all; '/' resolves against wherever
@@ -316,6 +320,7 @@ export function buildOpenApiDocument(
       securitySchemes: {
         ...securitySchemes,
         ...Object.fromEntries(compat.flatMap((api) => Object.entries(api.openapi.securitySchemes))),
+        ...Object.fromEntries(ingestDocs.flatMap((source) => Object.entries(source.securitySchemes))),
       },
     },
   }
@@ -359,11 +364,12 @@ export function docsRoutes(
   version: string,
   styles: readonly CredentialStyle[],
   compat: readonly CompatApi[] = [],
+  ingest: readonly IngestHttpRoutes[] = [],
 ) {
   let cached: { json: string; yaml: string } | null = null
   const rendered = () => {
     if (!cached) {
-      const document = buildOpenApiDocument(app(), version, styles, compat)
+      const document = buildOpenApiDocument(app(), version, styles, compat, ingest)
       cached = { json: JSON.stringify(document), yaml: openApiYaml(document) }
     }
     return cached
