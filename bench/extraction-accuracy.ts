@@ -28,7 +28,9 @@ interface CorpusScore {
 }
 
 const args = readArgs()
-const CORPORA = (args.get('corpus') ?? 'extraction,extraction-dev,extraction-dev2,extraction-heldout').split(',')
+const CORPORA = (args.get('corpus') ?? 'extraction,extraction-dev,extraction-dev2,extraction-heldout').split(
+  ',',
+)
 const verbose = process.argv.includes('--verbose')
 const quiet = process.argv.includes('--quiet')
 const FIXTURES = join(import.meta.dir, '..', 'test', 'fixtures')
