@@ -2,6 +2,11 @@
 
 // Words that announce a one-time code, in the languages we read. Lower case; matched as substrings.
 const CODE_WORDS = [
+  // German banking: a TAN (transaction number) is a one-time code, mobileTAN and smsTAN its kinds.
+  'tan',
+  'mobiletan',
+  'smstan',
+  'pushtan',
   // Turkish adds its suffixes to the word itself: kodunuz (your code), kodu.
   'kodunuz',
   'kodu',
@@ -64,6 +69,10 @@ const CODE_WORDS = [
 
 // Code words that can only mean a one-time code (a bare "code" may be a booking's or a coupon's).
 const ONE_TIME_CODE_WORDS = [
+  'tan',
+  'mobiletan',
+  'smstan',
+  'pushtan',
   'otp',
   'one-time',
   'one time',
@@ -252,6 +261,9 @@ const NOT_CODE_WORDS = [
   'mrn',
   'record no',
   'auftragsnummer',
+  'auftrag',
+  // The issuing office's code on a Russian passport (код подразделения, 770-045): an office, not a sign-in.
+  'код подразделения',
   'referentie',
   'riferimento',
   'référence',
@@ -279,6 +291,14 @@ const PURPOSE_WORDS = [
 
 // Words that mark a verification, activation or reset link, in its URL or its text. Matched as substrings.
 export const LINK_GOOD_WORDS = [
+  'valider',
+  'validez',
+  'validar',
+  'xác thực',
+  // Vietnamese URLs drop the diacritics: xac-thuc, xac-nhan, xac-minh.
+  'xac-thuc',
+  'xac-nhan',
+  'xac-minh',
   'verify',
   'verif',
   'confirm',
@@ -341,7 +361,8 @@ export const LINK_GOOD_WORDS = [
   'soy yo',
   "it's me",
   'approuv',
-  'aprov',
+  // Not the stem aprov-: aproveite, aprovecha (enjoy, make the most of) are marketing.
+  'aprovar',
   'genehmig',
 ]
 // Words of a password-reset link: the action only when the mail is about a reset (purpose.ts).
@@ -440,6 +461,8 @@ export const LINK_INVITE_WORDS = [
 ]
 // Words that fit a sign-in or password link but also a settings page: they count for less.
 export const LINK_WEAK_WORDS = [
+  'connecter',
+  'увійти',
   'entrar',
   'đăng nhập',
   'masuk',
@@ -571,6 +594,7 @@ const ESCAPE_WORDS = [
   'proteger sua conta',
   'não foi você',
   'não fui eu',
+  'se não foi',
   'congel',
   'bloque',
   'non sei stato',
@@ -595,6 +619,8 @@ const ESCAPE_WORDS = [
   'zablokuj',
   'zabezpiecz',
   'siz değilseniz',
+  // Informal Turkish ("bu sen değilsen"); also the stem of the formal değilseniz.
+  'değilsen',
   'ben değilim',
   'dondur',
   'nebyli jste to',
@@ -640,6 +666,14 @@ const ESCAPE_WORDS = [
   'bảo vệ tài khoản',
   '/secure',
   '/security',
+  // Security pages in the languages of their URLs.
+  '/seguranca',
+  '/seguridad',
+  '/securite',
+  '/sicherheit',
+  '/sicurezza',
+  '/guvenlik',
+  '/bezpieczenstwo',
   '/hacked',
   '/freeze',
   '/lock',

@@ -66,22 +66,38 @@ function linksOf(input: LinkSource): RawLink[] {
     const text = input.text.slice(0, MAX_SCAN_CHARS)
     for (const match of text.matchAll(URL_IN_TEXT)) {
       const index = match.index ?? 0
-      const lineStart = text.lastIndexOf('\n', Math.max(0, index - 2)) + 1
+      const lineStart = index === 0 ? 0 : text.lastIndexOf('\n', index - 1) + 1
       const sameLine = text.slice(lineStart, index)
-      // A URL alone on its line is labelled by the line above ("Accept invite:" / URL).
-      // Mid-sentence, only the words just before the URL label it ("... two-factor authentication. Visit URL").
-      const label =
-        sameLine.trim() === ''
-          ? text.slice(Math.max(lineStart - LEAD_CHARS, 0), index)
-          : sameLine.slice(-TEXT_LABEL_CHARS)
+      const lead = text.slice(Math.max(lineStart - LEAD_CHARS, 0), index)
+      // A URL alone on its line is labelled by the sentence that introduces it ("Accept invite:" / URL),
+      // which may wrap over lines; mid-sentence, only the words just before the URL label it
+      // ("... two-factor authentication. Visit URL").
+      const label = sameLine.trim() === '' ? lastSentence(lead) : sameLine.slice(-TEXT_LABEL_CHARS)
       links.push({
         url: decodeEntities(match[0]).replace(/[.,;:!?]+$/, ''),
-        label: label.slice(-LEAD_CHARS),
-        lead: text.slice(Math.max(lineStart - LEAD_CHARS, 0), index).slice(-LEAD_CHARS),
+        label,
+        lead: lead.slice(-LEAD_CHARS),
       })
     }
   }
   return links.filter((link) => /^https?:\/\//i.test(link.url))
+}
+
+/** A sentence ends here: its stop, then a space before a capital; a CJK full stop; a blank line. */
+const SENTENCE_END = /[.!?]\s+(?=\p{Lu})|[。！？]|\n\s*\n/gu
+
+/**
+ * The last sentence of `text`, ignoring the stop that ends it: the words that introduce a link below
+ * them. "... a leading zero. A post-mortem." gives "A post-mortem.", not the paragraph above.
+ */
+export function lastSentence(text: string): string {
+  const body = text.trimEnd()
+  let start = 0
+  for (const match of body.matchAll(SENTENCE_END)) {
+    const end = (match.index ?? 0) + match[0].length
+    if (end < body.length) start = end
+  }
+  return body.slice(start)
 }
 
 /** Tags out, entities decoded, spaces collapsed: enough for the few words around a link. */
@@ -193,6 +209,10 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
   } else if (purpose.asksCode && !(byLabel?.strong || byUrl?.strong)) {
     score -= 0.4
     reasons.push(`the mail ${purpose.asksCode}, and this link is not a one-click step`)
+  } else if (purpose.asksClick && !purpose.asksCode && (byLabel || byUrl) && !resetLink) {
+    // A sign-in link ("Me connecter", "Giriş yap") in a mail that asks for a click is its action.
+    score += 0.15
+    reasons.push(`the mail ${purpose.asksClick}`)
   }
   return { value: link.url, confidence: Math.max(0, Math.min(1, Number(score.toFixed(2)))), reasons }
 }
