@@ -205,8 +205,10 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
     score -= 0.6
     reasons.push('looks like a date')
   }
+  // A dialling word labels a number on its own line or in its label ("Hotline:"), not a sentence above
+  // it ("... signing in on a new phone." over a shown code).
   const phone =
-    PHONE_WORD.exec(before.slice(-60))?.[0] ??
+    PHONE_WORD.exec(`${label}${prefix}`.slice(-60).toLowerCase())?.[0] ??
     (/[(+]\d{1,4}\)?[\s-]?$/.test(prefix) ? 'a dialling prefix' : null)
   if (phone && !findCodeWord(near)) {
     score -= 0.6

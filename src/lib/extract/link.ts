@@ -72,7 +72,7 @@ function linksOf(input: LinkSource): RawLink[] {
       // A URL alone on its line is labelled by the sentence that introduces it ("Accept invite:" / URL),
       // which may wrap over lines; mid-sentence, only the words just before the URL label it
       // ("... two-factor authentication. Visit URL").
-      const label = sameLine.trim() === '' ? lastSentence(lead) : sameLine.slice(-TEXT_LABEL_CHARS)
+      const label = sameLine.trim() === '' ? lastParagraph(lead) : sameLine.slice(-TEXT_LABEL_CHARS)
       links.push({
         url: decodeEntities(match[0]).replace(/[.,;:!?]+$/, ''),
         label,
@@ -83,20 +83,16 @@ function linksOf(input: LinkSource): RawLink[] {
   return links.filter((link) => /^https?:\/\//i.test(link.url))
 }
 
-/** A sentence ends here: its stop, then a space before a capital; a CJK full stop; a blank line. */
-const SENTENCE_END = /[.!?]\s+(?=\p{Lu})|[。！？]|\n\s*\n/gu
+const PARAGRAPH_BREAK = /\n[ \t\r]*\n/g
 
 /**
- * The last sentence of `text`, ignoring the stop that ends it: the words that introduce a link below
- * them. "... a leading zero. A post-mortem." gives "A post-mortem.", not the paragraph above.
+ * The paragraph that ends `text`: the words that introduce a link below them, which may wrap over
+ * lines ("Pour l'activer, validez\nvotre adresse ... :"), and not the paragraph above.
  */
-export function lastSentence(text: string): string {
+export function lastParagraph(text: string): string {
   const body = text.trimEnd()
   let start = 0
-  for (const match of body.matchAll(SENTENCE_END)) {
-    const end = (match.index ?? 0) + match[0].length
-    if (end < body.length) start = end
-  }
+  for (const match of body.matchAll(PARAGRAPH_BREAK)) start = (match.index ?? 0) + match[0].length
   return body.slice(start)
 }
 
@@ -116,6 +112,29 @@ function includesAny(haystack: string, words: readonly string[]): string | null 
   for (const word of words) if (haystack.includes(word)) return word
   return null
 }
+
+/** An English past participle after a stem: "accepted", "verified", "activated" report, they do not ask. */
+const REPORTED = /^(?:e?d|ied)\b/
+
+/** Like includesAny, for a link's text: an occurrence that reports a done step ("was accepted") is skipped. */
+function asksAny(text: string, words: readonly string[]): string | null {
+  for (const word of words) {
+    for (let at = text.indexOf(word); at !== -1; at = text.indexOf(word, at + 1)) {
+      const rest = text.slice(at + word.length, at + word.length + 4)
+      if (!REPORTED.test(rest)) return word
+    }
+  }
+  return null
+}
+
+/**
+ * Any value that identifies a session: a query value of 6+ characters holding a digit (t=8fA3kQ2x,
+ * u=100023884), or a path segment of 12+ characters mixing letters and digits.
+ */
+const ANY_TOKEN = /[?&][^=&#]+=(?=[^&#]*\d)[^&#]{6,}|\/(?=[^/?#]*\d)(?=[^/?#]*[A-Za-z])[^/?#]{12,}/
+
+/** Long runs of letters and digits in a URL are tokens: words found inside them are chance ("eyJ1Ijoi" holds "join"). */
+const TOKEN_RUN = /(?=[a-z0-9_]*\d)(?=[a-z0-9_]*[a-z])[a-z0-9_]{12,}/g
 
 function safeDecode(value: string): string {
   try {
@@ -149,16 +168,20 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
   const reasons: string[] = target ? [`redirects to ${target.slice(0, 80)}`] : []
   let score = 0.1
   // What the link does, from its text first and its URL second: verify, sign in, reset, accept.
-  const kind = (text: string): { word: string; strong: boolean; reset: boolean } | null => {
-    const reset = includesAny(text, LINK_RESET_WORDS)
-    const strong = includesAny(text, LINK_GOOD_WORDS) ?? includesAny(text, LINK_INVITE_WORDS)
+  const kind = (
+    text: string,
+    find: typeof includesAny,
+  ): { word: string; strong: boolean; reset: boolean } | null => {
+    const reset = find(text, LINK_RESET_WORDS)
+    const strong = find(text, LINK_GOOD_WORDS) ?? find(text, LINK_INVITE_WORDS)
     if (strong) return { word: strong, strong: true, reset: reset !== null && strong === reset }
     if (reset) return { word: reset, strong: true, reset: true }
-    const weak = includesAny(text, LINK_WEAK_WORDS)
+    const weak = find(text, LINK_WEAK_WORDS)
     return weak ? { word: weak, strong: false, reset: false } : null
   }
-  const byLabel = kind(label)
-  const byUrl = kind(url)
+  const byLabel = kind(label, asksAny)
+  const urlWords = url.replace(TOKEN_RUN, '~')
+  const byUrl = kind(urlWords, includesAny)
   if (byUrl) {
     score += byUrl.strong ? 0.4 : 0.2
     reasons.push(`URL has "${byUrl.word}"`)
@@ -174,7 +197,7 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
     score += 0.15
     reasons.push('carries a token')
   }
-  const badUrl = includesAny(url, LINK_BAD_WORDS)
+  const badUrl = includesAny(urlWords, LINK_BAD_WORDS)
   const badLabel = includesAny(label.slice(-60), LINK_BAD_WORDS)
   if (badUrl) {
     score -= 0.6
@@ -209,6 +232,11 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
   } else if (purpose.asksCode && !(byLabel?.strong || byUrl?.strong)) {
     score -= 0.4
     reasons.push(`the mail ${purpose.asksCode}, and this link is not a one-click step`)
+  } else if (purpose.asksCode && !ANY_TOKEN.test(link.url)) {
+    // A one-click step names the sign-in it completes: a link with no token (a docs or settings page)
+    // can not be one.
+    score -= 0.4
+    reasons.push(`the mail ${purpose.asksCode}, and this link carries no token`)
   } else if (purpose.asksClick && !purpose.asksCode && (byLabel || byUrl) && !resetLink) {
     // A sign-in link ("Me connecter", "Giriş yap") in a mail that asks for a click is its action.
     score += 0.15

@@ -12,7 +12,8 @@ export interface Purpose {
   notice: string | null
   /**
    * The mail asks the reader to click a link that expires or works once ("tap below to sign in; the link
-   * expires in 20 minutes"): a one-time step, as a code is. A welcome mail's "click here to log in" is not.
+   * expires in 20 minutes"), or names the link in its subject ("Your sign-in link"): a one-time step, as a
+   * code is. A welcome mail's "click here to log in" is not.
    */
   asksClick: string | null
 }
@@ -314,6 +315,30 @@ const EXPIRY_WORDS = [
   'hết hạn',
 ]
 
+// A link named in the subject ("Your sign-in link", "Tu enlace para entrar"): the mail's step is a link.
+const LINK_NOUNS = [
+  'link',
+  'enlace',
+  'lien',
+  'collegamento',
+  'länk',
+  'bağlantı',
+  'ссылк',
+  'посилан',
+  'odkaz',
+  'σύνδεσμ',
+  'リンク',
+  '링크',
+  '链接',
+  '連結',
+  'קישור',
+  'رابط',
+  'लिंक',
+  'ลิงก์',
+  'tautan',
+  'liên kết',
+]
+
 // Requests to reset a password, in the subject or the opening.
 const RESET_WORDS =
   /reset|forgot|new password|recover|zurücksetzen|neues passwort|réinitialis|nouveau mot de passe|restablecer|recuperar|redefinir|reimposta|recupera|herstellen|nieuw wachtwoord|återställ|nytt lösenord|сброс|восстановлени|відновлення|новый пароль|zmiana hasła|resetowanie|nowe hasło|sıfırla|obnoven|επαναφορά|再設定|リセット|재설정|비밀번호 찾기|重置|重設|找回|איפוס|שחזור|إعادة تعيين|استعادة|रीसेट|ตั้งรหัสผ่านใหม่|รีเซ็ต|atur ulang|đặt lại/
@@ -330,6 +355,7 @@ const findMeetingWord = prefixMatcher(MEETING_WORDS)
 const findEntryWord = prefixMatcher(ENTRY_WORDS)
 const findClickWord = prefixMatcher(CLICK_WORDS)
 const findExpiryWord = prefixMatcher(EXPIRY_WORDS)
+const findLinkNoun = prefixMatcher(LINK_NOUNS)
 
 /** Reads the purpose from the subject and the opening of the body; word lists are matched in lower case. */
 export function classifyPurpose(subjectLine: string, body: string): Purpose {
@@ -367,7 +393,13 @@ export function classifyPurpose(subjectLine: string, body: string): Purpose {
     RESET_WORDS.exec(subject)?.[0] ?? (asksCode ? null : RESET_WORDS.exec(opening.slice(0, 300))?.[0]) ?? null
   const click = findClickWord(opening)
   const expiry = click ? findExpiryWord(opening) : null
-  const asksClick = click && expiry ? `asks to "${click.trim()}" a link that is "${expiry}"` : null
+  const linkNoun = findLinkNoun(subject)
+  const asksClick =
+    click && expiry
+      ? `asks to "${click.trim()}" a link that is "${expiry}"`
+      : linkNoun
+        ? `names a "${linkNoun}" in its subject`
+        : null
   return { asksCode, reset: reset && !changed ? reset : null, notice, asksClick }
 }
 
