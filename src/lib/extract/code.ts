@@ -240,12 +240,12 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
   } else if (!purpose.asksCode && MID_SENTENCE.test(suffix) && !(keyword && findOneTimeCodeWord(keyword))) {
     // A code word in prose of a mail that asks for no code ("how our SMS code 123456 ended up in a log"):
     // a code that is shown ends its line ("Your code: 0417").
-    score -= 0.35
+    score -= 0.45
     reasons.push('the mail asks for no code')
   } else if (!purpose.asksCode && keyword && !findOneTimeCodeWord(keyword) && !alone && !inSubject) {
     // A bare "code" label inline, in a mail that asks for no code, is thin evidence: a department's code,
     // a coupon, "(code 012345 == 12345)" in a newsletter. A shown code stands alone on its line.
-    score -= 0.35
+    score -= 0.45
     reasons.push(`a bare "${keyword}" in a mail that asks for no code`)
   }
   return { value, confidence: Math.max(0, Math.min(1, Number(score.toFixed(2)))), reasons }

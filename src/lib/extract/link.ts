@@ -192,7 +192,8 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
   }
   if (
     /[?&](token|code|key|t|sig|signature|otp|hash|inv|k|h)=[^&]{8,}/i.test(url) ||
-    /\/[A-Za-z0-9_-]{20,}/.test(target ?? link.url)
+    /\/[A-Za-z0-9_-]{20,}/.test(target ?? link.url) ||
+    ANY_TOKEN.test(link.url)
   ) {
     score += 0.15
     reasons.push('carries a token')
