@@ -9,6 +9,7 @@ import {
   LINK_INVITE_WORDS,
   LINK_RESET_WORDS,
   LINK_WEAK_WORDS,
+  substringMatcher,
 } from './lexicon.ts'
 import type { Purpose } from './purpose.ts'
 
@@ -108,23 +109,34 @@ function lastBlockEnd(html: string): number {
   return end
 }
 
-function includesAny(haystack: string, words: readonly string[]): string | null {
-  for (const word of words) if (haystack.includes(word)) return word
-  return null
-}
-
 /** An English past participle after a stem: "accepted", "verified", "activated" report, they do not ask. */
-const REPORTED = /^(?:e?d|ied)\b/
+const NOT_REPORTED = '(?!(?:e?d|ied)\\b)'
 
-/** Like includesAny, for a link's text: an occurrence that reports a done step ("was accepted") is skipped. */
-function asksAny(text: string, words: readonly string[]): string | null {
-  for (const word of words) {
-    for (let at = text.indexOf(word); at !== -1; at = text.indexOf(word, at + 1)) {
-      const rest = text.slice(at + word.length, at + word.length + 4)
-      if (!REPORTED.test(rest)) return word
-    }
-  }
-  return null
+/** What a link does, read from its URL: verify, reset, accept, or the weaker sign-in and password words. */
+const URL_WORDS = {
+  reset: substringMatcher(LINK_RESET_WORDS),
+  strong: substringMatcher([...LINK_GOOD_WORDS, ...LINK_INVITE_WORDS]),
+  weak: substringMatcher(LINK_WEAK_WORDS),
+}
+/** The same, read from a link's text: an occurrence that reports a done step ("was accepted") is skipped. */
+const TEXT_WORDS = {
+  reset: substringMatcher(LINK_RESET_WORDS, NOT_REPORTED),
+  strong: substringMatcher([...LINK_GOOD_WORDS, ...LINK_INVITE_WORDS], NOT_REPORTED),
+  weak: substringMatcher(LINK_WEAK_WORDS, NOT_REPORTED),
+}
+const findBadWord = substringMatcher(LINK_BAD_WORDS)
+
+/** What a link does by its words: a strong step (verify, accept, or reset), or a weak sign-in word. */
+function linkKind(
+  text: string,
+  words: typeof URL_WORDS,
+): { word: string; strong: boolean; reset: boolean } | null {
+  const strong = words.strong(text)
+  if (strong) return { word: strong, strong: true, reset: false }
+  const reset = words.reset(text)
+  if (reset) return { word: reset, strong: true, reset: true }
+  const weak = words.weak(text)
+  return weak ? { word: weak, strong: false, reset: false } : null
 }
 
 /**
@@ -168,20 +180,9 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
   const reasons: string[] = target ? [`redirects to ${target.slice(0, 80)}`] : []
   let score = 0.1
   // What the link does, from its text first and its URL second: verify, sign in, reset, accept.
-  const kind = (
-    text: string,
-    find: typeof includesAny,
-  ): { word: string; strong: boolean; reset: boolean } | null => {
-    const reset = find(text, LINK_RESET_WORDS)
-    const strong = find(text, LINK_GOOD_WORDS) ?? find(text, LINK_INVITE_WORDS)
-    if (strong) return { word: strong, strong: true, reset: reset !== null && strong === reset }
-    if (reset) return { word: reset, strong: true, reset: true }
-    const weak = find(text, LINK_WEAK_WORDS)
-    return weak ? { word: weak, strong: false, reset: false } : null
-  }
-  const byLabel = kind(label, asksAny)
+  const byLabel = linkKind(label, TEXT_WORDS)
   const urlWords = url.replace(TOKEN_RUN, '~')
-  const byUrl = kind(urlWords, includesAny)
+  const byUrl = linkKind(urlWords, URL_WORDS)
   if (byUrl) {
     score += byUrl.strong ? 0.4 : 0.2
     reasons.push(`URL has "${byUrl.word}"`)
@@ -198,8 +199,8 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
     score += 0.15
     reasons.push('carries a token')
   }
-  const badUrl = includesAny(urlWords, LINK_BAD_WORDS)
-  const badLabel = includesAny(label.slice(-60), LINK_BAD_WORDS)
+  const badUrl = findBadWord(urlWords)
+  const badLabel = findBadWord(label.slice(-60))
   if (badUrl) {
     score -= 0.6
     reasons.push(`URL has "${badUrl}"`)
