@@ -28,6 +28,8 @@ const PAIRED_CODE = /^[A-Za-z0-9]{2}(?:-[A-Za-z0-9]{2})+$/
 const WORD_CODE_CANDIDATE =
   /(?<![\p{L}\p{N}\-/=.#_?&@])([a-z]{3,10}(?:-[a-z]{3,10}){2,3})(?![\p{L}\p{N}_-])/gu
 const DIGIT = /\d/
+/** Nothing but a closing stop or bracket after the value on its line: the value is shown, not quoted. */
+const ENDS_LINE = /^[\s.!。)\]]*$/
 /** Words follow the value on its line: it sits inside a sentence. */
 const MID_SENTENCE = /^[^\n]{0,3}\p{L}{2,}/u
 const LETTER = /[A-Za-z]/
@@ -242,9 +244,15 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
     // a code that is shown ends its line ("Your code: 0417").
     score -= 0.45
     reasons.push('the mail asks for no code')
-  } else if (!purpose.asksCode && keyword && !findOneTimeCodeWord(keyword) && !alone && !inSubject) {
-    // A bare "code" label inline, in a mail that asks for no code, is thin evidence: a department's code,
-    // a coupon, "(code 012345 == 12345)" in a newsletter. A shown code stands alone on its line.
+  } else if (
+    !purpose.asksCode &&
+    keyword &&
+    !findOneTimeCodeWord(keyword) &&
+    !inSubject &&
+    !ENDS_LINE.test(suffix)
+  ) {
+    // A bare "code" inside a line of a mail that asks for no code is thin evidence: "(code 012345 ==
+    // 12345)" in a newsletter. A shown code ends its line ("Your code: 0417").
     score -= 0.45
     reasons.push(`a bare "${keyword}" in a mail that asks for no code`)
   }

@@ -141,9 +141,10 @@ function linkKind(
 
 /**
  * Any value that identifies a session: a query value of 6+ characters holding a digit (t=8fA3kQ2x,
- * u=100023884), or a path segment of 12+ characters mixing letters and digits.
+ * u=100023884), or a path segment of 8+ letters and digits mixed (/m/3xZq9Lr2).
  */
-const ANY_TOKEN = /[?&][^=&#]+=(?=[^&#]*\d)[^&#]{6,}|\/(?=[^/?#]*\d)(?=[^/?#]*[A-Za-z])[^/?#]{12,}/
+const ANY_TOKEN =
+  /[?&][^=&#]+=(?=[^&#]*\d)[^&#]{6,}|\/(?=[A-Za-z0-9_]*\d)(?=[A-Za-z0-9_]*[A-Za-z])[A-Za-z0-9_]{8,}(?![A-Za-z0-9_])/
 
 /** Long runs of letters and digits in a URL are tokens: words found inside them are chance ("eyJ1Ijoi" holds "join"). */
 const TOKEN_RUN = /(?=[a-z0-9_]*\d)(?=[a-z0-9_]*[a-z])[a-z0-9_]{12,}/g
@@ -223,10 +224,17 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
     score -= 0.8
     reasons.push(`an escape link ("${escapeWord}")`)
   }
+  // A sign-in or password word alone, with no token, names a page ("Click here to log in" in a welcome
+  // mail), not a one-time step: a magic link carries its token.
+  if (!byLabel?.strong && !byUrl?.strong && (byLabel || byUrl) && !ANY_TOKEN.test(link.url)) {
+    score -= 0.3
+    reasons.push('a sign-in page: no token')
+  }
   // The purpose decides which actions are the mail's own.
   const resetLink = (byLabel?.reset || byUrl?.reset) && !(byLabel?.strong && !byLabel.reset)
   if (purpose.notice) {
-    score -= 0.6
+    // A notice has no step to take: even an "Accept" link with a token (a calendar RSVP) is not one.
+    score -= 0.8
     reasons.push(`the mail is ${purpose.notice}`)
   } else if (resetLink && !purpose.reset) {
     score -= 0.5

@@ -84,6 +84,10 @@ const NOTICE_SUBJECT_WORDS = [
   'đơn hàng',
   'คำสั่งซื้อ',
   'พัสดุ',
+  // A case's status update ("Status of application 4470291 changed"): it reports, it asks nothing.
+  'status',
+  'statut',
+  'статус',
   // Tickets, bookings, appointments.
   'booking',
   'reservation',
