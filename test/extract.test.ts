@@ -208,3 +208,95 @@ describe('legacy charsets decode to the code they carry', () => {
     expect(extractOtpAndLink(parsed).otp).toBe('482913')
   })
 })
+
+describe('round 2: rules that generalise to mail never seen', () => {
+  const mail = (subject: string, text: string) => extractOtpAndLink({ subject, text, html: null })
+
+  test('a code spaced one character apart, and dashed pairs, when shown on their own line', () => {
+    expect(mail('Kode OTP Dompetmu', 'Kode OTP kamu:\n\n    5 0 3 8 1 7\n\nBerlaku 5 menit.').otp).toBe(
+      '503817',
+    )
+    expect(mail('Mã đăng nhập', 'Nhập mã sau để đăng nhập:\n 0 7 2 6\nMã hết hạn sau 5 phút.').otp).toBe(
+      '0726',
+    )
+    expect(mail('Скидання пароля', 'Введіть цей код на сторінці скидання пароля:\nK3-P8-W2-T5\n').otp).toBe(
+      'K3P8W2T5',
+    )
+    // In a sentence they are something else: a list of steps, paper sizes.
+    expect(mail('Your code', 'Do steps 1 2 3 4 in order, then print on A4-B5-C6 paper.').otp).toBeNull()
+  })
+
+  test('a code word counts only in its own sentence; a dialling word only on the line of its number', () => {
+    const html = `<p>Enter this code in the app to confirm it's you on a new phone.</p><p>731 904</p>
+      <p>We will never ask you for this code. Acme Pay is a trading name of Acme Ltd, FRN 620118.</p>`
+    expect(extractOtpAndLink({ subject: "Confirm it's you", text: null, html }).otp).toBe('731904')
+  })
+
+  test('a field after the code labels the next value, not the code', () => {
+    expect(mail('รหัส OTP', 'รหัส OTP สำหรับยืนยันการโอนเงิน\n\nOTP = 552013 (Ref: QWZP)\n').otp).toBe('552013')
+    expect(mail('Your order', 'Order 448120 (Ref: K2) has shipped.').otp).toBeNull()
+  })
+
+  test('a status update is a notice; a "code" inside a line of a mail that asks for none gives nothing', () => {
+    const status =
+      'The status of application 4470291 changed to "Done".\nDepartment code: 550-112\nDetails in your account.'
+    expect(mail('Application status changed', status).otp).toBeNull()
+    expect(
+      mail('Issue #88: bugs', 'A 6-digit code was read as 5 digits (code 012345 == 12345). A post-mortem.')
+        .otp,
+    ).toBeNull()
+  })
+
+  test('a TAN is a one-time code, its order number is not', () => {
+    const text = 'für Ihren Auftrag 55-1201 lautet Ihre mobileTAN:\n\n627391\n\nDie TAN ist 5 Minuten gültig.'
+    expect(mail('Ihre mobileTAN für Auftrag 55-1201', text).otp).toBe('627391')
+  })
+
+  test('a bare URL is labelled by the paragraph that introduces it, not the one above', () => {
+    const text =
+      "Vous avez créé votre compte. Pour l'activer, validez\nvotre adresse en cliquant sur le lien ci-dessous :\n\nhttps://compte.example/valider-courriel?jeton=c0d9a7b3e5f1"
+    expect(mail('Validez votre adresse', text).link).toBe(
+      'https://compte.example/valider-courriel?jeton=c0d9a7b3e5f1',
+    )
+    const newsletter =
+      'Bug of the week: a code that was accepted as 5 digits\nbecause of a leading zero. A post-mortem.\n  https://news.example/r/88-3\n'
+    expect(mail('Issue #88', newsletter).link).toBeNull()
+  })
+
+  test('"Invitation:" is a calendar invite only with a time; otherwise its accept link is the action', () => {
+    const join =
+      'Ana convidou-o a juntar-se à turma.\nPara aceitar o convite:\nhttps://escola.example/convites/aceitar/77?chave=c9a0f3d18e'
+    expect(mail('Convite: junte-se à turma 8B', join).link).toBe(
+      'https://escola.example/convites/aceitar/77?chave=c9a0f3d18e',
+    )
+    expect(mail('Convite: Reunião - qua 15 mai 09:00', join).link).toBeNull()
+  })
+
+  test("a sign-in link named in the subject is the action; a welcome mail's log-in link is not", () => {
+    const html = `<p>Aşağıdaki düğmeye dokunarak şifresiz giriş yapabilirsin.</p>
+      <a href="https://giris.seyyah.example/m/3xZq9Lr2?s=5c7a">Giriş yap</a>`
+    expect(extractOtpAndLink({ subject: 'Giriş bağlantın', text: null, html }).link).toBe(
+      'https://giris.seyyah.example/m/3xZq9Lr2?s=5c7a',
+    )
+    const welcome =
+      '<p>Welcome aboard! Your account is ready.</p><a href="https://app.example/login">Click here to log in</a>'
+    expect(extractOtpAndLink({ subject: 'Welcome to App', text: null, html: welcome }).link).toBeNull()
+  })
+
+  test('in a code mail, a link without a token is not a one-click step; an informal escape is an escape', () => {
+    const text =
+      'Enter the verification code on the new device.\nVerification code: 7f3a9e2c\n\nTo verify devices automatically, turn on two-factor authentication. Visit\nhttps://docs.example/auth/2fa to learn more.'
+    const found = mail('Please verify your device', text)
+    expect(found.otp).toBe('7f3a9e2c')
+    expect(found.link).toBeNull()
+    const alert =
+      'Hesabına yeni bir cihazdan giriş yapıldı.\n\nBu sen değilsen şifreni hemen değiştir:\nhttps://www.example.com.tr/hesap/sifre?kaynak=uyari'
+    expect(mail('Hesabına yeni bir cihazdan giriş yapıldı', alert).link).toBeNull()
+  })
+
+  test('words inside a URL token are chance, not what the link does', () => {
+    const url = 'https://aula.example/entrar?clave=av1.eyJ1IjoiNzcxMiIsImUiOjE3MTc1MjA0MDB9'
+    const found = mail('Novedades', `Lee las novedades:\n${url}`)
+    expect(found.linkCandidates[0]?.reasons.join(' ')).not.toContain('join')
+  })
+})

@@ -73,6 +73,33 @@ describe('extraction corpus', () => {
   })
 })
 
+describe('blind development corpora', () => {
+  // The held-out half is scored only by the bench, once: it is never read by a test.
+  test.each(['extraction-dev', 'extraction-dev2'])(
+    '%s: no wrong answer, at least 98 percent of mails fully right',
+    async (corpus) => {
+      const dir = join(import.meta.dir, 'fixtures', corpus)
+      const devLabels: { file: string; otp: string | null; link: string | null }[] = JSON.parse(
+        readFileSync(join(dir, 'labels.json'), 'utf8'),
+      )
+      const extractor = createBuiltinExtractor()
+      let fullyRight = 0
+      const wrong: string[] = []
+      for (const label of devLabels) {
+        const found = extractFromMail(
+          extractor,
+          await parseMail(new Uint8Array(readFileSync(join(dir, label.file)))),
+        )
+        if (found.otp === label.otp && found.link === label.link) fullyRight++
+        if (found.otp !== null && found.otp !== label.otp) wrong.push(`${label.file}: otp ${found.otp}`)
+        if (found.link !== null && found.link !== label.link) wrong.push(`${label.file}: link ${found.link}`)
+      }
+      expect(wrong).toEqual([])
+      expect(fullyRight / devLabels.length).toBeGreaterThanOrEqual(0.98)
+    },
+  )
+})
+
 describe('operator extraction rules', () => {
   test('a rule for the sender domain wins over the heuristics; other senders are unaffected', () => {
     const extractor = createBuiltinExtractor(

@@ -14,13 +14,22 @@ import type { Purpose } from './purpose.ts'
 
 const NUMBER_CANDIDATE =
   /(?<![\p{L}\p{N}$€£¥#./:,=&?_@%+-])(\d{2,4}(?:[ -]\d{2,4}){1,3}|\d{4,8})(?![\p{N}%]|[.,:/-]\d|\s?(?:%|€|\$|£|¥|usd|eur))/giu
-/** Letters and digits, either case, each group holding a digit: one group (A7b9Kq, 9f3a1c, KX8M2) or two or three groups (7KQ2 M9XP, ZP7-4KD). */
+/**
+ * Letters and digits, either case, each group holding a digit: one group (A7b9Kq, 9f3a1c, KX8M2), two or
+ * three groups (7KQ2 M9XP, ZP7-4KD), or three to five pairs joined by dashes (R7-Q2-K9-X4, D4-81-F6).
+ */
 const ALNUM_CANDIDATE =
-  /(?<![\p{L}\p{N}\-/=.#_?&@%+~])((?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}(?:[ -](?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}){1,2}|(?=[A-Za-z]{0,9}\d)[A-Za-z0-9]{5,10})(?![\p{L}\p{N}_]|[-./@=][\p{L}\p{N}])/gu
+  /(?<![\p{L}\p{N}\-/=.#_?&@%+~])((?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}(?:[ -](?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}){1,2}|(?=[A-Za-z]?\d)[A-Za-z0-9]{2}(?:-(?=[A-Za-z]?\d)[A-Za-z0-9]{2}){2,4}|(?=[A-Za-z]{0,9}\d)[A-Za-z0-9]{5,10})(?![\p{L}\p{N}_]|[-./@=][\p{L}\p{N}])/gu
+/** A code drawn one character apart ("4 9 1 7 2 6"), as templates space a code out for reading. */
+const SPACED_CANDIDATE = /(?<![\p{L}\p{N}])([A-Z0-9](?: [A-Z0-9]){3,7})(?![\p{L}\p{N}])/gu
+const SPACED_CODE = /^[A-Z0-9](?: [A-Z0-9])+$/
+const PAIRED_CODE = /^[A-Za-z0-9]{2}(?:-[A-Za-z0-9]{2})+$/
 /** Words joined by dashes (maple-river-stone): a code some services send instead of digits. */
 const WORD_CODE_CANDIDATE =
   /(?<![\p{L}\p{N}\-/=.#_?&@])([a-z]{3,10}(?:-[a-z]{3,10}){2,3})(?![\p{L}\p{N}_-])/gu
 const DIGIT = /\d/
+/** Nothing but a closing stop or bracket after the value on its line: the value is shown, not quoted. */
+const ENDS_LINE = /^[\s.!。)\]]*$/
 /** Words follow the value on its line: it sits inside a sentence. */
 const MID_SENTENCE = /^[^\n]{0,3}\p{L}{2,}/u
 const LETTER = /[A-Za-z]/
@@ -28,6 +37,18 @@ const YEAR = /^(19|20)\d{2}$/
 /** YYYYMMDD or DDMMYYYY: eight digits that are a date, not a code. */
 const DATE_8 =
   /^(?:(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])|(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])(?:19|20)\d{2})$/
+
+/** After a value, a field of its own: a short label and its colon ("(Ref: KXTB)", ", order no. 4471"). */
+const NEXT_FIELD = /^\s*[([,;|·-]?\s*[\p{L}.]{1,15}(?: [\p{L}.]{1,10})?\s?[:：=#]/u
+/** A sentence ends here: a stop, then a space before a capital; or a CJK full stop. */
+const SENTENCE_END = /[.!?]\s+(?=\p{Lu})|[。！？]/gu
+
+/** The text after the last sentence end of `prefix`: the candidate's own sentence. */
+function sentenceTail(prefix: string): string {
+  let start = 0
+  for (const match of prefix.matchAll(SENTENCE_END)) start = (match.index ?? 0) + match[0].length
+  return start === 0 ? prefix : prefix.slice(start)
+}
 
 /**
  * Characters of context read on each side of a candidate (labels and units sit close by). Reading
@@ -83,7 +104,7 @@ export interface CodeContext {
 /** Every code-like value in `text`, scored. */
 export function findCodeCandidates(text: string, context: CodeContext): Candidate[] {
   const found: Candidate[] = []
-  for (const pattern of [NUMBER_CANDIDATE, ALNUM_CANDIDATE, WORD_CODE_CANDIDATE]) {
+  for (const pattern of [NUMBER_CANDIDATE, ALNUM_CANDIDATE, WORD_CODE_CANDIDATE, SPACED_CANDIDATE]) {
     let matches = 0
     for (const match of text.matchAll(pattern)) {
       if (++matches > MAX_CODE_MATCHES) break
@@ -106,17 +127,19 @@ const WORD_CODE = /^[a-z]{3,10}(?:-[a-z]{3,10}){2,3}$/
 function scoreCode(text: string, index: number, raw: string, context: CodeContext): Candidate | null {
   const { inSubject, settled, purpose } = context
   const wordCode = WORD_CODE.test(raw)
+  const spaced = SPACED_CODE.test(raw)
   const value = typedCode(raw)
   const isNumeric = /^\d+$/.test(value)
   if (isNumeric && (value.length < 4 || value.length > 8)) return null
-  if (!isNumeric && !wordCode) {
+  if (spaced && !DIGIT.test(value)) return null
+  if (!isNumeric && !wordCode && !spaced) {
     if (!DIGIT.test(value) || !LETTER.test(value) || value.length > 10) return null
     // Every group of a spaced code holds a digit: "Code 7KQ2 M9XP", not "Use this".
     if (raw.includes(' ') && raw.split(' ').some((group) => !DIGIT.test(group))) return null
   }
-  // Lower and mixed case values and word codes are common in prose ("mp3", "build-runner-07"): they
-  // count only where a code is shown, alone on its line or right after its label.
-  const needsDisplay = wordCode || (!isNumeric && value !== value.toUpperCase())
+  // Lower and mixed case values, word codes and pairs (R7-Q2) are common in prose ("mp3",
+  // "build-runner-07", "A4-B5"): they count only where a code is shown, alone on its line or right after its label.
+  const needsDisplay = wordCode || PAIRED_CODE.test(raw) || (!isNumeric && value !== value.toUpperCase())
   // Context is read within the candidate's own line; a code standing alone on its line (or
   // ending one) takes the lines around it too, as in "Your code:\n\n482913".
   // Only CONTEXT_CHARS either side are read: a line longer than that is clipped, and its candidate is
@@ -130,7 +153,9 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
   const lineEnd =
     newlineAfter === -1 ? Math.min(text.length, valueEnd + CONTEXT_CHARS) : valueEnd + newlineAfter
   const clippedAfter = newlineAfter === -1 && lineEnd < text.length
-  const prefix = text.slice(lineStart, index)
+  // A code word counts only in the candidate's own sentence: "... ask for this code. Northmint is a
+  // trading name of Northmint Payments Ltd, FRN 900127" labels no code.
+  const prefix = sentenceTail(text.slice(lineStart, index))
   const suffix = text.slice(valueEnd, lineEnd)
   const alone =
     !clippedBefore && !clippedAfter && prefix.trim() === '' && suffix.trim().replace(/[.!。]$/, '') === ''
@@ -148,6 +173,8 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
   // 15 minutes" / "739204"): the lines above are read, up to LABEL_LINES of them.
   const labelAbove = alone && !clippedBefore ? linesAbove(text, lineStart).toLowerCase() : ''
   if (needsDisplay && !alone && !findCodeWord(near)) return null
+  // A code spaced out one character apart is shown on its own line, never inside a sentence.
+  if (spaced && !alone) return null
   const reasons: string[] = []
   let score = 0.2
   const keyword = findCodeWord(before) ?? (labelAbove ? findCodeWord(labelAbove) : null)
@@ -167,8 +194,11 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
     score += 0.2
     reasons.push('alone on its line')
   }
+  // A word after the value that labels a field of its own ("318552 (Ref: KXTB)") names the next value.
   const bad =
-    findNotCodeWord(near) ?? findNotCodeWord(after) ?? (TIME_UNIT.test(after) ? 'a time unit' : null)
+    findNotCodeWord(near) ??
+    (NEXT_FIELD.test(after) ? null : findNotCodeWord(after)) ??
+    (TIME_UNIT.test(after) ? 'a time unit' : null)
   if (bad) {
     score -= 0.6
     reasons.push(`near "${bad}"`)
@@ -177,8 +207,10 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
     score -= 0.6
     reasons.push('looks like a date')
   }
+  // A dialling word labels a number on its own line or in its label ("Hotline:"), not a sentence above
+  // it ("... signing in on a new phone." over a shown code).
   const phone =
-    PHONE_WORD.exec(before.slice(-60))?.[0] ??
+    PHONE_WORD.exec(`${label}${prefix}`.slice(-60).toLowerCase())?.[0] ??
     (/[(+]\d{1,4}\)?[\s-]?$/.test(prefix) ? 'a dialling prefix' : null)
   if (phone && !findCodeWord(near)) {
     score -= 0.6
@@ -210,8 +242,19 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
   } else if (!purpose.asksCode && MID_SENTENCE.test(suffix) && !(keyword && findOneTimeCodeWord(keyword))) {
     // A code word in prose of a mail that asks for no code ("how our SMS code 123456 ended up in a log"):
     // a code that is shown ends its line ("Your code: 0417").
-    score -= 0.35
+    score -= 0.45
     reasons.push('the mail asks for no code')
+  } else if (
+    !purpose.asksCode &&
+    keyword &&
+    !findOneTimeCodeWord(keyword) &&
+    !inSubject &&
+    !ENDS_LINE.test(suffix)
+  ) {
+    // A bare "code" inside a line of a mail that asks for no code is thin evidence: "(code 012345 ==
+    // 12345)" in a newsletter. A shown code ends its line ("Your code: 0417").
+    score -= 0.45
+    reasons.push(`a bare "${keyword}" in a mail that asks for no code`)
   }
   return { value, confidence: Math.max(0, Math.min(1, Number(score.toFixed(2)))), reasons }
 }

@@ -11,6 +11,21 @@ const ENTITIES: Record<string, string> = {
   apos: "'",
   nbsp: ' ',
   '#39': "'",
+  // Punctuation templates write as entities; left raw, "&ndash;" read as words beside a code.
+  ndash: '\u2013',
+  mdash: '\u2014',
+  middot: '\u00b7',
+  bull: '\u2022',
+  hellip: '\u2026',
+  lsquo: '\u2018',
+  rsquo: '\u2019',
+  ldquo: '\u201c',
+  rdquo: '\u201d',
+  laquo: '\u00ab',
+  raquo: '\u00bb',
+  copy: '\u00a9',
+  reg: '\u00ae',
+  euro: '\u20ac',
   // Invisible inside a code (Q7M&shy;4KD): decoded here, removed before scanning.
   shy: '\u00ad',
   zwnj: '\u200c',
@@ -27,6 +42,8 @@ export function decodeEntities(value: string): string {
   })
 }
 
+const ONE_CHARACTER_CELL = />\s*[A-Z0-9]\s*<\/(?:td|span|div|b|strong)>/i
+
 /**
  * HTML to scannable text. Cells and inline elements holding one character each (a code drawn
  * one digit per <td> or <span>) are joined, block elements become line breaks.
@@ -38,10 +55,12 @@ export function htmlToText(html: string): string {
   // Spacer cells between the digit cells of a code are empty: drop them first.
   out = out.replace(/<(td|span|div)\b[^>]*>(?:\s|&nbsp;)*<\/\1>/gi, '')
   // One character per cell/span, adjacent: glue them so "4 8 2 9 1 3" in a table reads 482913.
-  out = out.replace(
-    /((?:<(?:td|span|div|b|strong)\b[^>]*>\s*[A-Z0-9]\s*<\/(?:td|span|div|b|strong)>\s*){4,8})/gi,
-    (run) => ` ${run.replace(/<[^>]+>|\s+/g, '')} `,
-  )
+  // The run pattern is costly on every tag of a large mail: it runs only where a one-character cell is.
+  if (ONE_CHARACTER_CELL.test(out))
+    out = out.replace(
+      /((?:<(?:td|span|div|b|strong)\b[^>]*>\s*[A-Z0-9]\s*<\/(?:td|span|div|b|strong)>\s*){4,8})/gi,
+      (run) => ` ${run.replace(/<[^>]+>|\s+/g, '')} `,
+    )
   out = out.replace(/<br\s*\/?>|<\/(p|div|tr|li|h[1-6]|table|td|th)>/gi, '\n')
   out = out.replace(/<[^>]+>/g, ' ')
   return decodeEntities(out).replace(/[ \t\u00a0]+/g, ' ')

@@ -2,6 +2,11 @@
 
 // Words that announce a one-time code, in the languages we read. Lower case; matched as substrings.
 const CODE_WORDS = [
+  // German banking: a TAN (transaction number) is a one-time code, mobileTAN and smsTAN its kinds.
+  'tan',
+  'mobiletan',
+  'smstan',
+  'pushtan',
   // Turkish adds its suffixes to the word itself: kodunuz (your code), kodu.
   'kodunuz',
   'kodu',
@@ -64,6 +69,10 @@ const CODE_WORDS = [
 
 // Code words that can only mean a one-time code (a bare "code" may be a booking's or a coupon's).
 const ONE_TIME_CODE_WORDS = [
+  'tan',
+  'mobiletan',
+  'smstan',
+  'pushtan',
   'otp',
   'one-time',
   'one time',
@@ -252,6 +261,9 @@ const NOT_CODE_WORDS = [
   'mrn',
   'record no',
   'auftragsnummer',
+  'auftrag',
+  // The issuing office's code on a Russian passport (код подразделения, 770-045): an office, not a sign-in.
+  'код подразделения',
   'referentie',
   'riferimento',
   'référence',
@@ -279,6 +291,14 @@ const PURPOSE_WORDS = [
 
 // Words that mark a verification, activation or reset link, in its URL or its text. Matched as substrings.
 export const LINK_GOOD_WORDS = [
+  'valider',
+  'validez',
+  'validar',
+  'xác thực',
+  // Vietnamese URLs drop the diacritics: xac-thuc, xac-nhan, xac-minh.
+  'xac-thuc',
+  'xac-nhan',
+  'xac-minh',
   'verify',
   'verif',
   'confirm',
@@ -341,7 +361,8 @@ export const LINK_GOOD_WORDS = [
   'soy yo',
   "it's me",
   'approuv',
-  'aprov',
+  // Not the stem aprov-: aproveite, aprovecha (enjoy, make the most of) are marketing.
+  'aprovar',
   'genehmig',
 ]
 // Words of a password-reset link: the action only when the mail is about a reset (purpose.ts).
@@ -440,6 +461,8 @@ export const LINK_INVITE_WORDS = [
 ]
 // Words that fit a sign-in or password link but also a settings page: they count for less.
 export const LINK_WEAK_WORDS = [
+  'connecter',
+  'увійти',
   'entrar',
   'đăng nhập',
   'masuk',
@@ -571,6 +594,7 @@ const ESCAPE_WORDS = [
   'proteger sua conta',
   'não foi você',
   'não fui eu',
+  'se não foi',
   'congel',
   'bloque',
   'non sei stato',
@@ -595,6 +619,8 @@ const ESCAPE_WORDS = [
   'zablokuj',
   'zabezpiecz',
   'siz değilseniz',
+  // Informal Turkish ("bu sen değilsen"); also the stem of the formal değilseniz.
+  'değilsen',
   'ben değilim',
   'dondur',
   'nebyli jste to',
@@ -640,6 +666,14 @@ const ESCAPE_WORDS = [
   'bảo vệ tài khoản',
   '/secure',
   '/security',
+  // Security pages in the languages of their URLs.
+  '/seguranca',
+  '/seguridad',
+  '/securite',
+  '/sicherheit',
+  '/sicurezza',
+  '/guvenlik',
+  '/bezpieczenstwo',
   '/hacked',
   '/freeze',
   '/lock',
@@ -647,9 +681,7 @@ const ESCAPE_WORDS = [
 ]
 
 export function findEscapeWord(text: string): string | null {
-  const lower = text.toLowerCase()
-  for (const word of ESCAPE_WORDS) if (lower.includes(word)) return word
-  return null
+  return findEscapeSubstring(text.toLowerCase())
 }
 
 /** A time unit right after a number: "10 minutes" is how long a code lasts, not a code. */
@@ -673,6 +705,17 @@ export const findCodeWord = wordMatcher(CODE_WORDS, ['code', 'kod'])
 export const findNotCodeWord = wordMatcher(NOT_CODE_WORDS)
 export const findOneTimeCodeWord = wordMatcher(ONE_TIME_CODE_WORDS)
 export const findPurposeWord = wordMatcher(PURPOSE_WORDS)
+const findEscapeSubstring = substringMatcher(ESCAPE_WORDS)
+
+/**
+ * A matcher for substrings anywhere (URL words, link texts), compiled once: looping over the list with
+ * `includes` for every link was a quarter of the link scorer's time. `after` is a lookahead each match
+ * must pass. Which word is reported may differ from the list order; whether one is found does not.
+ */
+export function substringMatcher(words: readonly string[], after = ''): (text: string) => string | null {
+  const pattern = new RegExp(`(?:${words.map(escapeRegExp).join('|')})${after}`, 'u')
+  return (text) => pattern.exec(text)?.[0] ?? null
+}
 
 function escapeRegExp(value: string): string {
   return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')

@@ -9,6 +9,7 @@ import {
   LINK_INVITE_WORDS,
   LINK_RESET_WORDS,
   LINK_WEAK_WORDS,
+  substringMatcher,
 } from './lexicon.ts'
 import type { Purpose } from './purpose.ts'
 
@@ -66,22 +67,34 @@ function linksOf(input: LinkSource): RawLink[] {
     const text = input.text.slice(0, MAX_SCAN_CHARS)
     for (const match of text.matchAll(URL_IN_TEXT)) {
       const index = match.index ?? 0
-      const lineStart = text.lastIndexOf('\n', Math.max(0, index - 2)) + 1
+      const lineStart = index === 0 ? 0 : text.lastIndexOf('\n', index - 1) + 1
       const sameLine = text.slice(lineStart, index)
-      // A URL alone on its line is labelled by the line above ("Accept invite:" / URL).
-      // Mid-sentence, only the words just before the URL label it ("... two-factor authentication. Visit URL").
-      const label =
-        sameLine.trim() === ''
-          ? text.slice(Math.max(lineStart - LEAD_CHARS, 0), index)
-          : sameLine.slice(-TEXT_LABEL_CHARS)
+      const lead = text.slice(Math.max(lineStart - LEAD_CHARS, 0), index)
+      // A URL alone on its line is labelled by the sentence that introduces it ("Accept invite:" / URL),
+      // which may wrap over lines; mid-sentence, only the words just before the URL label it
+      // ("... two-factor authentication. Visit URL").
+      const label = sameLine.trim() === '' ? lastParagraph(lead) : sameLine.slice(-TEXT_LABEL_CHARS)
       links.push({
         url: decodeEntities(match[0]).replace(/[.,;:!?]+$/, ''),
-        label: label.slice(-LEAD_CHARS),
-        lead: text.slice(Math.max(lineStart - LEAD_CHARS, 0), index).slice(-LEAD_CHARS),
+        label,
+        lead: lead.slice(-LEAD_CHARS),
       })
     }
   }
   return links.filter((link) => /^https?:\/\//i.test(link.url))
+}
+
+const PARAGRAPH_BREAK = /\n[ \t\r]*\n/g
+
+/**
+ * The paragraph that ends `text`: the words that introduce a link below them, which may wrap over
+ * lines ("Pour l'activer, validez\nvotre adresse ... :"), and not the paragraph above.
+ */
+export function lastParagraph(text: string): string {
+  const body = text.trimEnd()
+  let start = 0
+  for (const match of body.matchAll(PARAGRAPH_BREAK)) start = (match.index ?? 0) + match[0].length
+  return body.slice(start)
 }
 
 /** Tags out, entities decoded, spaces collapsed: enough for the few words around a link. */
@@ -96,10 +109,45 @@ function lastBlockEnd(html: string): number {
   return end
 }
 
-function includesAny(haystack: string, words: readonly string[]): string | null {
-  for (const word of words) if (haystack.includes(word)) return word
-  return null
+/** An English past participle after a stem: "accepted", "verified", "activated" report, they do not ask. */
+const NOT_REPORTED = '(?!(?:e?d|ied)\\b)'
+
+/** What a link does, read from its URL: verify, reset, accept, or the weaker sign-in and password words. */
+const URL_WORDS = {
+  reset: substringMatcher(LINK_RESET_WORDS),
+  strong: substringMatcher([...LINK_GOOD_WORDS, ...LINK_INVITE_WORDS]),
+  weak: substringMatcher(LINK_WEAK_WORDS),
 }
+/** The same, read from a link's text: an occurrence that reports a done step ("was accepted") is skipped. */
+const TEXT_WORDS = {
+  reset: substringMatcher(LINK_RESET_WORDS, NOT_REPORTED),
+  strong: substringMatcher([...LINK_GOOD_WORDS, ...LINK_INVITE_WORDS], NOT_REPORTED),
+  weak: substringMatcher(LINK_WEAK_WORDS, NOT_REPORTED),
+}
+const findBadWord = substringMatcher(LINK_BAD_WORDS)
+
+/** What a link does by its words: a strong step (verify, accept, or reset), or a weak sign-in word. */
+function linkKind(
+  text: string,
+  words: typeof URL_WORDS,
+): { word: string; strong: boolean; reset: boolean } | null {
+  const strong = words.strong(text)
+  if (strong) return { word: strong, strong: true, reset: false }
+  const reset = words.reset(text)
+  if (reset) return { word: reset, strong: true, reset: true }
+  const weak = words.weak(text)
+  return weak ? { word: weak, strong: false, reset: false } : null
+}
+
+/**
+ * Any value that identifies a session: a query value of 6+ characters holding a digit (t=8fA3kQ2x,
+ * u=100023884), or a path segment of 8+ letters and digits mixed (/m/3xZq9Lr2).
+ */
+const ANY_TOKEN =
+  /[?&][^=&#]+=(?=[^&#]*\d)[^&#]{6,}|\/(?=[A-Za-z0-9_]*\d)(?=[A-Za-z0-9_]*[A-Za-z])[A-Za-z0-9_]{8,}(?![A-Za-z0-9_])/
+
+/** Long runs of letters and digits in a URL are tokens: words found inside them are chance ("eyJ1Ijoi" holds "join"). */
+const TOKEN_RUN = /(?=[a-z0-9_]*\d)(?=[a-z0-9_]*[a-z])[a-z0-9_]{12,}/g
 
 function safeDecode(value: string): string {
   try {
@@ -133,16 +181,9 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
   const reasons: string[] = target ? [`redirects to ${target.slice(0, 80)}`] : []
   let score = 0.1
   // What the link does, from its text first and its URL second: verify, sign in, reset, accept.
-  const kind = (text: string): { word: string; strong: boolean; reset: boolean } | null => {
-    const reset = includesAny(text, LINK_RESET_WORDS)
-    const strong = includesAny(text, LINK_GOOD_WORDS) ?? includesAny(text, LINK_INVITE_WORDS)
-    if (strong) return { word: strong, strong: true, reset: reset !== null && strong === reset }
-    if (reset) return { word: reset, strong: true, reset: true }
-    const weak = includesAny(text, LINK_WEAK_WORDS)
-    return weak ? { word: weak, strong: false, reset: false } : null
-  }
-  const byLabel = kind(label)
-  const byUrl = kind(url)
+  const byLabel = linkKind(label, TEXT_WORDS)
+  const urlWords = url.replace(TOKEN_RUN, '~')
+  const byUrl = linkKind(urlWords, URL_WORDS)
   if (byUrl) {
     score += byUrl.strong ? 0.4 : 0.2
     reasons.push(`URL has "${byUrl.word}"`)
@@ -153,13 +194,14 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
   }
   if (
     /[?&](token|code|key|t|sig|signature|otp|hash|inv|k|h)=[^&]{8,}/i.test(url) ||
-    /\/[A-Za-z0-9_-]{20,}/.test(target ?? link.url)
+    /\/[A-Za-z0-9_-]{20,}/.test(target ?? link.url) ||
+    ANY_TOKEN.test(link.url)
   ) {
     score += 0.15
     reasons.push('carries a token')
   }
-  const badUrl = includesAny(url, LINK_BAD_WORDS)
-  const badLabel = includesAny(label.slice(-60), LINK_BAD_WORDS)
+  const badUrl = findBadWord(urlWords)
+  const badLabel = findBadWord(label.slice(-60))
   if (badUrl) {
     score -= 0.6
     reasons.push(`URL has "${badUrl}"`)
@@ -182,10 +224,17 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
     score -= 0.8
     reasons.push(`an escape link ("${escapeWord}")`)
   }
+  // A sign-in or password word alone, with no token, names a page ("Click here to log in" in a welcome
+  // mail), not a one-time step: a magic link carries its token.
+  if (!byLabel?.strong && !byUrl?.strong && (byLabel || byUrl) && !ANY_TOKEN.test(link.url)) {
+    score -= 0.3
+    reasons.push('a sign-in page: no token')
+  }
   // The purpose decides which actions are the mail's own.
   const resetLink = (byLabel?.reset || byUrl?.reset) && !(byLabel?.strong && !byLabel.reset)
   if (purpose.notice) {
-    score -= 0.6
+    // A notice has no step to take: even an "Accept" link with a token (a calendar RSVP) is not one.
+    score -= 0.8
     reasons.push(`the mail is ${purpose.notice}`)
   } else if (resetLink && !purpose.reset) {
     score -= 0.5
@@ -193,6 +242,15 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
   } else if (purpose.asksCode && !(byLabel?.strong || byUrl?.strong)) {
     score -= 0.4
     reasons.push(`the mail ${purpose.asksCode}, and this link is not a one-click step`)
+  } else if (purpose.asksCode && !ANY_TOKEN.test(link.url)) {
+    // A one-click step names the sign-in it completes: a link with no token (a docs or settings page)
+    // can not be one.
+    score -= 0.4
+    reasons.push(`the mail ${purpose.asksCode}, and this link carries no token`)
+  } else if (purpose.asksClick && !purpose.asksCode && (byLabel || byUrl) && !resetLink) {
+    // A sign-in link ("Me connecter", "Giriş yap") in a mail that asks for a click is its action.
+    score += 0.15
+    reasons.push(`the mail ${purpose.asksClick}`)
   }
   return { value: link.url, confidence: Math.max(0, Math.min(1, Number(score.toFixed(2)))), reasons }
 }

@@ -10,6 +10,12 @@ export interface Purpose {
   reset: string | null
   /** The mail only reports something: a changed password, an order, a parcel, a booking, a meeting. */
   notice: string | null
+  /**
+   * The mail asks the reader to click a link that expires or works once ("tap below to sign in; the link
+   * expires in 20 minutes"), or names the link in its subject ("Your sign-in link"): a one-time step, as a
+   * code is. A welcome mail's "click here to log in" is not.
+   */
+  asksClick: string | null
 }
 
 /** How much of the body's opening is read for the purpose: the request sits above the footers. */
@@ -78,6 +84,10 @@ const NOTICE_SUBJECT_WORDS = [
   'đơn hàng',
   'คำสั่งซื้อ',
   'พัสดุ',
+  // A case's status update ("Status of application 4470291 changed"): it reports, it asks nothing.
+  'status',
+  'statut',
+  'статус',
   // Tickets, bookings, appointments.
   'booking',
   'reservation',
@@ -114,7 +124,11 @@ const NOTICE_SUBJECT_WORDS = [
   'tiket',
   'đặt chỗ',
   'การจอง',
-  // Calendar invitations: the invite's own subject prefix.
+]
+
+// Calendar invitations: the invite's own subject prefix. It is an invitation to a meeting only when the
+// subject carries its time ("Invitation: Q3 review @ Tue 10:30"); "Convite: acompanhe ..." invites to join.
+const CALENDAR_PREFIXES = [
   'invitation:',
   'einladung:',
   'convite:',
@@ -217,6 +231,118 @@ const ENTRY_WORDS = [
   'sử dụng mã',
 ]
 
+// Words of a request to click or tap, in the opening: the mail's action is a link.
+const CLICK_WORDS = [
+  'click',
+  'tap ',
+  'tap the',
+  'tap to',
+  'press the',
+  'klick',
+  'tippe',
+  'cliqu',
+  'appuyez',
+  'haz clic',
+  'haga clic',
+  'pulsa',
+  'toque',
+  'toca ',
+  'fai clic',
+  'clicca',
+  'tocca',
+  'klik',
+  'tıkla',
+  'dokun',
+  'klepn',
+  'tryck',
+  'κλικ',
+  'πατήστε',
+  'кликн',
+  'нажм',
+  'натисн',
+  'перейдите по ссылке',
+  'перейдіть за посиланням',
+  '点击',
+  '點擊',
+  '点按',
+  'クリック',
+  'タップ',
+  '클릭',
+  '누르',
+  'לחץ',
+  'לחצו',
+  'انقر',
+  'اضغط',
+  'क्लिक',
+  'คลิก',
+  'nhấn',
+  'bấm',
+  'ketuk',
+]
+
+// A link's validity, in the opening: it expires, or works only once.
+const EXPIRY_WORDS = [
+  'expire',
+  'valid for',
+  'valid until',
+  'only once',
+  'one time',
+  'gültig',
+  'einmal',
+  'valable',
+  'une fois',
+  'válido',
+  'valido',
+  'una vez',
+  'uma vez',
+  'geldig',
+  'giltig',
+  'действ',
+  'дійсн',
+  'один раз',
+  'ważny',
+  'jednorazow',
+  'geçerli',
+  'kullanılabilir',
+  'bir kez',
+  'platn',
+  'ισχύ',
+  '有効',
+  '유효',
+  '有效',
+  'בתוקף',
+  'صالح',
+  'मान्य',
+  'หมดอายุ',
+  'berlaku',
+  'hiệu lực',
+  'hết hạn',
+]
+
+// A link named in the subject ("Your sign-in link", "Tu enlace para entrar"): the mail's step is a link.
+const LINK_NOUNS = [
+  'link',
+  'enlace',
+  'lien',
+  'collegamento',
+  'länk',
+  'bağlantı',
+  'ссылк',
+  'посилан',
+  'odkaz',
+  'σύνδεσμ',
+  'リンク',
+  '링크',
+  '链接',
+  '連結',
+  'קישור',
+  'رابط',
+  'लिंक',
+  'ลิงก์',
+  'tautan',
+  'liên kết',
+]
+
 // Requests to reset a password, in the subject or the opening.
 const RESET_WORDS =
   /reset|forgot|new password|recover|zurücksetzen|neues passwort|réinitialis|nouveau mot de passe|restablecer|recuperar|redefinir|reimposta|recupera|herstellen|nieuw wachtwoord|återställ|nytt lösenord|сброс|восстановлени|відновлення|новый пароль|zmiana hasła|resetowanie|nowe hasło|sıfırla|obnoven|επαναφορά|再設定|リセット|재설정|비밀번호 찾기|重置|重設|找回|איפוס|שחזור|إعادة تعيين|استعادة|रीसेट|ตั้งรหัสผ่านใหม่|รีเซ็ต|atur ulang|đặt lại/
@@ -226,14 +352,21 @@ const SUBJECT_REQUEST =
   /\b(?:confirm|verify|approve|authori[sz]e)\b|bestätigen sie|bestätige|confirmez|confirme|confirma|conferma|bevestig|подтвердите|potwierdź|onaylayın|確認してください|확인해 주세요|请确认|請確認/
 
 const findNoticeWord = prefixMatcher(NOTICE_SUBJECT_WORDS)
+const findCalendarPrefix = prefixMatcher(CALENDAR_PREFIXES)
+/** A time or a date in a subject: 10:30, 2pm, 18.06., 2025/06/12, or the "@" before a meeting's time. */
+const SUBJECT_TIME = /\d{1,2}[:.]\d{2}|\d{1,2} ?[ap]m\b|\d{1,2}[./]\d{1,2}|\s@\s/
 const findMeetingWord = prefixMatcher(MEETING_WORDS)
 const findEntryWord = prefixMatcher(ENTRY_WORDS)
+const findClickWord = prefixMatcher(CLICK_WORDS)
+const findExpiryWord = prefixMatcher(EXPIRY_WORDS)
+const findLinkNoun = prefixMatcher(LINK_NOUNS)
 
 /** Reads the purpose from the subject and the opening of the body; word lists are matched in lower case. */
 export function classifyPurpose(subjectLine: string, body: string): Purpose {
   const subject = subjectLine.toLowerCase()
   const opening = body.slice(0, OPENING_CHARS).toLowerCase()
-  const noticeWord = findNoticeWord(subject)
+  const noticeWord =
+    findNoticeWord(subject) ?? (SUBJECT_TIME.test(subject) ? findCalendarPrefix(subject) : null)
   // A bare "code" in a subject that names an order or a booking is that booking's code ("Booking code
   // K8Q2VT"); a one-time code word ("verification", "OTP") is not, whatever else the subject says.
   const oneTime = findOneTimeCodeWord(subject)
@@ -262,7 +395,16 @@ export function classifyPurpose(subjectLine: string, body: string): Purpose {
   // password" is its escape link.
   const reset =
     RESET_WORDS.exec(subject)?.[0] ?? (asksCode ? null : RESET_WORDS.exec(opening.slice(0, 300))?.[0]) ?? null
-  return { asksCode, reset: reset && !changed ? reset : null, notice }
+  const click = findClickWord(opening)
+  const expiry = click ? findExpiryWord(opening) : null
+  const linkNoun = findLinkNoun(subject)
+  const asksClick =
+    click && expiry
+      ? `asks to "${click.trim()}" a link that is "${expiry}"`
+      : linkNoun
+        ? `names a "${linkNoun}" in its subject`
+        : null
+  return { asksCode, reset: reset && !changed ? reset : null, notice, asksClick }
 }
 
 function passwordChanged(text: string): string | null {
