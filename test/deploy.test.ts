@@ -17,7 +17,6 @@ import {
   readConfigFile,
 } from '#server/config-file.ts'
 import {
-  AWAITING_INGEST_VARIABLES,
   type ComposeService,
   DEPLOY,
   deployFiles,
@@ -42,12 +41,8 @@ const COMPOSE_VARIABLES = {
   EPHEMAIL_INBOUND_SECRET: 'compose-test-inbound-secret',
 }
 
-/** Variables a deploy file may set: what loadConfig reads, the config file's own, and those the ingest branch adds. */
-const knownVariables = new Set([
-  ...variablesConfigReads(),
-  CONFIG_FILE_VARIABLE,
-  ...AWAITING_INGEST_VARIABLES,
-])
+/** Variables a deploy file may set: what loadConfig reads and the config file's own. */
+const knownVariables = new Set([...variablesConfigReads(), CONFIG_FILE_VARIABLE])
 
 const rolesOf = (value: string) => value.split(',').map((role) => role.trim())
 
