@@ -1,9 +1,13 @@
 // Access control, walked from the OpenAPI document: every operation with no credential, a garbage one, a dead
 // mailbox's token, a revoked API key, another mailbox's token, another API key and a query token must be refused
 // (401 or 404; 403 on admin routes for valid non-admin credentials); the owner's token, the owning API key and the
-// admin key must succeed on the same request, so every refusal is proven to be about access.
+// admin key must succeed on the same request, so every refusal is proven to be about access. The HTTP inbound
+// operations (tag Inbound) are walked with the same credentials, all refused (401: an API credential is not an
+// inbound one; 404 where the document says an adapter is not configured), their positive control being the inbound
+// secret or the provider's own signature.
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { createHmac, generateKeyPairSync, type KeyObject, sign } from 'node:crypto'
 import { ADMIN_KEY, createApiHarness, fixture } from './support/api-harness.ts'
 import * as live from './support/ephemail.ts'
 import { openWebSocket } from './support/live-clients.ts'
@@ -20,6 +24,21 @@ import {
 import type { Harness } from './support/problem.ts'
 
 const WEBHOOK_URL = 'http://127.0.0.1:9/hook'
+/** The HTTP inbound source with every provider adapter configured, so each documented inbound route exists. */
+const INBOUND_SECRET = 'walk-inbound-secret-0123456789'
+const MAILGUN_KEY = 'walk-mailgun-signing-key-0123456789'
+const POSTMARK = { user: 'postmark', password: 'walk-postmark-password-0123' }
+const sendgridKeys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+const INBOUND_ENV = {
+  EPHEMAIL_INGEST: 'smtp,http',
+  EPHEMAIL_INBOUND_SECRET: INBOUND_SECRET,
+  EPHEMAIL_INBOUND_MAILGUN_SIGNING_KEY: MAILGUN_KEY,
+  EPHEMAIL_INBOUND_SENDGRID_PUBLIC_KEY: sendgridKeys.publicKey
+    .export({ format: 'der', type: 'spki' })
+    .toString('base64'),
+  EPHEMAIL_INBOUND_POSTMARK_USER: POSTMARK.user,
+  EPHEMAIL_INBOUND_POSTMARK_PASSWORD: POSTMARK.password,
+}
 const GARBAGE = 'mbt_garbage0123456789abcdefghijklmnopqrstuvwxyz'
 
 /**
@@ -84,6 +103,8 @@ const identifiers = (world: MailboxWorld) => [
 ]
 /** Operator routes: a valid credential that is not the admin's is told 403 (the route's existence is no secret). */
 const adminOnly = (operation: Operation) => (operation.operation.tags ?? []).includes('Admin')
+/** Mail delivered over HTTP: authenticated by the inbound secret or a provider's signature, never by an API credential. */
+const isInbound = (operation: Operation) => (operation.operation.tags ?? []).includes('Inbound')
 
 let h: Harness
 let operations: Operation[]
@@ -133,7 +154,12 @@ async function removeWorld(world: MailboxWorld, response: WalkResponse) {
 }
 
 beforeAll(async () => {
-  h = await createApiHarness({ EPHEMAIL_WEBHOOK_ALLOW_CIDRS: '127.0.0.1/32' })
+  h = await createApiHarness({
+    EPHEMAIL_WEBHOOK_ALLOW_CIDRS: '127.0.0.1/32',
+    // Every in-process request comes from one address; the walk's ~700 must not meet the anonymous plan's limit.
+    EPHEMAIL_RATE_PLANS: JSON.stringify({ anonymous: { requests: 100_000 } }),
+    ...INBOUND_ENV,
+  })
   const document = await h.call('GET', '/openapi.json', { token: null })
   expect(document.status).toBe(200)
   operations = listOperations(document.json)
@@ -247,7 +273,10 @@ describe('every documented operation refuses whoever may not use it', () => {
 
   test('walk: 401 without a valid credential, 404 for another mailbox, 2xx for the owner and the admin', async () => {
     const mismatches: string[] = []
-    for (const operation of operations.filter((operation) => !isWebSocket(operation))) {
+    // The inbound operations take no API credential at all: walked on their own below.
+    for (const operation of operations.filter(
+      (operation) => !isWebSocket(operation) && !isInbound(operation),
+    )) {
       count('operations walked over HTTP')
       const row = [key(operation)]
       const changes = operation.method !== 'GET' && operation.method !== 'HEAD'
@@ -311,6 +340,311 @@ describe('every documented operation refuses whoever may not use it', () => {
     row.push(`B+A=${mixed.status}`)
     expect(mixed.status).toBe(404)
     table.push(row)
+  })
+})
+
+// ---------------------------------------------------------------------------------------------------------------
+// The HTTP inbound operations (tag Inbound).
+
+/** Where an inbound request carries its credential: nothing, an API credential, or the provider's own (right or wrong). */
+type InboundCredential =
+  | { kind: 'none' }
+  | { kind: 'bearer'; value: string }
+  | { kind: 'query'; value: string }
+  | { kind: 'provider'; valid: boolean }
+
+/** The adapters the inbound harness has configured; with none, /sendgrid takes the shared secret. */
+interface InboundSetup {
+  sendgridSigned: boolean
+}
+
+const nowSeconds = () => String(Math.floor(Date.now() / 1000))
+
+/** A realistic message for `to`, unique per call. */
+function inboundMail(to: string, subject: string): string {
+  return [
+    'From: "Example Accounts" <accounts@example.org>',
+    `To: ${to}`,
+    `Subject: ${subject}`,
+    `Message-ID: <${crypto.randomUUID()}@mail.example.org>`,
+    'Date: Tue, 01 Dec 2026 10:00:00 +0000',
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    'Your verification code is 482913.',
+    '',
+  ].join('\r\n')
+}
+
+/**
+ * The request an inbound operation documents (raw message, Mailgun or SendGrid form, Postmark JSON) for `to`,
+ * carrying `credential` where that operation reads one. An operation this does not know throws, so a new inbound
+ * route fails the walk until it is given a request here.
+ */
+async function inboundRequest(
+  operation: Operation,
+  to: string,
+  subject: string,
+  credential: InboundCredential,
+  setup: InboundSetup,
+): Promise<{ request: Request; source: string }> {
+  const url = new URL(`http://localhost${operation.path}`)
+  if (credential.kind === 'query') url.searchParams.set('access_token', credential.value)
+  const headers = new Headers()
+  if (credential.kind === 'bearer') headers.set('authorization', `Bearer ${credential.value}`)
+  const provider = credential.kind === 'provider' ? credential : null
+  const raw = inboundMail(to, subject)
+  switch (operation.operation.operationId) {
+    case 'receiveInbound':
+    case 'receiveCloudflare': {
+      url.searchParams.append('to', to)
+      url.searchParams.set('from', 'accounts@example.org')
+      headers.set('content-type', 'message/rfc822')
+      if (provider)
+        headers.set(
+          'authorization',
+          `Bearer ${provider.valid ? INBOUND_SECRET : 'a-wrong-inbound-secret-0123'}`,
+        )
+      const source = operation.operation.operationId === 'receiveInbound' ? 'http:raw' : 'http:cloudflare'
+      return { request: new Request(url, { method: 'POST', headers, body: raw }), source }
+    }
+    case 'receiveMailgun': {
+      const form = new FormData()
+      form.set('recipient', to)
+      form.set('sender', 'bounce@example.org')
+      form.set('body-mime', raw)
+      if (provider) {
+        const timestamp = nowSeconds()
+        const token = crypto.randomUUID().replace(/-/g, '')
+        const key = provider.valid ? MAILGUN_KEY : 'another-mailgun-signing-key'
+        form.set('timestamp', timestamp)
+        form.set('token', token)
+        form.set(
+          'signature',
+          createHmac('sha256', key)
+            .update(timestamp + token)
+            .digest('hex'),
+        )
+      }
+      return formRequest(url, headers, form, 'http:mailgun', null)
+    }
+    case 'receiveSendgrid': {
+      const form = new FormData()
+      form.set('email', raw)
+      form.set('envelope', JSON.stringify({ to: [to], from: 'bounce@example.org' }))
+      form.set('sender_ip', '198.51.100.7')
+      if (provider && !setup.sendgridSigned)
+        headers.set(
+          'authorization',
+          `Bearer ${provider.valid ? INBOUND_SECRET : 'a-wrong-inbound-secret-0123'}`,
+        )
+      const signer =
+        provider && setup.sendgridSigned
+          ? provider.valid
+            ? sendgridKeys.privateKey
+            : generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey
+          : null
+      return formRequest(url, headers, form, 'http:sendgrid', signer)
+    }
+    case 'receivePostmark': {
+      if (provider)
+        headers.set(
+          'authorization',
+          `Basic ${btoa(`${POSTMARK.user}:${provider.valid ? POSTMARK.password : 'a-wrong-password'}`)}`,
+        )
+      headers.set('content-type', 'application/json')
+      const messageId = crypto.randomUUID()
+      const body = JSON.stringify({
+        From: 'accounts@example.org',
+        FromFull: { Email: 'accounts@example.org', Name: 'Example Accounts', MailboxHash: '' },
+        To: to,
+        ToFull: [{ Email: to, Name: '', MailboxHash: '' }],
+        OriginalRecipient: to,
+        Subject: subject,
+        MessageID: messageId,
+        Date: 'Tue, 1 Dec 2026 10:00:00 +0000',
+        TextBody: 'Your verification code is 482913.',
+        HtmlBody: '<p>Your verification code is <b>482913</b>.</p>',
+        Headers: [{ Name: 'Message-ID', Value: `<${messageId}@mail.example.org>` }],
+        Attachments: [],
+      })
+      return { request: new Request(url, { method: 'POST', headers, body }), source: 'http:postmark' }
+    }
+    default:
+      throw new Error(`${key(operation)}: no inbound request known for ${operation.operation.operationId}`)
+  }
+}
+
+/** A multipart form as the provider posts it; SendGrid's signed variant signs the timestamp and the exact body. */
+async function formRequest(
+  url: URL,
+  headers: Headers,
+  form: FormData,
+  source: string,
+  signer: KeyObject | null,
+): Promise<{ request: Request; source: string }> {
+  const encoded = new Request(url, { method: 'POST', body: form })
+  // Bun names the boundary only until the body is read: the header first.
+  headers.set('content-type', encoded.headers.get('content-type') as string)
+  const body = new Uint8Array(await encoded.arrayBuffer())
+  if (signer) {
+    const timestamp = nowSeconds()
+    const signature = sign('sha256', Buffer.concat([Buffer.from(timestamp), body]), signer)
+    headers.set('x-twilio-email-event-webhook-signature', signature.toString('base64'))
+    headers.set('x-twilio-email-event-webhook-timestamp', timestamp)
+  }
+  return { request: new Request(url, { method: 'POST', headers, body }), source }
+}
+
+async function sendRequest(app: { handle(request: Request): Promise<Response> }, request: Request) {
+  const response = await app.handle(request)
+  const text = await response.text()
+  let json: unknown = null
+  try {
+    json = text ? JSON.parse(text) : null
+  } catch {}
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON shapes
+  return { status: response.status, headers: response.headers, text, json: json as any } as WalkResponse
+}
+
+/** Every case of the walk, as an inbound credential: each API credential in the header it is read from. */
+function inboundCases(world: MailboxWorld): [string, InboundCredential][] {
+  return [
+    ['none', { kind: 'none' }],
+    ['garbage', { kind: 'bearer', value: GARBAGE }],
+    ['deleted', { kind: 'bearer', value: deletedToken }],
+    ['revoked', { kind: 'bearer', value: revokedKey }],
+    ['query', { kind: 'query', value: world.token }],
+    ['other', { kind: 'bearer', value: b.token }],
+    ['otherKey', { kind: 'bearer', value: b.key }],
+    ['own', { kind: 'bearer', value: world.token }],
+    ['ownerKey', { kind: 'bearer', value: world.key }],
+    ['admin', { kind: 'bearer', value: ADMIN_KEY }],
+    ['wrongProvider', { kind: 'provider', valid: false }],
+  ]
+}
+
+describe('the inbound operations refuse every API credential and take only their own', () => {
+  /** The mailbox the inbound requests deliver to (its own, so A's checks above stay exact). */
+  let c: MailboxWorld
+  beforeAll(async () => {
+    c = await createWorld()
+  })
+  const messagesOf = async (world: MailboxWorld) =>
+    (await h.call('GET', `/v1/mailboxes/${encodeURIComponent(world.address)}/messages`)).json.items as {
+      id: string
+      subject: string
+      source: string
+    }[]
+
+  test('the served document has the inbound operations, and the walk knows a request for each', () => {
+    const inbound = operations.filter(isInbound)
+    expect(inbound.map(key).sort()).toEqual(
+      [
+        'POST /v1/inbound',
+        'POST /v1/inbound/cloudflare',
+        'POST /v1/inbound/mailgun',
+        'POST /v1/inbound/postmark',
+        'POST /v1/inbound/sendgrid',
+      ].sort(),
+    )
+  })
+
+  test('walk: 401 for every API credential and a wrong provider credential; 202 with the right one, stored with its source', async () => {
+    const mismatches: string[] = []
+    // The inbound rows' columns: the walk's cases, then a wrong provider credential and the right one.
+    table.push(['(inbound columns)', ...inboundCases(c).map(([name]) => name.padEnd(7)), 'inbound'])
+    for (const operation of operations.filter(isInbound)) {
+      count('inbound operations walked')
+      const row = [key(operation)]
+      const before = (await messagesOf(c)).length
+      for (const [name, credential] of inboundCases(c)) {
+        const subject = `walk ${name} ${crypto.randomUUID()}`
+        const { request } = await inboundRequest(operation, c.address, subject, credential, {
+          sendgridSigned: true,
+        })
+        const response = await sendRequest(h.app, request)
+        row.push(String(response.status).padEnd(7))
+        count(response.status < 300 ? 'allowed' : `refused ${response.status}`)
+        if (response.status !== 401 || !isProblem(response))
+          mismatches.push(
+            `${key(operation)} [${name}] ${response.status}: expected a 401 problem ${response.text.slice(0, 200)}`,
+          )
+      }
+      // Nothing refused was stored; then the positive control, on the same request with the right credential.
+      if ((await messagesOf(c)).length !== before)
+        mismatches.push(`${key(operation)}: a refused request stored mail`)
+      const subject = `walk inbound ${crypto.randomUUID()}`
+      const { request, source } = await inboundRequest(
+        operation,
+        c.address,
+        subject,
+        { kind: 'provider', valid: true },
+        { sendgridSigned: true },
+      )
+      const response = await sendRequest(h.app, request)
+      row.push(`inbound=${response.status}`)
+      count(response.status < 300 ? 'allowed' : `refused ${response.status}`)
+      if (response.status !== 202)
+        mismatches.push(
+          `${key(operation)} [inbound] ${response.status}: positive control: expected 202 ${response.text}`,
+        )
+      const stored = (await messagesOf(c)).find((message) => message.subject === subject)
+      if (stored?.source !== source)
+        mismatches.push(
+          `${key(operation)} [inbound]: expected the message with source ${source}, got ${stored?.source}`,
+        )
+      table.push(row)
+    }
+    expect(mismatches).toEqual([])
+  }, 60_000)
+})
+
+describe('inbound adapters that are not configured answer 404 to everyone, where the document says so', () => {
+  let bare: Harness
+  let world: MailboxWorld
+  beforeAll(async () => {
+    // The HTTP source with only its shared secret: no Mailgun key, no SendGrid key, no Postmark credentials.
+    bare = await createApiHarness({ EPHEMAIL_INGEST: 'smtp,http', EPHEMAIL_INBOUND_SECRET: INBOUND_SECRET })
+    const box = (await bare.call('POST', '/v1/mailboxes', { body: {} })).json
+    world = { ...a, address: box.address, token: box.token }
+  })
+  afterAll(() => bare?.close())
+
+  test('404 for every credential (the right one too) on an unconfigured adapter; the others take the secret', async () => {
+    const document = (await bare.call('GET', '/openapi.json', { token: null })).json
+    const inbound = listOperations(document).filter(isInbound)
+    expect(inbound.length).toBe(operations.filter(isInbound).length)
+    const mismatches: string[] = []
+    for (const operation of inbound) {
+      const notConfigured = Object.hasOwn(operation.operation.responses ?? {}, '404')
+      const row = [`${key(operation)} (not configured)`]
+      for (const [name, credential] of [
+        ...inboundCases(world),
+        ['inbound', { kind: 'provider', valid: true }] as [string, InboundCredential],
+      ]) {
+        const { request } = await inboundRequest(operation, world.address, `bare ${name}`, credential, {
+          sendgridSigned: false,
+        })
+        const response = await sendRequest(bare.app, request)
+        row.push(String(response.status).padEnd(7))
+        count(response.status < 300 ? 'allowed' : `refused ${response.status}`)
+        const expected = notConfigured ? 404 : name === 'inbound' ? 202 : 401
+        if (response.status !== expected || (expected !== 202 && !isProblem(response)))
+          mismatches.push(
+            `${key(operation)} [${name}] ${response.status}: expected ${expected} ${response.text.slice(0, 200)}`,
+          )
+      }
+      table.push(row)
+    }
+    // Mailgun and Postmark need their own credentials; raw, Cloudflare and SendGrid (unsigned) take the secret.
+    expect(
+      inbound
+        .filter((operation) => Object.hasOwn(operation.operation.responses ?? {}, '404'))
+        .map(key)
+        .sort(),
+    ).toEqual(['POST /v1/inbound/mailgun', 'POST /v1/inbound/postmark'])
+    expect(mismatches).toEqual([])
   })
 })
 

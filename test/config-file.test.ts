@@ -66,6 +66,8 @@ describe('the table', () => {
     // The scan itself must find what config.ts obviously reads, or an empty set would pass.
     expect(read.has('EPHEMAIL_HTTP_PORT')).toBe(true)
     expect(read.has('DATABASE_URL')).toBe(true)
+    // ...and what the modules it imports for a group of settings read (config-ingest.ts).
+    expect(read.has('EPHEMAIL_INBOUND_SECRET')).toBe(true)
     expect([...read].filter((variable) => !FILE_VARIABLES.includes(variable))).toEqual([])
     expect(FILE_VARIABLES.filter((variable) => !read.has(variable))).toEqual([])
   })
@@ -194,6 +196,20 @@ describe('file and environment', () => {
     ttl: { defaultSeconds: 900, maxSeconds: 3600 },
     extractor: { driver: 'builtin', rules: [{ senderDomain: 'acme.example', otpPattern: 'PIN (\\d{6})' }] },
     webhooks: { allowCidrs: ['10.1.0.0/16'], attempts: 3 },
+    ingest: {
+      sources: ['smtp', 'http', 'imap'],
+      http: {
+        secret: 'an-inbound-secret-0123456789',
+        mailgun: { signingKey: 'key-3ax6xnjp29jd6fds4gc373sgvjxteol0' },
+        postmark: { user: 'postmark', password: 'pm-password-0123' },
+      },
+      imap: {
+        urls: ['imap://catch%40mail.example.net:pa%2Css@imap.example.net:143/INBOX#catchall'],
+        after: 'move:Archive',
+        pollSeconds: 120,
+        idle: false,
+      },
+    },
   }
 
   test('every kind of field reaches the Config loadConfig builds', () => {
@@ -226,6 +242,28 @@ describe('file and environment', () => {
     expect(config.plans.tiny?.requests).toBe(20)
     expect(JSON.parse(config.worker.extractRules)).toEqual(document.extractor.rules)
     expect(config.webhooks).toMatchObject({ allowCidrs: ['10.1.0.0/16'], attempts: 3 })
+    expect(config.ingest).toEqual(['smtp', 'http', 'imap'])
+    expect(config.inbound).toMatchObject({
+      secret: 'an-inbound-secret-0123456789',
+      mailgunSigningKey: 'key-3ax6xnjp29jd6fds4gc373sgvjxteol0',
+      sendgridPublicKey: null,
+      postmark: { user: 'postmark', password: 'pm-password-0123' },
+    })
+    expect(config.imap).toMatchObject({
+      accounts: [
+        {
+          name: 'catchall',
+          host: 'imap.example.net',
+          port: 143,
+          user: 'catch@mail.example.net',
+          password: 'pa,ss',
+          mailbox: 'INBOX',
+        },
+      ],
+      after: { action: 'move', folder: 'Archive' },
+      pollSeconds: 120,
+      idle: false,
+    })
   })
 
   test('the same settings as variables give the same Config', () => {
@@ -277,6 +315,20 @@ describe('file and environment', () => {
       JSON.stringify({ storage: { driver: 'pglite', dataDir: '/srv/x' } }),
     )
     expect((await readConfigFile(absolute)).variables.EPHEMAIL_DATA_DIR).toBe('/srv/x')
+    const ca = writeScratch('imap-ca.json', JSON.stringify({ ingest: { imap: { tlsCa: 'certs/ca.pem' } } }))
+    expect((await readConfigFile(ca)).variables.EPHEMAIL_IMAP_TLS_CA).toBe(join(scratch, 'certs', 'ca.pem'))
+  })
+
+  test('an ingest source without its settings says what it needs', () => {
+    expect(refusal(() => loadLayeredConfig(mapped({ ingest: { sources: ['smtp', 'http'] } }), {}))).toBe(
+      'ephemail.config.json: EPHEMAIL_INBOUND_SECRET must be set when ingest.sources includes http',
+    )
+    expect(refusal(() => mapped({ ingest: { sources: ['smtp', 'pop3'] } }))).toBe(
+      'ephemail.config.json: ingest.sources[1] must be one of smtp, http, imap',
+    )
+    expect(refusal(() => mapped({ ingest: { imap: { url: 'imap://a:b@h/INBOX' } } }))).toStartWith(
+      'ephemail.config.json: ingest.imap.url is not a setting; known here: urls, after, pollSeconds, idle, tlsCa',
+    )
   })
 })
 
@@ -307,6 +359,13 @@ describe('the command line', () => {
   const adminKey = randomBytes(18).toString('base64url')
   const password = randomBytes(9).toString('hex')
   const overridePassword = randomBytes(9).toString('hex')
+  // The ingest sources' secrets: the inbound secret, a provider's key and password, an IMAP URL's password.
+  const ingestSecrets = {
+    secret: randomBytes(18).toString('hex'),
+    signingKey: `key-${randomBytes(16).toString('hex')}`,
+    postmarkPassword: randomBytes(12).toString('hex'),
+    imapPassword: randomBytes(12).toString('hex'),
+  }
   const configPath = writeScratch(
     'cli.config.json',
     JSON.stringify({
@@ -314,6 +373,15 @@ describe('the command line', () => {
       http: { port: 8181 },
       storage: { driver: 'postgres', url: `postgres://app:${password}@db.internal/mail` },
       auth: { adminKey },
+      ingest: {
+        sources: ['smtp', 'http', 'imap'],
+        http: {
+          secret: ingestSecrets.secret,
+          mailgun: { signingKey: ingestSecrets.signingKey },
+          postmark: { user: 'postmark', password: ingestSecrets.postmarkPassword },
+        },
+        imap: { urls: [`imap://catchall:${ingestSecrets.imapPassword}@imap.internal/INBOX`] },
+      },
     }),
   )
 
@@ -324,6 +392,11 @@ describe('the command line', () => {
     expect(text.code).toBe(0)
     expect(text.stdout).not.toContain(adminKey)
     expect(text.stdout).not.toContain(password)
+    for (const secret of Object.values(ingestSecrets)) expect(text.stdout).not.toContain(secret)
+    expect(text.stdout).toMatch(/^server\.inbound\.secret +\*{8}$/m)
+    expect(text.stdout).toMatch(
+      /^sources\.EPHEMAIL_INBOUND_SECRET +.*cli\.config\.json: ingest\.http\.secret$/m,
+    )
     expect(text.stdout).toMatch(/^server\.httpPort +9191$/m)
     expect(text.stdout).toMatch(/^server\.adminKey +\*{8}$/m)
     expect(text.stdout).toMatch(/^server\.databaseUrl +postgres:\/\/app:\*{8}@db\.internal\/mail$/m)

@@ -1,7 +1,8 @@
 // deploy/: every config file validates through config-file.ts and loadConfig; the systemd units, the compose file,
 // the Dockerfile and the Kubernetes manifests agree with the configuration; and the compose topology runs as local
 // processes (bun src/main.ts per service, the compose environment mapped to local ports) on real PostgreSQL and
-// Redis, with a message sent over SMTP read through either API process.
+// Redis, with a message sent over SMTP, POSTed to the inbound service, and (with a Dovecot here) polled over IMAP by
+// the smtp service, each read through either API process with its source.
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { spawnSync } from 'node:child_process'
@@ -17,7 +18,6 @@ import {
   readConfigFile,
 } from '#server/config-file.ts'
 import {
-  AWAITING_INGEST_VARIABLES,
   type ComposeService,
   DEPLOY,
   deployFiles,
@@ -31,6 +31,7 @@ import {
   readUnit,
   variablesConfigReads,
 } from './support/deploy-files.ts'
+import { startDovecot } from './support/dovecot.ts'
 import { cleanEnv, freePorts, sendMail } from './support/ephemail-process.ts'
 import { createTestDatabase, postgresAvailable } from './support/postgres.ts'
 import { redisAvailable, TEST_REDIS_URL } from './support/redis.ts'
@@ -42,12 +43,8 @@ const COMPOSE_VARIABLES = {
   EPHEMAIL_INBOUND_SECRET: 'compose-test-inbound-secret',
 }
 
-/** Variables a deploy file may set: what loadConfig reads, the config file's own, and those the ingest branch adds. */
-const knownVariables = new Set([
-  ...variablesConfigReads(),
-  CONFIG_FILE_VARIABLE,
-  ...AWAITING_INGEST_VARIABLES,
-])
+/** Variables a deploy file may set: what loadConfig reads and the config file's own. */
+const knownVariables = new Set([...variablesConfigReads(), CONFIG_FILE_VARIABLE])
 
 const rolesOf = (value: string) => value.split(',').map((role) => role.trim())
 
@@ -122,6 +119,26 @@ describe('systemd units', () => {
     for (const role of ROLES) expect(existsSync(join(DEPLOY, 'host', `ephemail-${role}.service`))).toBe(true)
   })
 
+  test('ephemail.env.example: its ingest lines, uncommented and filled in, load for every role', async () => {
+    const example = readFileSync(join(DEPLOY, 'host', 'ephemail.env.example'), 'utf8')
+    const filled: Record<string, string> = {
+      EPHEMAIL_ADMIN_KEY: 'a-real-admin-key-0123',
+      EPHEMAIL_INBOUND_SECRET: 'a-real-inbound-secret-0123',
+    }
+    for (const line of example.split('\n')) {
+      const assignment = /^#?\s*([A-Z][A-Z0-9_]+)=(\S*)$/.exec(line.trim())
+      if (assignment) filled[assignment[1] as string] ??= assignment[2] as string
+    }
+    expect(Object.keys(filled).filter((name) => !knownVariables.has(name))).toEqual([])
+    expect(filled.EPHEMAIL_INGEST).toBe('smtp,http,imap')
+    const file = await readConfigFile(join(DEPLOY, 'host', 'ephemail.config.json'))
+    for (const role of ROLES) {
+      const { config } = loadLayeredConfig(file, filled, ['--role', role])
+      expect(config.ingest).toEqual(['smtp', 'http', 'imap'])
+      expect(config.imap.accounts.map((account) => account.host)).toEqual(['imap.example.com'])
+    }
+  })
+
   const analyze = spawnSync('systemd-analyze', ['--version']).status === 0
   if (!analyze) console.warn('systemd-analyze is not installed: the units are not verified by systemd')
   test.skipIf(!analyze)('systemd-analyze verify accepts every unit (bun at this test’s own path)', () => {
@@ -142,11 +159,14 @@ describe('systemd units', () => {
 })
 
 /** A compose service's environment with compose's interpolation done, as the container would see it. */
-function composeEnvironment(service: ComposeService): Record<string, string> {
+function composeEnvironment(
+  service: ComposeService,
+  variables: Readonly<Record<string, string>> = COMPOSE_VARIABLES,
+): Record<string, string> {
   return Object.fromEntries(
     Object.entries(service.environment ?? {}).map(([name, value]) => [
       name,
-      interpolate(String(value), COMPOSE_VARIABLES),
+      interpolate(String(value), variables),
     ]),
   )
 }
@@ -179,6 +199,30 @@ describe('docker compose', () => {
     }
     expect(compose.services.postgres?.healthcheck).toBeDefined()
     expect(compose.services.redis?.healthcheck).toBeDefined()
+  })
+
+  test('inbound runs the HTTP source with the secret from .env; smtp polls IMAP only when .env asks', async () => {
+    const loaded = async (name: string, variables: Record<string, string> = COMPOSE_VARIABLES) => {
+      const service = compose.services[name] as ComposeService
+      const file = await readConfigFile(composeConfigFile(service))
+      return loadLayeredConfig(file, composeEnvironment(service, variables)).config
+    }
+    const inbound = await loaded('inbound')
+    expect(inbound.roles).toEqual(['api'])
+    expect(inbound.ingest).toEqual(['http'])
+    expect(inbound.inbound.secret).toBe(COMPOSE_VARIABLES.EPHEMAIL_INBOUND_SECRET)
+    expect((await loaded('smtp')).ingest).toEqual(['smtp'])
+    const withImap = await loaded('smtp', {
+      ...COMPOSE_VARIABLES,
+      EPHEMAIL_SMTP_INGEST: 'smtp,imap',
+      EPHEMAIL_IMAP_URL: 'imaps://catchall:s%40cret@imap.example.com/INBOX',
+    })
+    expect(withImap.ingest).toEqual(['smtp', 'imap'])
+    expect(withImap.imap.accounts).toMatchObject([
+      { host: 'imap.example.com', password: 's@cret', secure: true },
+    ])
+    // The API processes never serve /v1/inbound: only the inbound service has the secret.
+    for (const name of ['api-1', 'api-2', 'worker']) expect((await loaded(name)).ingest).toEqual(['smtp'])
   })
 
   test.each(ephemailServices(readCompose()).map(([name, service]) => [name, service]))(
@@ -244,20 +288,31 @@ describe('kubernetes', () => {
   const secret = find('Secret', 'ephemail-secrets')
   const configText: string = configMap?.data?.['ephemail.config.json']
 
+  /** What an operator puts in the Secret in place of its placeholders. */
+  const realSecrets = {
+    EPHEMAIL_ADMIN_KEY: 'a-real-admin-key-0123',
+    EPHEMAIL_INBOUND_SECRET: 'a-real-inbound-secret-0123',
+  }
+
   test('the ConfigMap holds a config file that validates; the placeholder Secret is refused until replaced', () => {
     const file = mapConfigDocument('configmap.yaml: ephemail.config.json', JSON.parse(configText))
-    const { config } = loadLayeredConfig(file, {
-      ...secret.stringData,
-      EPHEMAIL_ADMIN_KEY: 'a-real-admin-key-0123',
-    })
+    const { config } = loadLayeredConfig(file, { ...secret.stringData, ...realSecrets })
     expect(config.databaseUrl).toBe(secret.stringData.DATABASE_URL)
-    expect(() => loadLayeredConfig(file, secret.stringData)).toThrow(
-      'EPHEMAIL_ADMIN_KEY must be at least 16 characters',
-    )
+    expect(() =>
+      loadLayeredConfig(file, {
+        ...secret.stringData,
+        EPHEMAIL_INBOUND_SECRET: realSecrets.EPHEMAIL_INBOUND_SECRET,
+      }),
+    ).toThrow('EPHEMAIL_ADMIN_KEY must be at least 16 characters')
+    expect(() =>
+      loadLayeredConfig(file, { ...secret.stringData, EPHEMAIL_ADMIN_KEY: realSecrets.EPHEMAIL_ADMIN_KEY }),
+    ).toThrow('EPHEMAIL_INBOUND_SECRET must be at least 16 characters')
   })
 
-  test.each(ROLES.map((role) => [role]))('Deployment for %s', (role) => {
-    const deployment = find('Deployment', `ephemail-${role}`)
+  // ephemail-inbound: API processes whose ingest source is http (POST /v1/inbound), on pods and a Service of their own.
+  const deployments = [...ROLES.map((role) => [role, role]), ['inbound', 'api']] as [string, string][]
+  test.each(deployments)('Deployment ephemail-%s (role %s)', (component, role) => {
+    const deployment = find('Deployment', `ephemail-${component}`)
     expect(deployment).toBeDefined()
     const pod = deployment.spec.template.spec
     expect(deployment.spec.selector.matchLabels).toEqual(
@@ -276,6 +331,8 @@ describe('kubernetes', () => {
     expect(Object.keys(env).filter((name) => !knownVariables.has(name))).toEqual([])
     expect(Object.values(env)).not.toContain('(missing secret key)')
     expect(env.EPHEMAIL_ROLES).toBe(role)
+    // Only the inbound pods run the HTTP source; the others keep the default (SMTP, in the smtp role).
+    expect(env.EPHEMAIL_INGEST).toBe(component === 'inbound' ? 'http' : undefined)
     // The ConfigMap is mounted where EPHEMAIL_CONFIG looks.
     const mount = container.volumeMounts.find(
       (m: Manifest) => `${m.mountPath}/ephemail.config.json` === env.EPHEMAIL_CONFIG,
@@ -283,7 +340,9 @@ describe('kubernetes', () => {
     expect(pod.volumes.find((v: Manifest) => v.name === mount?.name)?.configMap?.name).toBe('ephemail-config')
 
     const file = mapConfigDocument('configmap', JSON.parse(configText))
-    const { config } = loadLayeredConfig(file, { ...env, EPHEMAIL_ADMIN_KEY: 'a-real-admin-key-0123' })
+    const real = Object.fromEntries(Object.entries(realSecrets).filter(([name]) => name in env))
+    const { config } = loadLayeredConfig(file, { ...env, ...real })
+    expect(config.ingest).toEqual(component === 'inbound' ? ['http'] : ['smtp'])
     const ports = Object.fromEntries(
       (container.ports ?? []).map((port: Manifest) => [port.name, port.containerPort]),
     )
@@ -297,14 +356,20 @@ describe('kubernetes', () => {
     } else expect(ports).toEqual({})
   })
 
-  test('Services: HTTP to the api pods, SMTP on 25 to the smtp pods, keeping client addresses', () => {
+  test('Services: HTTP to the api pods, inbound to the inbound pods, SMTP on 25 to the smtp pods, keeping client addresses', () => {
     const http = find('Service', 'ephemail-http')
+    const inbound = find('Service', 'ephemail-inbound')
     const smtp = find('Service', 'ephemail-smtp')
     const labelsOf = (role: string) => find('Deployment', `ephemail-${role}`).spec.template.metadata.labels
     expect(labelsOf('api')).toMatchObject(http.spec.selector)
+    expect(labelsOf('inbound')).toMatchObject(inbound.spec.selector)
     expect(labelsOf('smtp')).toMatchObject(smtp.spec.selector)
+    // Each Service reaches its own pods only: the API Service never lands on an inbound pod, nor the reverse.
     expect(labelsOf('worker')).not.toMatchObject(http.spec.selector)
+    expect(labelsOf('inbound')).not.toMatchObject(http.spec.selector)
+    expect(labelsOf('api')).not.toMatchObject(inbound.spec.selector)
     expect(http.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http' }])
+    expect(inbound.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http' }])
     expect(smtp.spec.ports).toEqual([{ name: 'smtp', port: 25, targetPort: 'smtp' }])
     expect(smtp.spec.externalTrafficPolicy).toBe('Local')
   })
@@ -319,28 +384,60 @@ describe('kubernetes', () => {
 // ---------------------------------------------------------------------------------------------------------------
 // The compose topology as local processes.
 
-/** Compose services not started yet: `inbound` needs the ingest branch's HTTP source (EPHEMAIL_INGEST=http). */
-const AWAITING_INGEST_SERVICES = new Set(['inbound'])
-
 interface LocalService {
   name: string
   roles: string[]
+  /** Its ingest sources (EPHEMAIL_INGEST as compose gives it; default smtp). */
+  ingest: string[]
   httpPort: number
   smtpPort: number
   proc: Subprocess<'ignore', 'pipe', 'pipe'>
   output(): string
 }
 
-/**
- * Ways mail reaches the deployment, each through the service that takes it. After the ingest branch merges, an
- * `inbound` entry (POST /v1/inbound with the secret) joins this list and `inbound` leaves AWAITING_INGEST_SERVICES.
- */
+const servicesReady = (await postgresAvailable()) && (await redisAvailable())
+// IMAP joins when a Dovecot can be started here: the smtp service then polls it, as .env's EPHEMAIL_SMTP_INGEST asks.
+const dovecot = servicesReady ? await startDovecot() : null
+if (servicesReady && !dovecot)
+  console.warn('deploy: no Dovecot, so the compose topology is tested without IMAP')
+const IMAP_FOLDER = 'compose'
+
+/** .env for the local topology: the IMAP lines filled in when there is a Dovecot. */
+const topologyVariables: Record<string, string> = dovecot
+  ? {
+      ...COMPOSE_VARIABLES,
+      EPHEMAIL_SMTP_INGEST: 'smtp,imap',
+      EPHEMAIL_IMAP_URL: dovecot.url({ mailbox: IMAP_FOLDER, name: 'catchall' }),
+    }
+  : COMPOSE_VARIABLES
+
+/** A message as a sending server writes it. */
+function rawMail(to: string, subject: string): string {
+  return [
+    `Delivered-To: ${to}`,
+    'From: Acme Alerts <alerts@acme.example>',
+    `To: ${to}`,
+    `Subject: ${subject}`,
+    `Message-ID: <${crypto.randomUUID()}@acme.example>`,
+    'Date: Wed, 02 Dec 2026 09:30:00 +0000',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    'Your code is 482913.',
+    '',
+  ].join('\r\n')
+}
+
+/** Ways mail reaches the deployment, each through the service that takes it, and the source the API then shows. */
 const DELIVERIES: {
   via: string
+  source: string
+  takes(service: LocalService): boolean
   deliver(service: LocalService, to: string, subject: string): Promise<void>
 }[] = [
   {
     via: 'smtp',
+    source: 'smtp',
+    takes: (service) => service.roles.includes('smtp') && service.ingest.includes('smtp'),
     async deliver(service, to, subject) {
       const sent = await sendMail({
         port: service.smtpPort,
@@ -352,9 +449,38 @@ const DELIVERIES: {
       expect(sent.accepted).toEqual([to])
     },
   },
+  {
+    via: 'http',
+    source: 'http:raw',
+    takes: (service) => service.roles.includes('api') && service.ingest.includes('http'),
+    async deliver(service, to, subject) {
+      const response = await fetch(
+        `http://127.0.0.1:${service.httpPort}/v1/inbound?to=${encodeURIComponent(to)}&from=alerts@acme.example`,
+        {
+          method: 'POST',
+          headers: {
+            'content-type': 'message/rfc822',
+            authorization: `Bearer ${COMPOSE_VARIABLES.EPHEMAIL_INBOUND_SECRET}`,
+          },
+          body: rawMail(to, subject),
+        },
+      )
+      expect(response.status).toBe(202)
+    },
+  },
+  ...(dovecot
+    ? [
+        {
+          via: 'imap',
+          source: 'imap:catchall',
+          takes: (service: LocalService) => service.roles.includes('smtp') && service.ingest.includes('imap'),
+          async deliver(_service: LocalService, to: string, subject: string) {
+            dovecot.deliver(rawMail(to, subject), IMAP_FOLDER)
+          },
+        },
+      ]
+    : []),
 ]
-
-const servicesReady = (await postgresAvailable()) && (await redisAvailable())
 
 describe.skipIf(!servicesReady)('the compose topology as local processes (PostgreSQL, Redis)', () => {
   const running: LocalService[] = []
@@ -362,13 +488,14 @@ describe.skipIf(!servicesReady)('the compose topology as local processes (Postgr
 
   beforeAll(async () => {
     database = await createTestDatabase()
-    const chosen = ephemailServices(readCompose()).filter(([name]) => !AWAITING_INGEST_SERVICES.has(name))
+    dovecot?.createFolder(IMAP_FOLDER)
+    const chosen = ephemailServices(readCompose())
     const ports = await freePorts(chosen.length * 2)
     // One run of its own on the shared Redis: queues and channels do not meet other runs.
     const prefix = `ephemail-deploy-${Date.now()}`
     await Promise.all(
       chosen.map(async ([name, service], index) => {
-        const env = composeEnvironment(service)
+        const env = composeEnvironment(service, topologyVariables)
         const httpPort = ports[index * 2] as number
         const smtpPort = ports[index * 2 + 1] as number
         const local = cleanEnv({
@@ -399,6 +526,7 @@ describe.skipIf(!servicesReady)('the compose topology as local processes (Postgr
         const entry: LocalService = {
           name,
           roles: rolesOf(env.EPHEMAIL_ROLES ?? ''),
+          ingest: rolesOf(env.EPHEMAIL_INGEST || 'smtp'),
           httpPort,
           smtpPort,
           proc,
@@ -423,9 +551,12 @@ describe.skipIf(!servicesReady)('the compose topology as local processes (Postgr
     for (const service of running) service.proc.kill('SIGTERM')
     await Promise.all(running.map((service) => service.proc.exited))
     await database?.drop()
+    await dovecot?.close()
   })
 
-  const apis = () => running.filter((service) => service.roles.includes('api'))
+  // The API processes behind the reverse proxy (api-1, api-2); `inbound` is an API process too, but takes only /v1/inbound.
+  const apis = () =>
+    running.filter((service) => service.roles.includes('api') && !service.ingest.includes('http'))
   const api = (service: LocalService, path: string, init: RequestInit = {}) =>
     fetch(`http://127.0.0.1:${service.httpPort}${path}`, {
       ...init,
@@ -436,7 +567,7 @@ describe.skipIf(!servicesReady)('the compose topology as local processes (Postgr
     })
 
   test('every service says it runs from the compose config file, with the environment over it', () => {
-    expect(running.length).toBe(ephemailServices(readCompose()).length - AWAITING_INGEST_SERVICES.size)
+    expect(running.length).toBe(ephemailServices(readCompose()).length)
     expect(apis().length).toBeGreaterThanOrEqual(2)
     for (const service of running)
       expect(service.output()).toMatch(
@@ -449,7 +580,7 @@ describe.skipIf(!servicesReady)('the compose topology as local processes (Postgr
       const check = Bun.spawn([process.execPath, 'src/healthcheck.ts'], {
         cwd: ROOT,
         env: cleanEnv({
-          ...composeEnvironment(readCompose().services[service.name] as ComposeService),
+          ...composeEnvironment(readCompose().services[service.name] as ComposeService, topologyVariables),
           [CONFIG_FILE_VARIABLE]: composeConfigFile(readCompose().services[service.name] as ComposeService),
           DATABASE_URL: database.url,
           REDIS_URL: TEST_REDIS_URL,
@@ -465,37 +596,65 @@ describe.skipIf(!servicesReady)('the compose topology as local processes (Postgr
     }
   })
 
+  /** Polls `reader` until `address` holds every subject processed (its code extracted); returns those messages. */
+  async function readProcessed(reader: LocalService, address: string, subjects: string[]) {
+    const deadline = Date.now() + 30_000
+    for (;;) {
+      const list = (await (
+        await api(reader, `/v1/mailboxes/${encodeURIComponent(address)}/messages`)
+      ).json()) as {
+        items: { subject: string; otp: string | null; source: string }[]
+      }
+      const found = list.items.filter((item) => subjects.includes(item.subject) && item.otp)
+      if (found.length === subjects.length) return found
+      if (Date.now() > deadline)
+        throw new Error(`${reader.name} never showed every processed message: ${JSON.stringify(list)}`)
+      await Bun.sleep(200)
+    }
+  }
+
+  const takerOf = (delivery: (typeof DELIVERIES)[number]) => {
+    const taker = running.find((service) => delivery.takes(service))
+    if (!taker) throw new Error(`no running service takes mail via ${delivery.via}`)
+    return taker
+  }
+
   test.each(DELIVERIES.map((delivery) => [delivery.via, delivery]))(
-    'mail delivered through %s is processed and read through either API process',
+    'mail delivered through %s is processed and read through either API process, with its source',
     async (via, delivery) => {
       const [first, second] = apis() as [LocalService, LocalService]
       const created = await api(first, '/v1/mailboxes', { method: 'POST', body: '{}' })
       expect(created.status).toBe(201)
       const { address } = (await created.json()) as { address: string }
       const subject = `Deploy check via ${via} ${Date.now()}`
-      const taker = running.find((service) => service.name === via || service.roles.includes(via))
-      if (!taker) throw new Error(`no running service takes mail via ${via}`)
-      await delivery.deliver(taker, address, subject)
+      await delivery.deliver(takerOf(delivery), address, subject)
       // The worker processes it (the code is extracted); both API processes then see the same message.
       for (const reader of [second, first]) {
-        const deadline = Date.now() + 30_000
-        for (;;) {
-          const list = (await (
-            await api(reader, `/v1/mailboxes/${encodeURIComponent(address)}/messages`)
-          ).json()) as {
-            items: { subject: string; otp: string | null; status?: string }[]
-          }
-          const message = list.items.find((item) => item.subject === subject)
-          if (message?.otp) {
-            expect(message.otp).toBe('482913')
-            break
-          }
-          if (Date.now() > deadline)
-            throw new Error(`${reader.name} never showed the processed message: ${JSON.stringify(list)}`)
-          await Bun.sleep(200)
-        }
+        const [message] = await readProcessed(reader, address, [subject])
+        expect(message).toMatchObject({ otp: '482913', source: delivery.source })
       }
     },
     60_000,
   )
+
+  test(`one message through each source at once (${DELIVERIES.map((d) => d.via).join(', ')}): all read back with their sources`, async () => {
+    const [first, second] = apis() as [LocalService, LocalService]
+    const created = await api(second, '/v1/mailboxes', { method: 'POST', body: '{}' })
+    const { address } = (await created.json()) as { address: string }
+    const run = Date.now()
+    const subjectOf = (via: string) => `Deploy all sources ${run} via ${via}`
+    await Promise.all(
+      DELIVERIES.map((delivery) => delivery.deliver(takerOf(delivery), address, subjectOf(delivery.via))),
+    )
+    for (const reader of [first, second]) {
+      const messages = await readProcessed(
+        reader,
+        address,
+        DELIVERIES.map((delivery) => subjectOf(delivery.via)),
+      )
+      expect(Object.fromEntries(messages.map((message) => [message.subject, message.source]))).toEqual(
+        Object.fromEntries(DELIVERIES.map((delivery) => [subjectOf(delivery.via), delivery.source])),
+      )
+    }
+  }, 60_000)
 })

@@ -7,6 +7,7 @@ import { type TSchema, Type } from '@sinclair/typebox'
 import { Value, type ValueError } from '@sinclair/typebox/value'
 import { DOMAIN_TYPES } from '#lib/address.ts'
 import { AUTH_STYLES, COMPAT_APIS, type Config, ConfigError, loadConfig, ROLES } from './config.ts'
+import { INGEST_SOURCES } from './config-ingest.ts'
 
 type Env = Record<string, string | undefined>
 
@@ -81,6 +82,35 @@ export const SETTINGS: readonly Setting[] = [
   },
   { field: 'smtp.socketTimeoutMs', variable: 'EPHEMAIL_SMTP_SOCKET_TIMEOUT_MS', schema: whole() },
   { field: 'smtp.sessionTimeoutMs', variable: 'EPHEMAIL_SMTP_SESSION_TIMEOUT_MS', schema: whole() },
+  {
+    field: 'ingest.sources',
+    variable: 'EPHEMAIL_INGEST',
+    schema: Type.Array(oneOf(INGEST_SOURCES), { minItems: 1 }),
+  },
+  // Secrets: a file may hold them (mode 0600), but the environment or a secret store is the better place.
+  { field: 'ingest.http.secret', variable: 'EPHEMAIL_INBOUND_SECRET', schema: Type.String() },
+  {
+    field: 'ingest.http.mailgun.signingKey',
+    variable: 'EPHEMAIL_INBOUND_MAILGUN_SIGNING_KEY',
+    schema: Type.String(),
+  },
+  {
+    field: 'ingest.http.sendgrid.publicKey',
+    variable: 'EPHEMAIL_INBOUND_SENDGRID_PUBLIC_KEY',
+    schema: Type.String(),
+  },
+  { field: 'ingest.http.postmark.user', variable: 'EPHEMAIL_INBOUND_POSTMARK_USER', schema: Type.String() },
+  {
+    field: 'ingest.http.postmark.password',
+    variable: 'EPHEMAIL_INBOUND_POSTMARK_PASSWORD',
+    schema: Type.String(),
+  },
+  // One URL per polled mailbox; commas inside a URL are percent-encoded, so the list joins with commas.
+  { field: 'ingest.imap.urls', variable: 'EPHEMAIL_IMAP_URL', schema: strings() },
+  { field: 'ingest.imap.after', variable: 'EPHEMAIL_IMAP_AFTER', schema: Type.String() },
+  { field: 'ingest.imap.pollSeconds', variable: 'EPHEMAIL_IMAP_POLL_SECONDS', schema: whole() },
+  { field: 'ingest.imap.idle', variable: 'EPHEMAIL_IMAP_IDLE', schema: Type.Boolean() },
+  { field: 'ingest.imap.tlsCa', variable: 'EPHEMAIL_IMAP_TLS_CA', schema: Type.String(), isPath: true },
   { field: 'storage.driver', variable: null, schema: oneOf(['pglite', 'postgres']), required: true },
   {
     field: 'storage.dataDir',

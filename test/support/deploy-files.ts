@@ -9,18 +9,18 @@ export const ROOT = join(import.meta.dir, '..', '..')
 export const DEPLOY = join(ROOT, 'deploy')
 export const COMPOSE_FILE = join(DEPLOY, 'compose', 'docker-compose.yml')
 
-/** Variables that arrive with the ingest branch (HTTP inbound); the compose file already sets them for `inbound`. */
-export const AWAITING_INGEST_VARIABLES: ReadonlySet<string> = new Set([
-  'EPHEMAIL_INGEST',
-  'EPHEMAIL_INBOUND_SECRET',
-])
-
-/** Every variable loadConfig reads: `env.NAME` and `readX(env, 'NAME', ...)` in src/server/config.ts. */
+/**
+ * Every variable loadConfig reads: `env.NAME` and `readX(env, 'NAME', ...)` in src/server/config.ts and in the
+ * `./config-*.ts` modules it imports for a group of settings (config-ingest.ts).
+ */
 export function variablesConfigReads(): Set<string> {
-  const source = readFileSync(join(ROOT, 'src', 'server', 'config.ts'), 'utf8')
+  const folder = join(ROOT, 'src', 'server')
+  const main = readFileSync(join(folder, 'config.ts'), 'utf8')
+  const parts = [...main.matchAll(/from '\.\/(config-[a-z-]+\.ts)'/g)].map((match) => match[1] as string)
   const found = new Set<string>()
-  for (const match of source.matchAll(/\benv\.([A-Z][A-Z0-9_]+)|\(\s*env,\s*'([A-Z][A-Z0-9_]+)'/g))
-    found.add((match[1] ?? match[2]) as string)
+  for (const source of [main, ...parts.map((part) => readFileSync(join(folder, part), 'utf8'))])
+    for (const match of source.matchAll(/\benv\.([A-Z][A-Z0-9_]+)|\(\s*env,\s*'([A-Z][A-Z0-9_]+)'/g))
+      found.add((match[1] ?? match[2]) as string)
   return found
 }
 
