@@ -230,6 +230,51 @@ describe('per client address, over a real socket', () => {
   })
 })
 
+describe('HTTP ingest routes are metered on the inbound plan', () => {
+  const SECRET = 'inbound-secret-for-metering-0123456789'
+  let h: Harness
+  beforeAll(async () => {
+    h = await createApiHarness({
+      EPHEMAIL_INGEST: 'smtp,http',
+      EPHEMAIL_INBOUND_SECRET: SECRET,
+      EPHEMAIL_RATE_PLANS: JSON.stringify({
+        anonymous: { requests: 2, windowSeconds: 60 },
+        inbound: { requests: 4, windowSeconds: 60 },
+      }),
+    })
+  })
+  afterAll(() => h.close())
+
+  const inbound = (authorization: string) =>
+    h.app.handle(
+      new Request('http://localhost/v1/inbound?to=nobody@ephemail.test', {
+        method: 'POST',
+        headers: { 'content-type': 'message/rfc822', authorization },
+        body: 'From: a@sender.example\r\nSubject: hi\r\n\r\nbody\r\n',
+      }),
+    )
+
+  test("a provider's posts have a budget of their own, apart from the address's anonymous one", async () => {
+    // The anonymous budget (2) is spent first; the inbound route still answers, on its own plan.
+    for (let i = 0; i < 2; i++) expect((await h.call('GET', '/v1/domains', { token: null })).status).toBe(200)
+    expect((await h.call('GET', '/v1/domains', { token: null })).status).toBe(429)
+    const answers = []
+    for (let i = 0; i < 4; i++) answers.push(await inbound(`Bearer ${SECRET}`))
+    // No live mailbox behind the address: 422, metered like any answer.
+    expect(answers.map((answer) => answer.status)).toEqual([422, 422, 422, 422])
+    answers.forEach((answer, i) => {
+      expectMetered(answer.headers, 'inbound', 4, 60, i + 1)
+    })
+    const refused = await inbound(`Bearer ${SECRET}`)
+    expect(refused.status).toBe(429)
+    expect(((await refused.json()) as { detail: string }).detail).toContain(
+      '"inbound" allows 4 requests per 60 seconds',
+    )
+    // A wrong secret is metered on the same plan (it cannot spend the anonymous budget of the API).
+    expect((await inbound('Bearer wrong')).status).toBe(429)
+  })
+})
+
 describe('the principal of a request is resolved once', () => {
   test('metering and the route share one lookup per request; another request looks up again', async () => {
     const { createAuthenticator } = await import('#core/authenticate.ts')

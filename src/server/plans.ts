@@ -3,8 +3,11 @@
 import type { Plan } from '#core/context.ts'
 import { DOMAIN_TYPES, type DomainType } from '#lib/address.ts'
 
-/** Plans every deployment has. `anonymous` meters callers without a key, per client IP. */
-export const BUILT_IN_PLANS: Readonly<Record<'anonymous' | 'default' | 'admin', Plan>> = {
+/**
+ * Plans every deployment has. `anonymous` meters callers without a key, per client IP; `inbound` meters
+ * the routes of HTTP ingest sources (a provider posting mail), per client IP, apart from everyone else.
+ */
+export const BUILT_IN_PLANS: Readonly<Record<'anonymous' | 'default' | 'admin' | 'inbound', Plan>> = {
   anonymous: {
     requests: 300,
     windowSeconds: 60,
@@ -29,6 +32,16 @@ export const BUILT_IN_PLANS: Readonly<Record<'anonymous' | 'default' | 'admin', 
     messagesPerMailbox: null,
     countFailed: true,
     domainTypes: ['public', 'custom', 'premium'],
+  },
+  // A provider delivers from a handful of addresses, in bursts: the anonymous plan's 300 a minute would
+  // turn a busy minute into 429s and retried mail. Creates no mailboxes; holds none.
+  inbound: {
+    requests: 6000,
+    windowSeconds: 60,
+    mailboxesPerHour: 0,
+    messagesPerMailbox: null,
+    countFailed: true,
+    domainTypes: ['public'],
   },
 }
 

@@ -164,7 +164,20 @@ export function buildApp({
   )
   const compatOf = compatApis.length > 0 ? compatOwner(compatApis) : () => null
   const rateLimits = limiter
-    ? createRateLimits({ limiter, auth, core, trustedProxies: config.trustedProxies, compatOf })
+    ? createRateLimits({
+        limiter,
+        auth,
+        core,
+        trustedProxies: config.trustedProxies,
+        compatOf,
+        isInbound:
+          ingestRoutes.length > 0
+            ? (request) => {
+                const path = pathOf(request.url)
+                return ingestRoutes.some((source) => path.startsWith(source.pathPrefix))
+              }
+            : undefined,
+      })
     : null
   /** The body limit of a path: an ingest source's own under its prefix, the API's everywhere else. */
   const bodyLimitOf = (path: string) =>

@@ -31,6 +31,8 @@ export interface RateLimitDeps {
   trustedProxies: readonly string[]
   /** The compatibility layer answering a request: its auth style reads the caller, its format writes the headers. */
   compatOf?: (request: Request) => CompatApi | null
+  /** Whether a request is for an HTTP ingest source's routes: metered on the `inbound` plan, per address. */
+  isInbound?: (request: Request) => boolean
 }
 
 /** Who a request is metered as, and on which plan. */
@@ -70,6 +72,7 @@ export function createRateLimits({
   core,
   trustedProxies,
   compatOf = () => null,
+  isInbound = () => false,
 }: RateLimitDeps) {
   const clientIp = createClientIpResolver(trustedProxies)
   const { plans } = core.settings
@@ -86,6 +89,17 @@ export function createRateLimits({
     })
 
   async function meterOf(request: Request, peer: string | null | undefined): Promise<Meter> {
+    // Checked first: the provider's credential is the source's own (a secret, a signature in the body).
+    if (isInbound(request)) {
+      const ip = clientIp(peer, request.headers.get('x-forwarded-for'))
+      return {
+        planName: 'inbound',
+        plan: plans.inbound as Plan,
+        subject: `inbound:${ipSubject(ip)}`,
+        anonymous: false,
+        api: null,
+      }
+    }
     const api = compatOf(request)
     let principal: Principal | null = null
     try {
