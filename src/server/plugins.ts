@@ -19,6 +19,7 @@ import * as tempmailWorkerCompat from '#plugins/compat/tempmail-worker/index.ts'
 import * as tempmailgCompat from '#plugins/compat/tempmailg/index.ts'
 import * as builtinExtractor from '#plugins/extractor/builtin/index.ts'
 import * as smtpIngest from '#plugins/ingest/smtp/index.ts'
+import * as smtpBunIngest from '#plugins/ingest/smtp-bun/index.ts'
 import * as memoryPubSub from '#plugins/pubsub/memory/index.ts'
 import * as redisPubSub from '#plugins/pubsub/redis/index.ts'
 import * as bullmqQueue from '#plugins/queue/bullmq/index.ts'
@@ -36,7 +37,7 @@ export const PLUGINS = {
   queue: { bullmq: bullmqQueue, inline: inlineQueue },
   pubsub: { redis: redisPubSub, memory: memoryPubSub },
   auth: { bearer: bearerStyle, header: headerStyle, query: queryStyle, 'access-token': accessTokenStyle },
-  ingest: { smtp: smtpIngest },
+  ingest: { smtp: smtpIngest, 'smtp-bun': smtpBunIngest },
   extractor: { builtin: builtinExtractor },
   ratelimit: { redis: redisLimiter, memory: memoryLimiter, storage: storageLimiter },
   compat: {
@@ -107,6 +108,8 @@ export function createPlugins(config: Config, overrides: Partial<Plugins> = {}):
     (redis
       ? PLUGINS.ratelimit.redis.create({ url: redis, prefix: config.redisPrefix })
       : PLUGINS.ratelimit.memory.create({}))
+  // EPHEMAIL_SMTP_SERVER: both front ends take the same options and give the same replies.
+  const smtpFrontEnd = config.smtpServer === 'bun' ? PLUGINS.ingest['smtp-bun'] : PLUGINS.ingest.smtp
   return {
     storage,
     pubsub,
@@ -127,9 +130,9 @@ export function createPlugins(config: Config, overrides: Partial<Plugins> = {}):
       config.compat.map(({ name, prefix }) => ({ name, prefix, create: PLUGINS.compat[name].create })),
     ingest: overrides.ingest ?? [
       {
-        name: PLUGINS.ingest.smtp.name,
+        name: smtpFrontEnd.name,
         make: (context) =>
-          PLUGINS.ingest.smtp.create(
+          smtpFrontEnd.create(
             {
               host: config.host,
               port: config.smtpPort,
