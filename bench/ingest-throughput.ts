@@ -1,6 +1,6 @@
 // Benchmark: SMTP ingest throughput side by side with MailDev 2, counted to the last message.processed.
 // Usage: bun bench/ingest-throughput.ts [--messages 4000] [--repeat 3] [--setup embedded,redis,maildev]
-//          [--variants reused,per-connection,large]
+//          [--variants reused,per-connection,large] [--smtp-server smtp-server,bun]
 //   reused          4 KB messages over 16 pooled nodemailer connections
 //   per-connection  4 KB messages, one per connection, 200 connections at once (postfix's smtp-source)
 //   large           100 KB messages over 16 pooled nodemailer connections (a quarter as many)
@@ -26,6 +26,8 @@ const VARIANTS = (args.get('variants') ?? 'reused,per-connection,large').split('
 const REDIS_URL = process.env.EPHEMAIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const REPEAT = Number(args.get('repeat') ?? 3)
 const POOL = 16
+/** SMTP front ends to measure (EPHEMAIL_SMTP_SERVER), each as its own setup, alternating within a round. */
+const SMTP_SERVERS = (args.get('smtp-server') ?? 'smtp-server').split(',')
 
 type Variant = 'reused' | 'per-connection' | 'large'
 const SIZES: Record<Variant, number> = { reused: 4096, 'per-connection': 4096, large: 100 * 1024 }
@@ -155,13 +157,15 @@ async function maildev(variant: Variant): Promise<Result> {
   }
 }
 
-function once(setup: string, variant: Variant): Promise<Result> {
-  if (setup === 'embedded') return ephemail('Ephemail: PGlite + in-process', {}, variant)
+function once(setup: string, variant: Variant, smtpServer: string): Promise<Result> {
+  const front = { EPHEMAIL_SMTP_SERVER: smtpServer }
+  const label = (name: string) => (SMTP_SERVERS.length > 1 ? `${name} [${smtpServer}]` : name)
+  if (setup === 'embedded') return ephemail(label('Ephemail: PGlite + in-process'), front, variant)
   if (setup === 'redis')
     return withPostgresDatabase((url) =>
       ephemail(
-        'Ephemail: PostgreSQL + BullMQ',
-        { DATABASE_URL: url, REDIS_URL, EPHEMAIL_REDIS_PREFIX: `bench-${Date.now()}` },
+        label('Ephemail: PostgreSQL + BullMQ'),
+        { ...front, DATABASE_URL: url, REDIS_URL, EPHEMAIL_REDIS_PREFIX: `bench-${Date.now()}` },
         variant,
       ),
     )
@@ -179,11 +183,12 @@ export async function ingestThroughput() {
   const runs = new Map<string, Result[]>()
   for (let round = 0; round < REPEAT; round++)
     for (const variant of VARIANTS)
-      for (const setup of SETUPS) {
-        const result = await once(setup, variant)
-        const key = `${variant}|${setup}`
-        runs.set(key, [...(runs.get(key) ?? []), result])
-      }
+      for (const setup of SETUPS)
+        for (const smtpServer of setup === 'maildev' ? ['-'] : SMTP_SERVERS) {
+          const result = await once(setup, variant, smtpServer)
+          const key = `${variant}|${setup}|${smtpServer}`
+          runs.set(key, [...(runs.get(key) ?? []), result])
+        }
   const results = [...runs.values()].map((all) => {
     const first = all[0] as Result
     const processed = all.map((run) => run.processedPerSecond).filter((value) => value !== null)

@@ -6,7 +6,15 @@ import { pathToFileURL } from 'node:url'
 import { type TSchema, Type } from '@sinclair/typebox'
 import { Value, type ValueError } from '@sinclair/typebox/value'
 import { DOMAIN_TYPES } from '#lib/address.ts'
-import { AUTH_STYLES, COMPAT_APIS, type Config, ConfigError, loadConfig, ROLES } from './config.ts'
+import {
+  AUTH_STYLES,
+  COMPAT_APIS,
+  type Config,
+  ConfigError,
+  loadConfig,
+  ROLES,
+  SMTP_SERVERS,
+} from './config.ts'
 import { INGEST_SOURCES } from './config-ingest.ts'
 
 type Env = Record<string, string | undefined>
@@ -62,6 +70,7 @@ export const SETTINGS: readonly Setting[] = [
   },
   { field: 'http.trustedProxies', variable: 'EPHEMAIL_TRUSTED_PROXIES', schema: strings() },
   { field: 'smtp.port', variable: 'EPHEMAIL_SMTP_PORT', schema: whole() },
+  { field: 'smtp.server', variable: 'EPHEMAIL_SMTP_SERVER', schema: oneOf(SMTP_SERVERS) },
   { field: 'smtp.hostname', variable: 'EPHEMAIL_SMTP_HOSTNAME', schema: Type.String() },
   { field: 'smtp.tls.cert', variable: 'EPHEMAIL_SMTP_TLS_CERT', schema: Type.String(), isPath: true },
   { field: 'smtp.tls.key', variable: 'EPHEMAIL_SMTP_TLS_KEY', schema: Type.String(), isPath: true },

@@ -32,12 +32,18 @@ export const COMPAT_APIS = {
 } as const
 export type CompatName = keyof typeof COMPAT_APIS
 
+/** SMTP front ends EPHEMAIL_SMTP_SERVER may pick (plugins/ingest/smtp and plugins/ingest/smtp-bun). */
+export const SMTP_SERVERS = ['smtp-server', 'bun'] as const
+export type SmtpServer = (typeof SMTP_SERVERS)[number]
+
 export interface Config {
   readonly roles: readonly Role[]
   readonly host: string
   readonly httpPort: number
   readonly smtpPort: number
   readonly smtpHostname: string
+  /** Which SMTP front end listens (EPHEMAIL_SMTP_SERVER): smtp-server (default) or the Bun-native one. */
+  readonly smtpServer: SmtpServer
   /** Certificate and key (PEM text) for STARTTLS and implicit TLS; null: plain SMTP only. */
   readonly smtpTls: { readonly cert: string; readonly key: string } | null
   /** Port of the implicit-TLS SMTP listener (as on 465); null: none. Needs smtpTls. */
@@ -319,6 +325,13 @@ function readSmtpTls(env: Env): { cert: string; key: string } | null {
   }
 }
 
+function readSmtpServer(env: Env): SmtpServer {
+  const raw = env.EPHEMAIL_SMTP_SERVER?.trim() || 'smtp-server'
+  if (!(SMTP_SERVERS as readonly string[]).includes(raw))
+    throw new ConfigError(`EPHEMAIL_SMTP_SERVER="${raw}" is not one of ${SMTP_SERVERS.join(', ')}`)
+  return raw as SmtpServer
+}
+
 function readMxHosts(env: Env, smtpHostname: string): string[] {
   const raw = env.EPHEMAIL_MX_HOSTS?.trim()
   if (!raw) return [smtpHostname.toLowerCase().replace(/\.$/, '')]
@@ -455,6 +468,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     httpPort: readInteger(env, 'EPHEMAIL_HTTP_PORT', 3000, 0, 65535),
     smtpPort: readInteger(env, 'EPHEMAIL_SMTP_PORT', 2525, 0, 65535),
     smtpHostname,
+    smtpServer: readSmtpServer(env),
     smtpTls,
     smtpsPort: smtpsRaw ? readInteger(env, 'EPHEMAIL_SMTPS_PORT', 465, 0, 65535) : null,
     dataDir: env.EPHEMAIL_DATA_DIR?.trim() || './.data',

@@ -21,6 +21,7 @@ import * as builtinExtractor from '#plugins/extractor/builtin/index.ts'
 import * as httpIngest from '#plugins/ingest/http/index.ts'
 import * as imapIngest from '#plugins/ingest/imap/index.ts'
 import * as smtpIngest from '#plugins/ingest/smtp/index.ts'
+import * as smtpBunIngest from '#plugins/ingest/smtp-bun/index.ts'
 import * as memoryPubSub from '#plugins/pubsub/memory/index.ts'
 import * as redisPubSub from '#plugins/pubsub/redis/index.ts'
 import * as bullmqQueue from '#plugins/queue/bullmq/index.ts'
@@ -38,7 +39,7 @@ export const PLUGINS = {
   queue: { bullmq: bullmqQueue, inline: inlineQueue },
   pubsub: { redis: redisPubSub, memory: memoryPubSub },
   auth: { bearer: bearerStyle, header: headerStyle, query: queryStyle, 'access-token': accessTokenStyle },
-  ingest: { smtp: smtpIngest, http: httpIngest, imap: imapIngest },
+  ingest: { smtp: smtpIngest, 'smtp-bun': smtpBunIngest, http: httpIngest, imap: imapIngest },
   extractor: { builtin: builtinExtractor },
   ratelimit: { redis: redisLimiter, memory: memoryLimiter, storage: storageLimiter },
   compat: {
@@ -110,9 +111,11 @@ export function createPlugins(config: Config, overrides: Partial<Plugins> = {}):
       ? PLUGINS.ratelimit.redis.create({ url: redis, prefix: config.redisPrefix })
       : PLUGINS.ratelimit.memory.create({}))
   // EPHEMAIL_INGEST's sources, each made with its options once the funnel exists.
+  // EPHEMAIL_SMTP_SERVER: both front ends take the same options and give the same replies.
+  const smtpFrontEnd = config.smtpServer === 'bun' ? PLUGINS.ingest['smtp-bun'] : PLUGINS.ingest.smtp
   const ingestMakers: Record<Config['ingest'][number], (context: IngestContext) => IngestSource> = {
     smtp: (context) =>
-      PLUGINS.ingest.smtp.create(
+      smtpFrontEnd.create(
         {
           host: config.host,
           port: config.smtpPort,
@@ -174,6 +177,11 @@ export function createPlugins(config: Config, overrides: Partial<Plugins> = {}):
     compat:
       overrides.compat ??
       config.compat.map(({ name, prefix }) => ({ name, prefix, create: PLUGINS.compat[name].create })),
-    ingest: overrides.ingest ?? config.ingest.map((source) => ({ name: source, make: ingestMakers[source] })),
+    ingest:
+      overrides.ingest ??
+      config.ingest.map((source) => ({
+        name: source === 'smtp' ? smtpFrontEnd.name : source,
+        make: ingestMakers[source],
+      })),
   }
 }

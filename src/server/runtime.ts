@@ -83,7 +83,7 @@ export async function startEphemail(
     for (const source of core.ingestSources.filter((candidate) => !candidate.http)) {
       await source.start()
       stops.push(() => source.stop())
-      if (source.name === 'smtp') {
+      if (source.name === 'smtp' || source.name === 'smtp-bun') {
         smtpPort = source.port?.() ?? null
         smtpsPort = source.tlsPort?.() ?? null
       }

@@ -1,11 +1,23 @@
 // Test helper for SMTP ingest: a running Ephemail per describe block handing out bare SMTP conversations,
 // reply assertions that show the whole reply on failure, and the message ids the server says it stored.
 
-import { afterAll, afterEach, beforeAll, expect } from 'bun:test'
+import { afterAll, afterEach, beforeAll, describe, expect } from 'bun:test'
+import { SMTP_SERVERS, type SmtpServer } from '#server/config.ts'
 import { startTestEphemail, type TestEphemail } from './ephemail.ts'
 import { dataPayload, type SmtpReply, SmtpTestClient } from './smtp-client.ts'
 
 export const MAX_MESSAGE_BYTES = 20_000
+
+/**
+ * Runs `body` once per SMTP front end (EPHEMAIL_SMTP_SERVER), so every SMTP suite proves both give the
+ * same replies and store the same bytes; `body` passes `{ EPHEMAIL_SMTP_SERVER: smtpServer }` to the server it starts.
+ * EPHEMAIL_TEST_SMTP_SERVERS=bun (a comma list) narrows the run while working on one.
+ */
+export function forEachSmtpServer(body: (smtpServer: SmtpServer) => void): void {
+  const only = process.env.EPHEMAIL_TEST_SMTP_SERVERS?.split(',')
+  for (const smtpServer of SMTP_SERVERS)
+    if (!only || only.includes(smtpServer)) describe(`[${smtpServer}]`, () => body(smtpServer))
+}
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 /**
