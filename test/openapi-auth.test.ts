@@ -1,4 +1,5 @@
-// The OpenAPI document lists exactly the credential styles EPHEMAIL_AUTH turns on, as alternatives on every operation.
+// The OpenAPI document lists exactly the credential styles EPHEMAIL_AUTH turns on, as alternatives on every
+// API operation (the Inbound operations of HTTP ingest sources carry their providers' own schemes).
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
@@ -16,7 +17,7 @@ const OPTIONAL_OPERATIONS = ['listDomains', 'createMailbox']
 type Requirement = Record<string, string[]>
 type Document = {
   security?: Requirement[]
-  paths: Record<string, Record<string, { operationId: string; security?: Requirement[] }>>
+  paths: Record<string, Record<string, { operationId: string; tags?: string[]; security?: Requirement[] }>>
   components: { securitySchemes: Record<string, unknown> }
 }
 
@@ -25,14 +26,31 @@ function effectiveSecurity(document: Document) {
   return Object.fromEntries(
     Object.values(document.paths).flatMap((item) =>
       Object.entries(item)
-        .filter(([method]) => HTTP_METHODS.includes(method))
+        .filter(
+          ([method, operation]) => HTTP_METHODS.includes(method) && !operation.tags?.includes('Inbound'),
+        )
         .map(([, operation]) => [operation.operationId, operation.security ?? document.security ?? []]),
     ),
   )
 }
 
+/** The schemes only Inbound operations use (a provider's secret or signature, not an API credential). */
+function inboundSchemes(document: Document): Set<string> {
+  const names = new Set<string>()
+  for (const item of Object.values(document.paths))
+    for (const [method, operation] of Object.entries(item))
+      if (HTTP_METHODS.includes(method) && operation.tags?.includes('Inbound'))
+        for (const requirement of operation.security ?? [])
+          for (const name of Object.keys(requirement)) names.add(name)
+  return names
+}
+
 function expectSchemes(document: Document, schemes: Record<string, unknown>) {
-  expect(document.components.securitySchemes).toEqual(schemes)
+  const inbound = inboundSchemes(document)
+  const apiSchemes = Object.fromEntries(
+    Object.entries(document.components.securitySchemes).filter(([name]) => !inbound.has(name)),
+  )
+  expect(apiSchemes).toEqual(schemes)
   const alternatives = Object.keys(schemes).map((name) => ({ [name]: [] }))
   const security = effectiveSecurity(document)
   expect(Object.keys(security).length).toBeGreaterThan(15)
@@ -51,9 +69,15 @@ const BEARER = { type: 'http', scheme: 'bearer', description: expect.any(String)
 const HEADER = { type: 'apiKey', in: 'header', name: 'x-api-key', description: expect.any(String) }
 const QUERY = { type: 'apiKey', in: 'query', name: 'key', description: expect.any(String) }
 
-test('the committed openapi.yaml (default config) has the bearer scheme only', () => {
+test('the committed openapi.yaml (default auth) has the bearer scheme only, and its Inbound operations their own', () => {
   const document = parse(readFileSync(join(import.meta.dir, '..', 'openapi.yaml'), 'utf8')) as Document
   expectSchemes(document, { bearer: BEARER })
+  expect([...inboundSchemes(document)].sort()).toEqual([
+    'inboundSecret',
+    'mailgunSignature',
+    'postmarkBasic',
+    'sendgridSignature',
+  ])
 })
 
 for (const [setting, schemes] of [
