@@ -300,3 +300,115 @@ describe('round 2: rules that generalise to mail never seen', () => {
     expect(found.linkCandidates[0]?.reasons.join(' ')).not.toContain('join')
   })
 })
+
+describe('round 3: classes of mail the blind sets showed (own inputs)', () => {
+  const mail = (subject: string, text: string) => extractOtpAndLink({ subject, text, html: null })
+
+  test('languages added: Romanian, Finnish, Hungarian, Swahili, Malay, Persian, Bengali', () => {
+    expect(
+      mail('Codul tău de verificare', 'Salut,\nCodul de verificare este:\n  305 817\nExpiră în 10 minute.')
+        .otp,
+    ).toBe('305817')
+    expect(
+      mail('Kirjautumiskoodisi', 'Hei!\nKirjautumiskoodisi on\n  7QX42\nSyötä koodi sovellukseen.').otp,
+    ).toBe('7QX42')
+    expect(mail('Belépési kód', 'Szia!\nA belépési kódod:\n  640 219\n10 percig érvényes.').otp).toBe(
+      '640219',
+    )
+    expect(
+      mail('Msimbo wako', 'Habari,\nMsimbo wako wa uthibitisho ni:\n  48K2M\nUsimpe mtu yeyote.').otp,
+    ).toBe('48K2M')
+    expect(mail('Nombor TAC anda', 'TAC anda ialah:\nTAC: 662041\nSah selama 5 minit.').otp).toBe('662041')
+    expect(mail('کد تایید', 'کد تایید شما:\n  918273\nاین کد پس از ۵ دقیقه منقضی می‌شود.').otp).toBe('918273')
+    expect(mail('যাচাইকরণ কোড', 'আপনার যাচাইকরণ কোড: 550183\nকাউকে বলবেন না।').otp).toBe('550183')
+    // A Finnish reference ("Viite") and port ("portti") are not codes, and a Romanian click link that expires
+    // is the mail's action.
+    expect(mail('Maksu', 'Viite: 10 24470\nPalvelin: eu, portti 7777').otp).toBeNull()
+    const link = 'https://joc.example.ro/auth/link?t=Q2xKz81mPq'
+    expect(
+      mail(
+        'Autentifică-te',
+        `Apasă pe linkul de mai jos pentru a te autentifica. Linkul e valabil 10 minute.\nAutentificare: ${link}`,
+      ).link,
+    ).toBe(link)
+  })
+
+  test("full-width digits and other scripts' digits are read, and returned, in ASCII", () => {
+    expect(
+      mail('ワンタイムパスワードのお知らせ', 'ワンタイムパスワード：３０５９１７\n有効期限は５分です。').otp,
+    ).toBe('305917')
+    expect(mail('کد ورود', 'کد ورود یکبار مصرف شما:\n  ۴۸۲۹۱۳\n').otp).toBe('482913')
+  })
+
+  test('Latin-1 named entities are decoded, so accented code words are read', () => {
+    const html =
+      '<p>&iexcl;Hola! Tu c&oacute;digo para entrar es</p><p>7305</p><p>Si no pediste este c&oacute;digo, ignora.</p>'
+    expect(extractOtpAndLink({ subject: 'Acceso', text: null, html }).otp).toBe('7305')
+    expect(htmlToText('&Eacute;t&eacute; &iquest;s&iacute;?')).toBe('Été ¿sí?')
+  })
+
+  test('the visible tail of a masked card or phone number is not a code', () => {
+    const text = 'Pentru plata cu cardul ****7720, introduceţi codul:\n 771 530\n'
+    expect(
+      mail('Cod de autorizare', text).otpCandidates.find((c) => c.value === '7720')?.confidence,
+    ).toBeLessThan(0.5)
+    expect(
+      mail('Your code', 'Card XXXX XXXX 4417: enter the code 5521 ... no wait').otpCandidates[0]?.value,
+    ).not.toBe('4417')
+    // Bold markup ("**639 082**") is not a mask.
+    expect(mail('動態密碼通知', '本次交易動態密碼(OTP)為：**639 082**\n').otp).toBe('639082')
+  })
+
+  test('a value under a label of its own is not labelled by the code word on the next line', () => {
+    const text = 'Use the security code below.\nCase number\n55201\nSecurity code\n604 118\n'
+    expect(mail('Your security code', text).otp).toBe('604118')
+    expect(mail('Hello', 'Case number\n55201\nSecurity code\n').otp).toBeNull()
+  })
+
+  test('a word naming its own value in the label does not mark the code below it', () => {
+    expect(
+      mail(
+        'Approve your purchase',
+        'Your one-time code (valid 5 minutes, ref 2291):\n   30958172\nEnter it at checkout.',
+      ).otp,
+    ).toBe('30958172')
+  })
+
+  test('a value shown below a request to type it is the code; pairs of letters count in a dashed code', () => {
+    expect(
+      mail('Add a device', 'On the new device, type these words exactly as shown:\n   tulip-canyon-ember\n')
+        .otp,
+    ).toBe('tulip-canyon-ember')
+    expect(mail('Cod de acces', 'Codul de acces este:\nQ7-RM-4X\nValabil 10 minute.').otp).toBe('Q7RM4X')
+    expect(mail('Hello', 'Sizes AB-CD-E1 and more in the shop.').otp).toBeNull()
+  })
+
+  test('escape links: "not my account", revoking a sign-up, a security page unless the link names the step', () => {
+    const revoke = 'https://app.example/accounts/remove/revoke_wrong_email/?uid=2kq9&token=cfd-1a2b3c'
+    const html = `<p>Enter the confirmation code in the subject.</p><p>Sent to you. <a href="${revoke}">Not my account</a></p>`
+    expect(extractOtpAndLink({ subject: '551 083 is your code', text: null, html }).link).toBeNull()
+    const approve = 'https://bank.example/sicurezza/dispositivo/autorizza?r=7fd1c2&t=M2JhZjE5NGEt'
+    const block = 'https://bank.example/sicurezza/blocca?r=7fd1c2'
+    const html2 = `<p>Se sei stato tu, autorizza il dispositivo (link valido 30 minuti):</p><p><a href="${approve}">Autorizza dispositivo</a></p><p>Non sei stato tu? <a href="${block}">Blocca</a></p>`
+    expect(
+      extractOtpAndLink({ subject: 'Autorizza il nuovo dispositivo', text: null, html: html2 }).link,
+    ).toBe(approve)
+  })
+
+  test('in a code mail, a link without a token is never the one-click step, even an "activate" page', () => {
+    const text =
+      'Activation code:  bR7kQ2xZ\n\nGo to https://my.example.edu/activate, enter your username and the activation code above.'
+    const found = mail('Activate your account', text)
+    expect(found.otp).toBe('bR7kQ2xZ')
+    expect(found.link).toBeNull()
+  })
+
+  test('a French calendar subject ("Invitation :") with a time is a meeting; a safe-drop code is the courier\'s', () => {
+    const invite = mail(
+      'Invitation : Revue @ jeu. 23 janv. 14:00',
+      'ID de réunion : 4471 829 306\nCode secret : 739158',
+    )
+    expect(invite.otp).toBeNull()
+    expect(mail('Your parcel is out for delivery today', 'Safe drop code\n4471\n').otp).toBeNull()
+  })
+})

@@ -10,16 +10,17 @@ import {
   PHONE_WORD,
   TIME_UNIT,
 } from './lexicon.ts'
-import type { Purpose } from './purpose.ts'
+import { findEntryWord, type Purpose } from './purpose.ts'
 
 const NUMBER_CANDIDATE =
   /(?<![\p{L}\p{N}$€£¥#./:,=&?_@%+-])(\d{2,4}(?:[ -]\d{2,4}){1,3}|\d{4,8})(?![\p{N}%]|[.,:/-]\d|\s?(?:%|€|\$|£|¥|usd|eur))/giu
 /**
  * Letters and digits, either case, each group holding a digit: one group (A7b9Kq, 9f3a1c, KX8M2), two or
- * three groups (7KQ2 M9XP, ZP7-4KD), or three to five pairs joined by dashes (R7-Q2-K9-X4, D4-81-F6).
+ * three groups (7KQ2 M9XP, ZP7-4KD), or three to five pairs joined by dashes with a digit among them
+ * (R7-Q2-K9-X4, D4-81-F6, Q4-RM-8X: a pair of letters is as likely as any other in a random code).
  */
 const ALNUM_CANDIDATE =
-  /(?<![\p{L}\p{N}\-/=.#_?&@%+~])((?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}(?:[ -](?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}){1,2}|(?=[A-Za-z]?\d)[A-Za-z0-9]{2}(?:-(?=[A-Za-z]?\d)[A-Za-z0-9]{2}){2,4}|(?=[A-Za-z]{0,9}\d)[A-Za-z0-9]{5,10})(?![\p{L}\p{N}_]|[-./@=][\p{L}\p{N}])/gu
+  /(?<![\p{L}\p{N}\-/=.#_?&@%+~])((?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}(?:[ -](?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}){1,2}|(?=(?:[A-Za-z0-9]{2}-){0,4}[A-Za-z]?\d)[A-Za-z0-9]{2}(?:-[A-Za-z0-9]{2}){2,4}|(?=[A-Za-z]{0,9}\d)[A-Za-z0-9]{5,10})(?![\p{L}\p{N}_]|[-./@=][\p{L}\p{N}])/gu
 /** A code drawn one character apart ("4 9 1 7 2 6"), as templates space a code out for reading. */
 const SPACED_CANDIDATE = /(?<![\p{L}\p{N}])([A-Z0-9](?: [A-Z0-9]){3,7})(?![\p{L}\p{N}])/gu
 const SPACED_CODE = /^[A-Z0-9](?: [A-Z0-9])+$/
@@ -38,6 +39,11 @@ const YEAR = /^(19|20)\d{2}$/
 const DATE_8 =
   /^(?:(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])|(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])(?:19|20)\d{2})$/
 
+/** A table's label cell: a few words, no digits, no closing punctuation ("Case number", "Tax year"). */
+const TABLE_LABEL = /^\p{L}[\p{L} '’()/-]{1,29}$/u
+/** Mask characters just before a value: the digits shown are the end of a hidden number ("**" alone is bold). */
+const MASKED_BEFORE = /(?<!\p{L})(?:(?:[*•]{3,}|[xX#]{2,})[\s-]?)+$/u
+const MASKED_VALUE = /[xX*•]{3,}/
 /** After a value, a field of its own: a short label and its colon ("(Ref: KXTB)", ", order no. 4471"). */
 const NEXT_FIELD = /^\s*[([,;|·-]?\s*[\p{L}.]{1,15}(?: [\p{L}.]{1,10})?\s?[:：=#]/u
 /** A sentence ends here: a stop, then a space before a capital; or a CJK full stop. */
@@ -171,18 +177,27 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
   const after = suffix.slice(0, 25).toLowerCase()
   // A code shown alone may sit a line or two below its label ("Your one-time passcode" / "Expires in
   // 15 minutes" / "739204"): the lines above are read, up to LABEL_LINES of them.
-  const labelAbove = alone && !clippedBefore ? linesAbove(text, lineStart).toLowerCase() : ''
+  // A value under a label of its own ("Case number" / "55201") is that label's: a code word further up
+  // or on the next line ("Security code" / "604 118") labels another value.
+  const ownLabel = alone && TABLE_LABEL.test(labelLine) && !findCodeWord(labelLine.toLowerCase())
+  const labelAbove = alone && !clippedBefore && !ownLabel ? linesAbove(text, lineStart).toLowerCase() : ''
   if (needsDisplay && !alone && !findCodeWord(near)) return null
   // A code spaced out one character apart is shown on its own line, never inside a sentence.
   if (spaced && !alone) return null
   const reasons: string[] = []
   let score = 0.2
-  const keyword = findCodeWord(before) ?? (labelAbove ? findCodeWord(labelAbove) : null)
+  // A value shown alone below a request to type it ("On the new device, type these words exactly as
+  // shown:") is what to type, whatever the request calls it.
+  const typeRequest = alone && /[:：]$/.test(labelLine) ? findEntryWord(labelLine.toLowerCase()) : null
+  const keyword =
+    findCodeWord(before) ??
+    (labelAbove ? findCodeWord(labelAbove) : null) ??
+    (typeRequest ? typeRequest.trim() : null)
   if (keyword) {
     score += 0.45
     reasons.push(`after "${keyword}"`)
     if (findCodeWord(near)) score += 0.15
-  } else {
+  } else if (!ownLabel) {
     const afterText = (alone ? `${suffix} ${nextLine}` : suffix).slice(0, 80).toLowerCase()
     const following = findCodeWord(afterText) ?? findPurposeWord(afterText)
     if (following) {
@@ -195,13 +210,21 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
     reasons.push('alone on its line')
   }
   // A word after the value that labels a field of its own ("318552 (Ref: KXTB)") names the next value.
+  // A word in the label that names a value of its own ("code (valid 5 minutes, ref 2291):") does not
+  // mark the code shown below it.
+  const nearBad = findNotCodeWord(near)
   const bad =
-    findNotCodeWord(near) ??
+    (nearBad && !/\d{3,}/.test(near.slice(near.lastIndexOf(nearBad) + nearBad.length)) ? nearBad : null) ??
     (NEXT_FIELD.test(after) ? null : findNotCodeWord(after)) ??
     (TIME_UNIT.test(after) ? 'a time unit' : null)
   if (bad) {
     score -= 0.6
     reasons.push(`near "${bad}"`)
+  }
+  // The visible tail of a masked number (card XXXX XXXX 4417, ****7720, 98XXXXX210): a card or a phone.
+  if (MASKED_BEFORE.test(text.slice(lineStart, index)) || MASKED_VALUE.test(raw)) {
+    score -= 0.6
+    reasons.push('part of a masked number')
   }
   if (isNumeric && value.length === 8 && DATE_8.test(value)) {
     score -= 0.6

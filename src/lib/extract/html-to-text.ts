@@ -33,12 +33,28 @@ const ENTITIES: Record<string, string> = {
   zerowidthspace: '\u200b',
 }
 
+/**
+ * The named entities of Latin-1 (U+00A0-U+00FF), in code point order: templates in Spanish, French or
+ * Portuguese write every accent as one ("Tu c&oacute;digo"), and left raw the words around a code are lost.
+ */
+const LATIN1_NAMES =
+  'nbsp iexcl cent pound curren yen brvbar sect uml copy ordf laquo not shy reg macr deg plusmn sup2 sup3 acute micro para middot cedil sup1 ordm raquo frac14 frac12 frac34 iquest Agrave Aacute Acirc Atilde Auml Aring AElig Ccedil Egrave Eacute Ecirc Euml Igrave Iacute Icirc Iuml ETH Ntilde Ograve Oacute Ocirc Otilde Ouml times Oslash Ugrave Uacute Ucirc Uuml Yacute THORN szlig agrave aacute acirc atilde auml aring aelig ccedil egrave eacute ecirc euml igrave iacute icirc iuml eth ntilde ograve oacute ocirc otilde ouml divide oslash ugrave uacute ucirc uuml yacute thorn yuml'
+const LATIN1: Record<string, string> = Object.fromEntries(
+  LATIN1_NAMES.split(' ').map((name, offset) => [name, String.fromCharCode(0xa0 + offset)]),
+)
+
+function codePoint(value: number, whole: string): string {
+  return Number.isInteger(value) && value > 0 && value <= 0x10ffff ? String.fromCodePoint(value) : whole
+}
+
 export function decodeEntities(value: string): string {
+  if (!value.includes('&')) return value
   return value.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+\d*);/gi, (whole, name: string) => {
     const lower = name.toLowerCase()
-    if (lower.startsWith('#x')) return String.fromCodePoint(Number.parseInt(lower.slice(2), 16))
-    if (lower.startsWith('#')) return String.fromCodePoint(Number(lower.slice(1)))
-    return ENTITIES[lower] ?? whole
+    if (lower.startsWith('#x')) return codePoint(Number.parseInt(lower.slice(2), 16), whole)
+    if (lower.startsWith('#')) return codePoint(Number(lower.slice(1)), whole)
+    // Latin-1 names are case-sensitive (&Eacute; is É, &eacute; é); the others are read in any case.
+    return ENTITIES[name] ?? LATIN1[name] ?? ENTITIES[lower] ?? whole
   })
 }
 

@@ -35,12 +35,34 @@ export interface Extraction {
 /** Invisible characters a sender puts inside a code (zero-width space, joiners, soft hyphen, BOM). */
 const INVISIBLE = /[\u00ad\u200b-\u200d\u2060\ufeff]/g
 
+/**
+ * Characters typed differently from how they are shown: full-width forms (８２４１０６, ＡＢ１２, ：) and the
+ * decimal digits of other scripts (Arabic-Indic ٤٨٢, Persian ۴۸۲, Devanagari ४८२, Bengali ৪৮২, Thai ๔๘๒).
+ * A form takes ASCII, so the code is read and returned in ASCII (the NFKC form of the full-width block).
+ */
+const FOLDED = /[\uff01-\uff5e\u0660-\u0669\u06f0-\u06f9\u0966-\u096f\u09e6-\u09ef\u0e50-\u0e59]/g
+const HAS_FOLDED = new RegExp(FOLDED.source)
+const DIGIT_ZEROS = [0x0660, 0x06f0, 0x0966, 0x09e6, 0x0e50]
+
+function foldCharacter(character: string): string {
+  const code = character.charCodeAt(0)
+  if (code >= 0xff01) return String.fromCharCode(code - 0xfee0)
+  const zero = DIGIT_ZEROS.find((start) => code >= start && code <= start + 9) ?? code
+  return String(code - zero)
+}
+
+/** Invisible characters out, full-width forms and other scripts' digits folded to ASCII. */
+export function normaliseForCodes(text: string): string {
+  const visible = text.replace(INVISIBLE, '')
+  return HAS_FOLDED.test(visible) ? visible.replace(FOLDED, foldCharacter) : visible
+}
+
 /** Finds the one-time code and the action link of a message, with the ranked candidates. */
 export function extractOtpAndLink(input: ExtractInput): Extraction {
-  const subject = (input.subject ?? '').replace(INVISIBLE, '')
-  const bodyText = [input.text?.slice(0, MAX_SCAN_CHARS) ?? '', input.html ? htmlToText(input.html) : '']
-    .join('\n')
-    .replace(INVISIBLE, '')
+  const subject = normaliseForCodes(input.subject ?? '')
+  const bodyText = normaliseForCodes(
+    [input.text?.slice(0, MAX_SCAN_CHARS) ?? '', input.html ? htmlToText(input.html) : ''].join('\n'),
+  )
   const purpose = classifyPurpose(subject, input.text ? bodyText : bodyText.trimStart())
   const settled = SETTLED_SUBJECT.test(subject)
   const otpCandidates = rank([

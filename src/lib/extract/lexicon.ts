@@ -65,6 +65,26 @@ const CODE_WORDS = [
   '認證碼',
   '安全碼',
   '確認碼',
+  // Romanian, Finnish, Hungarian, Swahili, Malay, Tagalog, Persian and Bengali (round 3).
+  'cod',
+  'codul',
+  'codului',
+  'msimbo',
+  'uthibitisho',
+  'nambari ya siri',
+  'nambari ya uthibitisho',
+  'nambari ya kuthibitisha',
+  'nambari ya kuweka upya',
+  'nambari ya kuingia',
+  'koodi*',
+  'tac',
+  'کد',
+  'کُد',
+  'কোড',
+  'ওটিপি',
+  // A "dynamic password" is a one-time code in Chinese banking (round 3).
+  '動態密碼',
+  '动态密码',
 ]
 
 // Code words that can only mean a one-time code (a bare "code" may be a booking's or a coupon's).
@@ -134,6 +154,46 @@ const ONE_TIME_CODE_WORDS = [
   '인증 코드',
   '인증코드',
   '인증번호',
+  // Romanian, Finnish, Hungarian, Swahili, Malay, Tagalog, Persian and Bengali (round 3).
+  'cod de autorizare',
+  'cod de acces',
+  'codul de acces',
+  'cod de verificare',
+  'codul de verificare',
+  'cod de confirmare',
+  'cod de resetare',
+  'codul de resetare',
+  'cod de autentificare',
+  'vahvistuskoodi*',
+  'kirjautumiskoodi*',
+  'tunnistautumiskoodi*',
+  'kertakäyttö',
+  'turvakoodi*',
+  'ellenőrző kód',
+  'megerősítő kód',
+  'belépési kód',
+  'egyszer használatos',
+  'nambari ya uthibitisho',
+  'msimbo wa uthibitisho',
+  'nambari ya kuweka upya',
+  'nambari ya kuingia',
+  'kod pengesahan',
+  'kod sekali guna',
+  'kod keselamatan',
+  'kod pag-verify',
+  'isang beses',
+  'کد تایید',
+  'کد تأیید',
+  'کد ورود',
+  'یکبار مصرف',
+  'یک بار مصرف',
+  'رمز یکبار',
+  'যাচাইকরণ কোড',
+  'যাচাই কোড',
+  'ওটিপি',
+  // A "dynamic password" is a one-time code in Chinese banking (round 3).
+  '動態密碼',
+  '动态密码',
 ]
 
 // Context that marks a number as something other than a one-time code.
@@ -145,6 +205,7 @@ const NOT_CODE_WORDS = [
   'ticket',
   'booking',
   'reference',
+  'ref',
   'ref.',
   'ref:',
   'phone',
@@ -270,6 +331,35 @@ const NOT_CODE_WORDS = [
   'referencia',
   'hotline',
   'vs',
+  // Round 3: a courier's safe-drop code (a delivery notice's, not the reader's), and references in the added languages.
+  'safe drop',
+  'drop code',
+  'viite',
+  'tilaus',
+  'tilausnumero',
+  'portti',
+  'asiakasnumero',
+  'rendelés',
+  'hivatkozás',
+  'ügyfélszám',
+  'comanda',
+  'comandă',
+  'referință',
+  'referinta',
+  'rujukan',
+  'pesanan',
+  'no. akaun',
+  'akaunti',
+  'oda',
+  'risiti',
+  'رهگیری',
+  'پیگیری',
+  'سفارش',
+  'شماره حساب',
+  'trxid',
+  'trx',
+  'অর্ডার',
+  'লেনদেন',
 ]
 
 // "Use 905317 to sign in": what the number is for, said after it.
@@ -364,6 +454,34 @@ export const LINK_GOOD_WORDS = [
   // Not the stem aprov-: aproveite, aprovecha (enjoy, make the most of) are marketing.
   'aprovar',
   'genehmig',
+  // Authorising a device or a sign-in, and the added languages (round 3).
+  'authoriz',
+  'authoris',
+  'autoriz',
+  'autoris',
+  'activeaz',
+  'confirmă',
+  'vahvista',
+  'aktivoi',
+  'megerősít',
+  'megerosit',
+  'erősítsd meg',
+  'erősítse meg',
+  'aktivál',
+  'aktival',
+  'hitelesít',
+  'thibitisha',
+  'thibitish',
+  'sahkan',
+  'aktifkan',
+  'kumpirmahin',
+  'i-verify',
+  'beripika',
+  'تایید',
+  'تأیید',
+  'فعال',
+  'যাচাই',
+  'নিশ্চিত',
 ]
 // Words of a password-reset link: the action only when the mail is about a reset (purpose.ts).
 export const LINK_RESET_WORDS = [
@@ -410,6 +528,25 @@ export const LINK_RESET_WORDS = [
   'ตั้งรหัสผ่านใหม่',
   'atur ulang',
   'đặt lại',
+  // Romanian, Finnish, Hungarian, Swahili, Malay, Tagalog, Persian and Bengali (round 3).
+  'resetare',
+  'parola nouă',
+  'uusi salasana',
+  'uuden salasanan',
+  'nollaa',
+  'palauta salasana',
+  'új jelszó',
+  'jelszó visszaállítás',
+  'visszaállít',
+  'weka upya',
+  'kuweka upya',
+  'nenosiri jipya',
+  'tetapkan semula',
+  'set semula',
+  'bagong password',
+  'بازنشانی',
+  'بازیابی رمز',
+  'রিসেট',
 ]
 // Words of a link that accepts an invitation to a workspace or a team.
 export const LINK_INVITE_WORDS = [
@@ -507,6 +644,27 @@ export const LINK_WEAK_WORDS = [
   'hasło',
   'lösenord',
   'تحقق',
+  // Romanian, Finnish, Hungarian, Swahili, Malay, Tagalog, Persian and Bengali (round 3).
+  'autentific',
+  'conectare',
+  'parola',
+  'kirjaudu',
+  'kirjautu',
+  'salasana',
+  'belépés',
+  'belepes',
+  'bejelentkez',
+  'jelszó',
+  'ingia',
+  'nenosiri',
+  'log masuk',
+  'kata laluan',
+  'mag-log in',
+  'mag-sign in',
+  'ورود',
+  'رمز عبور',
+  'লগইন',
+  'পাসওয়ার্ড',
 ]
 // Words that mark a link as anything but the step asked for: footers, social media, account pages.
 export const LINK_BAD_WORDS = [
@@ -678,6 +836,40 @@ const ESCAPE_WORDS = [
   '/freeze',
   '/lock',
   '/report',
+  // Round 3: "not my account" and revoking a sign-up made with a wrong address; the added languages.
+  'not my account',
+  'not-me',
+  'not_me',
+  'notme',
+  'revoke',
+  'wrong_email',
+  'wrong-email',
+  'wrong email',
+  "didn't start this",
+  'did not start this',
+  'nu ați fost',
+  'nu aţi fost',
+  'nu ai fost',
+  'blochea',
+  'et ollut sinä',
+  'ette ollut te',
+  'lukitse',
+  'nem te voltál',
+  'nem ön volt',
+  'letilt',
+  'zárol',
+  'si wewe',
+  'hukuwa wewe',
+  'funga akaunti',
+  'sekat akaun',
+  'hindi ikaw',
+  'hindi ako',
+  'شما نبودید',
+  'من نبودم',
+  'مسدود',
+  'আপনি না',
+  'আমি নই',
+  'ব্লক',
 ]
 
 export function findEscapeWord(text: string): string | null {
@@ -686,11 +878,11 @@ export function findEscapeWord(text: string): string | null {
 
 /** A time unit right after a number: "10 minutes" is how long a code lasts, not a code. */
 export const TIME_UNIT =
-  /^\s?(minute|min\b|minuten|minutos|minuti|minuut|минут|dakika|分钟|分間|分|분|hour|stunde|heure|hora|ora|uur|час|saat|小时|時間|시간|day|tag|jour|día|dia|giorn|dag|дн|gün|天|日|일|second|sekunde|seconde|segundo|secondi|секунд|saniye|秒|초)/
+  /^\s?(minute|min\b|minuten|minutos|minuti|minuut|минут|dakika|分钟|分間|分|분|hour|stunde|heure|hora|ora|uur|час|saat|小时|時間|시간|day|tag|jour|día|dia|giorn|dag|дн|gün|天|日|일|second|sekunde|seconde|segundo|secondi|секунд|saniye|秒|초|minit|perc|dakika|دقیقه|ساعت|মিনিট|ঘণ্টা|óra|tunti|tuntia)/
 
 /** Words before a phone number: a number after them is to be dialled, not typed. */
 export const PHONE_WORD =
-  /\b(?:call|phone|tel|hotline|helpline|fax|whatsapp)\b|anrufen|rufen sie|appelez|llame|llama al|ligue|chiama|bel ons|звоните|позвоните|телефон|arayın|arayiniz|zadzwoń|電話|전화|致电|拨打|اتصل|התקשר|טלפון|कॉल|โทร|hubungi|gọi|volejte|τηλ/i
+  /\b(?:call|phone|tel|hotline|helpline|fax|whatsapp)\b|anrufen|rufen sie|appelez|llame|llama al|ligue|chiama|bel ons|звоните|позвоните|телефон|arayın|arayiniz|zadzwoń|電話|전화|致电|拨打|اتصل|התקשר|טלפון|कॉल|โทร|hubungi|gọi|volejte|τηλ|talian|sunați|sunaţi|sunati|soita|hívja|hívd|piga simu|tumawag|تماس|হেল্পলাইন|ফোন/i
 
 /** "Confirmation" before a code: in mail with a settled subject, the code is a booking's reference. */
 export const CONFIRMATION_WORD =
@@ -733,7 +925,11 @@ export function wordMatcher(
   // German and Dutch build compounds (Anmeldecode, inlogcode): these may end a longer word.
   const heads = words.filter((word) => latin(word) && compoundHeads.includes(word))
   const whole = words.filter((word) => latin(word) && !compoundHeads.includes(word))
-  const stems = words.filter((word) => !latin(word))
+  // Finnish adds cases and possessives to compounds (vahvistuskoodisi): a word written "koodi*" is a
+  // stem found inside longer words, as stems in other scripts are.
+  const stems = words
+    .filter((word) => !latin(word))
+    .map((word) => (word.endsWith('*') ? word.slice(0, -1) : word))
   return matcherOf([
     // One lookbehind for the whole group: per alternative, it made each matcher 3 times slower.
     whole.length ? `(?<!\\p{L})(?:${whole.map(escapeRegExp).join('|')})(?:s|es)?(?!\\p{L})` : '',

@@ -216,10 +216,15 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
   }
   // An escape link undoes or reports what the mail announces ("Not you? Secure your account"): never the
   // action. Read only for links that could still be returned: footers are most of a mail's links.
+  // A security section's URL (/security/..., /sicurezza/...) marks an escape page unless the link's own
+  // text names the step ("Autorizza dispositivo" at /sicurezza/dispositivo/autorizza): a device approval
+  // lives there too.
+  const namesStep = byLabel?.strong && !byLabel.reset
   const escapeWord =
     score < MIN_LINK_SCORE
       ? null
-      : (findEscapeWord(`${link.lead} ${link.label}`) ?? findEscapeWord(url.replace(/^https?:\/\/[^/]+/, '')))
+      : (findEscapeWord(`${link.lead} ${link.label}`) ??
+        (namesStep ? null : findEscapeWord(url.replace(/^https?:\/\/[^/]+/, ''))))
   if (escapeWord) {
     score -= 0.8
     reasons.push(`an escape link ("${escapeWord}")`)
@@ -243,9 +248,9 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
     score -= 0.4
     reasons.push(`the mail ${purpose.asksCode}, and this link is not a one-click step`)
   } else if (purpose.asksCode && !ANY_TOKEN.test(link.url)) {
-    // A one-click step names the sign-in it completes: a link with no token (a docs or settings page)
-    // can not be one.
-    score -= 0.4
+    // A one-click step names the sign-in it completes: a link with no token (a docs or settings page, or
+    // the form where the code is typed: "Go to .../activate and enter the code") can never be one.
+    score -= 0.8
     reasons.push(`the mail ${purpose.asksCode}, and this link carries no token`)
   } else if (purpose.asksClick && !purpose.asksCode && (byLabel || byUrl) && !resetLink) {
     // A sign-in link ("Me connecter", "Giriş yap") in a mail that asks for a click is its action.

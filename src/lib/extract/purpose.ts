@@ -23,9 +23,9 @@ const OPENING_CHARS = 700
 
 // A password that has been changed: the mail reports it, whatever links it offers to undo it.
 const PASSWORD_WORD =
-  /password|passwort|mot de passe|contraseña|senha|wachtwoord|пароль|hasło|haslo|lösenord|şifre|parola|heslo|パスワード|비밀번호|密码|密碼|סיסמ|كلمة المرور|पासवर्ड|รหัสผ่าน|kata sandi|mật khẩu|κωδικ/
+  /password|passwort|mot de passe|contraseña|senha|wachtwoord|пароль|hasło|haslo|lösenord|şifre|parola|heslo|パスワード|비밀번호|密码|密碼|סיסמ|كلمة المرور|पासवर्ड|รหัสผ่าน|kata sandi|mật khẩu|κωδικ|salasana|jelsz|nenosiri|kata laluan|رمز عبور|পাসওয়ার্ড/
 const CHANGED_WORD =
-  /\b(?:was|has been|have been|got) (?:changed|updated|reset)\b|\bpassword changed\b|geändert|a été modifié|modifiée?\b|(?:ha sido|fue) (?:cambiad|modificad|restablecid)|(?:foi|foram) (?:alterad|redefinid)|è stata (?:modificat|cambiat)|is gewijzigd|изменён|изменен|змінено|зміне|zostało zmienione|zmieniono|har ändrats|ändrades|değiştirildi|変更されました|変更完了|변경되었|已更改|已修改|已變更|已变更|שונתה|שונה|تم تغيير|बदल दिया|बदला गया|เปลี่ยนแล้ว|ถูกเปลี่ยน|telah diubah|đã được thay đổi|đã thay đổi|byl[oa]? změněn|άλλαξε|αλλάχθηκε/
+  /\b(?:was|has been|have been|got) (?:changed|updated|reset)\b|\bpassword changed\b|geändert|a été modifié|modifiée?\b|(?:ha sido|fue) (?:cambiad|modificad|restablecid)|(?:foi|foram) (?:alterad|redefinid)|è stata (?:modificat|cambiat)|is gewijzigd|изменён|изменен|змінено|зміне|zostało zmienione|zmieniono|har ändrats|ändrades|değiştirildi|変更されました|変更完了|변경되었|已更改|已修改|已變更|已变更|שונתה|שונה|تم تغيير|बदल दिया|बदला गया|เปลี่ยนแล้ว|ถูกเปลี่ยน|telah diubah|đã được thay đổi|đã thay đổi|byl[oa]? změněn|άλλαξε|αλλάχθηκε|on vaihdettu|vaihdettiin|megváltozott|módosult|megváltoztatt|a fost (?:schimbat|modificat|resetat)|imebadilishwa|telah ditukar|napalitan|binago|تغییر (?:کرد|یافت)|পরিবর্তন করা হয়েছে|পরিবর্তিত/
 
 // Subjects of mail that reports a purchase, a delivery, a booking or a meeting: nothing to type or click.
 const NOTICE_SUBJECT_WORDS = [
@@ -124,6 +124,58 @@ const NOTICE_SUBJECT_WORDS = [
   'tiket',
   'đặt chỗ',
   'การจอง',
+  // Round 3: deliveries in more words, and the added languages. Not "parcel" alone: a locker mail that asks
+  // to type its pickup PIN is labelled a code mail in the old corpus (154).
+  'out for delivery',
+  'delivery',
+  'livraison',
+  'lieferung',
+  'zustellung',
+  'consegna',
+  'levering',
+  'leverans',
+  'доставк',
+  'dostaw',
+  'przesyłk',
+  'zásilk',
+  'teslimat',
+  'paquete',
+  'encomenda',
+  'pacco',
+  'paketti',
+  'toimitus',
+  'tilaus',
+  'kuitti',
+  'lasku',
+  'varaus',
+  'csomag',
+  'rendelés',
+  'nyugta',
+  'számla',
+  'foglalás',
+  'comanda',
+  'comandă',
+  'colet',
+  'livrare',
+  'factură',
+  'chitanță',
+  'rezervare',
+  'kifurushi',
+  'risiti',
+  'bungkusan',
+  'penghantaran',
+  'resit',
+  'tempahan',
+  'pakete',
+  'resibo',
+  'سفارش',
+  'مرسوله',
+  'رسید',
+  'فاکتور',
+  'অর্ডার',
+  'পার্সেল',
+  'ডেলিভারি',
+  'রসিদ',
 ]
 
 // Calendar invitations: the invite's own subject prefix. It is an invitation to a meeting only when the
@@ -148,6 +200,16 @@ const CALENDAR_PREFIXES = [
   'undangan:',
   'lời mời:',
   'updated invitation',
+  // Romanian, Finnish, Hungarian, Swahili, Malay, Tagalog, Persian and Bengali (round 3).
+  'meghívó:',
+  'invitație:',
+  'invitatie:',
+  'kutsu:',
+  'jemputan:',
+  'mwaliko:',
+  'imbitasyon:',
+  'دعوت:',
+  'আমন্ত্রণ:',
 ]
 
 // A scheduled meeting, in the subject or the opening: its passcode is for the call, not a sign-in.
@@ -171,6 +233,16 @@ const MEETING_WORDS = [
   'מזהה פגישה',
   'סיסמת הפגישה',
   'معرف الاجتماع',
+  // Round 3.
+  'id de réunion',
+  'identifiant de réunion',
+  'rejoindre la réunion',
+  'numero riunione',
+  'id reuniune',
+  'kokouksen tunnus',
+  'értekezlet azonosító',
+  'id mesyuarat',
+  'شناسه جلسه',
 ]
 
 // Words of a request to type a code, in the body: "enter this code", "geben Sie den Code ein".
@@ -229,6 +301,30 @@ const ENTRY_WORDS = [
   'gunakan',
   'nhập',
   'sử dụng mã',
+  // Romanian, Finnish, Hungarian, Swahili, Malay, Tagalog, Persian and Bengali (round 3).
+  'introdu',
+  'tastează',
+  'tastati',
+  'folosește codul',
+  'syötä',
+  'kirjoita',
+  'anna koodi',
+  'add meg',
+  'adja meg',
+  'írd be',
+  'írja be',
+  'weka',
+  'iweke',
+  'ingiza',
+  'andika',
+  'taip',
+  'ilagay',
+  'i-type',
+  'ipasok',
+  'وارد کنید',
+  'وارد نمایید',
+  'লিখুন',
+  'প্রবেশ করান',
 ]
 
 // Words of a request to click or tap, in the opening: the mail's action is a link.
@@ -278,6 +374,24 @@ const CLICK_WORDS = [
   'nhấn',
   'bấm',
   'ketuk',
+  // Romanian, Finnish, Hungarian, Swahili, Malay, Tagalog, Persian and Bengali (round 3).
+  'apasă',
+  'apasa',
+  'faceți clic',
+  'faceti clic',
+  'napsauta',
+  'paina',
+  'kattint',
+  'bofya',
+  'bonyeza',
+  'gusa',
+  'tekan',
+  'i-click',
+  'pindutin',
+  'کلیک',
+  'ক্লিক',
+  'চাপুন',
+  'ট্যাপ',
 ]
 
 // A link's validity, in the opening: it expires, or works only once.
@@ -317,6 +431,27 @@ const EXPIRY_WORDS = [
   'berlaku',
   'hiệu lực',
   'hết hạn',
+  // Romanian, Finnish, Hungarian, Swahili, Malay, Tagalog, Persian and Bengali (round 3).
+  'valabil',
+  'o singură dată',
+  'expiră',
+  'voimassa',
+  'vanhenee',
+  'kerran',
+  'érvényes',
+  'lejár',
+  'egyszer',
+  'itaisha',
+  'halali',
+  'mara moja',
+  'sah ',
+  'tamat',
+  'mag-e-expire',
+  'isang beses',
+  'منقضی',
+  'معتبر',
+  'মেয়াদ',
+  'বৈধ',
 ]
 
 // A link named in the subject ("Your sign-in link", "Tu enlace para entrar"): the mail's step is a link.
@@ -341,22 +476,30 @@ const LINK_NOUNS = [
   'ลิงก์',
   'tautan',
   'liên kết',
+  // Romanian, Finnish, Hungarian, Swahili, Malay, Tagalog, Persian and Bengali (round 3).
+  'kiungo',
+  'pautan',
+  'لینک',
+  'پیوند',
+  'লিঙ্ক',
 ]
 
 // Requests to reset a password, in the subject or the opening.
 const RESET_WORDS =
-  /reset|forgot|new password|recover|zurücksetzen|neues passwort|réinitialis|nouveau mot de passe|restablecer|recuperar|redefinir|reimposta|recupera|herstellen|nieuw wachtwoord|återställ|nytt lösenord|сброс|восстановлени|відновлення|новый пароль|zmiana hasła|resetowanie|nowe hasło|sıfırla|obnoven|επαναφορά|再設定|リセット|재설정|비밀번호 찾기|重置|重設|找回|איפוס|שחזור|إعادة تعيين|استعادة|रीसेट|ตั้งรหัสผ่านใหม่|รีเซ็ต|atur ulang|đặt lại/
+  /reset|forgot|new password|recover|zurücksetzen|neues passwort|réinitialis|nouveau mot de passe|restablecer|recuperar|redefinir|reimposta|recupera|herstellen|nieuw wachtwoord|återställ|nytt lösenord|сброс|восстановлени|відновлення|новый пароль|zmiana hasła|resetowanie|nowe hasło|sıfırla|obnoven|επαναφορά|再設定|リセット|재설정|비밀번호 찾기|重置|重設|找回|איפוס|שחזור|إعادة تعيين|استعادة|रीसेट|ตั้งรหัสผ่านใหม่|รีเซ็ต|atur ulang|đặt lại|salasanan (?:vaihta|palautus|nollaus)|uusi salasana|unohditko|jelszó-?visszaállítás|új jelszó|elfelejtett|weka upya|kuweka upya|tetapkan semula|set semula|بازنشانی|بازیابی|রিসেট/
 
 /** A subject that asks for a step: confirm, verify, approve, authorise. */
 const SUBJECT_REQUEST =
-  /\b(?:confirm|verify|approve|authori[sz]e)\b|bestätigen sie|bestätige|confirmez|confirme|confirma|conferma|bevestig|подтвердите|potwierdź|onaylayın|確認してください|확인해 주세요|请确认|請確認/
+  /\b(?:confirm|verify|approve|authori[sz]e)\b|bestätigen sie|bestätige|confirmez|confirme|confirma|conferma|bevestig|подтвердите|potwierdź|onaylayın|確認してください|확인해 주세요|请确认|請確認|confirmă|vahvista|erősítsd meg|erősítse meg|thibitisha|sahkan|kumpirmahin|تایید کنید|নিশ্চিত করুন/
 
 const findNoticeWord = prefixMatcher(NOTICE_SUBJECT_WORDS)
 const findCalendarPrefix = prefixMatcher(CALENDAR_PREFIXES)
 /** A time or a date in a subject: 10:30, 2pm, 18.06., 2025/06/12, or the "@" before a meeting's time. */
 const SUBJECT_TIME = /\d{1,2}[:.]\d{2}|\d{1,2} ?[ap]m\b|\d{1,2}[./]\d{1,2}|\s@\s/
+const SPACE_BEFORE_COLON = /\s+:/g
 const findMeetingWord = prefixMatcher(MEETING_WORDS)
-const findEntryWord = prefixMatcher(ENTRY_WORDS)
+/** A request to type something ("enter", "geben Sie ... ein"), in lower-case text. */
+export const findEntryWord = prefixMatcher(ENTRY_WORDS)
 const findClickWord = prefixMatcher(CLICK_WORDS)
 const findExpiryWord = prefixMatcher(EXPIRY_WORDS)
 const findLinkNoun = prefixMatcher(LINK_NOUNS)
@@ -366,7 +509,9 @@ export function classifyPurpose(subjectLine: string, body: string): Purpose {
   const subject = subjectLine.toLowerCase()
   const opening = body.slice(0, OPENING_CHARS).toLowerCase()
   const noticeWord =
-    findNoticeWord(subject) ?? (SUBJECT_TIME.test(subject) ? findCalendarPrefix(subject) : null)
+    findNoticeWord(subject) ??
+    // French typography puts a space before the colon ("Invitation : Comité @ jeu. 14:00").
+    (SUBJECT_TIME.test(subject) ? findCalendarPrefix(subject.replace(SPACE_BEFORE_COLON, ':')) : null)
   // A bare "code" in a subject that names an order or a booking is that booking's code ("Booking code
   // K8Q2VT"); a one-time code word ("verification", "OTP") is not, whatever else the subject says.
   const oneTime = findOneTimeCodeWord(subject)
