@@ -75,7 +75,7 @@ describe('extraction corpus', () => {
 
 describe('blind development corpora', () => {
   // The held-out half is scored only by the bench, once: it is never read by a test.
-  test.each(['extraction-dev', 'extraction-dev2'])(
+  test.each(['extraction-dev', 'extraction-dev2', 'extraction-dev3'])(
     '%s: no wrong answer, at least 98 percent of mails fully right',
     async (corpus) => {
       const dir = join(import.meta.dir, 'fixtures', corpus)
