@@ -95,8 +95,25 @@ describe.skipIf(!STRACE)('a 250 on the embedded default reaches the disk first (
   }, START_TIMEOUT_MS + 10_000)
 
   afterAll(async () => {
-    server?.kill('SIGKILL')
-    await server?.exited
+    // Killing strace leaves its tracee running: stop the server under it first (its children, by /proc).
+    if (server) {
+      const children = (() => {
+        try {
+          return readFileSync(`/proc/${server.pid}/task/${server.pid}/children`, 'utf8').trim().split(/\s+/)
+        } catch {
+          return []
+        }
+      })()
+      for (const child of children.filter(Boolean)) {
+        try {
+          process.kill(Number(child), 'SIGKILL')
+        } catch {
+          // Already gone.
+        }
+      }
+      server.kill('SIGKILL')
+      await server.exited
+    }
     rmSync(tempDir, { recursive: true, force: true })
   })
 
