@@ -46,7 +46,7 @@ export function cpuSeconds(pid: number): number {
 }
 
 /** CPU seconds used so far by every process whose command name is `name` (e.g. postgres, redis-server). */
-function cpuSecondsOfAll(name: string): number {
+export function cpuSecondsOfAll(name: string): number {
   let total = 0
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue

@@ -84,6 +84,48 @@ describe('sender authentication input', () => {
     // mailauth's verdict when the body hash does not verify (the signature itself is intact).
     expect((await authenticate(new Uint8Array(tampered), envelope)).dkim).toBe('neutral')
   })
+  test('unsigned mail from a repeated sender reuses the verdicts, identical to a fresh check', async () => {
+    let lookups = 0
+    const counting: DnsResolver = (name, type) => {
+      lookups++
+      return resolver(name, type)
+    }
+    const reusing = createSenderAuthenticator({
+      resolver: counting,
+      mta: 'mx.ephemail.test',
+      verdictCacheMs: 60_000,
+    })
+    const first = unsignedFixture()
+    // Another message of the same sender: another body and subject, the same From and envelope.
+    const second = Buffer.from(
+      first
+        .toString('latin1')
+        .replace(/^Subject:.*$/m, 'Subject: Ihr neuer Code')
+        .replace(/\r\n\r\n[\s\S]*$/, '\r\n\r\nIhr Code lautet 482913.\r\n'),
+      'latin1',
+    )
+    const freshFirst = await authenticate(new Uint8Array(first), envelope)
+    const freshSecond = await authenticate(new Uint8Array(second), envelope)
+    expect(freshFirst).toEqual(freshSecond) // what makes reuse safe: a fresh check of either gives the same
+    expect(freshFirst.spf).toBe('pass')
+    expect(await reusing(new Uint8Array(first), envelope)).toEqual(freshFirst)
+    const afterFirst = lookups
+    expect(afterFirst).toBeGreaterThan(0)
+    expect(await reusing(new Uint8Array(second), envelope)).toEqual(freshSecond)
+    expect(lookups).toBe(afterFirst) // reused: no DNS, no mailauth
+    // Another envelope IP is checked afresh, and SPF fails for it.
+    const elsewhere = await reusing(new Uint8Array(second), { ...envelope, remoteAddress: '198.51.100.7' })
+    expect(lookups).toBeGreaterThan(afterFirst)
+    expect(elsewhere.spf).toBe('fail')
+    // Another From is checked afresh too.
+    const beforeOtherFrom = lookups
+    const otherFrom = Buffer.from(
+      second.toString('latin1').replace(/^From:.*$/m, 'From: Shop <info@other-shop.example>'),
+      'latin1',
+    )
+    await reusing(new Uint8Array(otherFrom), envelope)
+    expect(lookups).toBeGreaterThan(beforeOtherFrom)
+  })
 })
 
 describe('DNS cache for sender authentication', () => {

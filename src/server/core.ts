@@ -23,6 +23,7 @@ import {
   createSenderAuthenticator,
   type DnsResolver,
   systemResolver,
+  VERDICT_CACHE_MS,
   withCache,
   withTimeout,
 } from './pipeline/sender-auth.ts'
@@ -137,6 +138,8 @@ export async function createCore(config: Config, options: CoreOptions): Promise<
     authenticateSender: createSenderAuthenticator({
       resolver: options.resolver ?? withCache(withTimeout(systemResolver, config.worker.dnsTimeoutMs)),
       mta: config.smtpHostname,
+      // Verdicts are reused only over the cached system resolver; a given resolver may change its answers.
+      verdictCacheMs: options.resolver ? 0 : VERDICT_CACHE_MS,
     }),
     afterProcessed: (event) => webhooks.dispatch(event),
     mail,

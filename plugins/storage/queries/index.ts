@@ -30,7 +30,7 @@ export function createDrizzleStorage(db: Database, hooks: DriverHooks): Storage 
     ...createMailboxQueries(db),
     ...createMailboxEventQueries(db),
     ...createMessageQueries(db, hooks, createIsoTexts()),
-    ...createProcessingQueries(db),
+    ...createProcessingQueries(db, hooks),
     ...createWebhookQueries(db),
     ...createWebhookDeliveryQueries(db),
     ...createApiKeyQueries(db),

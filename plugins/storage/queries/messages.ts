@@ -1,10 +1,11 @@
 // The messages table: the batched insert that numbers events, the inbox list, reads, the seen flag, deletes.
 
-import { and, eq, gt, inArray, sql } from 'drizzle-orm'
+import { and, eq, gt, inArray } from 'drizzle-orm'
 import { DuplicateMessageError, type MessageStore } from '#contracts/storage.ts'
 import { mailboxes, messages } from '#plugins/storage/schema.ts'
-import { type RawSummaryRow, rawToSummary, summaryColumns, toRow, toSummary } from './message-rows.ts'
-import { type Database, type DriverHooks, type IsoText, isUniqueViolation, param, rowsOf } from './shared.ts'
+import { storableJson, storableText } from '#plugins/storage/storable.ts'
+import { type RawSummaryRow, rawToSummary, summaryColumns, toSummary } from './message-rows.ts'
+import { type Database, type DriverHooks, type IsoText, isUniqueViolation, param } from './shared.ts'
 
 /**
  * The inbox list, newest first, as fixed statements ($1 mailbox, $2 limit, $3/$4 cursors): building it
@@ -23,7 +24,66 @@ const LIST_PAGE = {
   between: listPage('and id < $3::uuid and id > $4::uuid'),
 }
 
+/** Parameters per row of the batch insert, in the order of INSERT_ROW's placeholders. */
+const INSERT_PARAMS_PER_ROW = 14
+
+/** One row of the insert's values: its position in the batch, then its 14 parameters from `first`. */
+function insertRow(ord: number, first: number): string {
+  const at = (offset: number) => `$${first + offset}`
+  return `(${ord}, ${at(0)}::uuid, ${at(1)}::uuid, ${at(2)}::timestamptz, ${at(3)}::integer, ${at(4)}::text,
+    ${at(5)}::text, ${at(6)}::text, ${at(7)}::boolean, ${at(8)}::jsonb, ${at(9)}::json, ${at(10)}::text,
+    ${at(11)}::bytea, ${at(12)}::text, ${at(13)}::text)`
+}
+
+/**
+ * The batch insert for `rows` messages, as fixed text with positional parameters: building it with
+ * drizzle's sql template assembled and escaped every row's fragments on every commit. One statement,
+ * so one round trip and atomic without BEGIN/COMMIT. Each mailbox's event counter moves by its count
+ * of rows under its row lock, taken in id order (locked) so two commits touching the same mailboxes
+ * wait for each other instead of deadlocking; the rows take their numbers in batch order. A mailbox
+ * deleted meanwhile has no counter row: its message then fails the foreign key. A redelivery refused
+ * by the dedupe index rolls back the counters too, so the mailbox's event numbers keep no hole.
+ */
+function buildInsertText(rows: number): string {
+  const values = Array.from({ length: rows }, (_, ord) => insertRow(ord, ord * INSERT_PARAMS_PER_ROW + 1))
+  return `
+    with v(ord, id, mailbox_id, received_at, size, from_address, from_name, subject, has_attachments,
+      envelope, parsed, parse_error, raw, source, dedupe_key) as (values ${values.join(', ')}),
+    counts as (
+      select mailbox_id as id, count(*)::integer as n from v group by mailbox_id
+    ), locked as (
+      select id from mailboxes where id in (select id from counts) order by id for update
+    ), bumped as (
+      update mailboxes as m set event_seq = m.event_seq + c.n
+      from counts as c
+      where m.id = c.id and m.id in (select id from locked)
+      returning m.id, m.event_seq - c.n as base
+    )
+    insert into messages (id, mailbox_id, received_at, size, from_address, from_name, subject, has_attachments,
+      envelope, parsed, parse_error, raw, source, dedupe_key, received_seq)
+    select v.id, v.mailbox_id, v.received_at, v.size, v.from_address, v.from_name, v.subject, v.has_attachments,
+      v.envelope, v.parsed, v.parse_error, v.raw, v.source, v.dedupe_key,
+      b.base + row_number() over (partition by v.mailbox_id order by v.ord)
+    from v left join bumped as b on b.id = v.mailbox_id
+    returning id, received_seq`
+}
+
+/** Batch sizes whose insert text is kept; a larger batch (many recipients) builds its own. */
+const CACHED_INSERT_SIZES = 512
+
+/** Text columns bind made storable, as every write does (storable.ts). */
+const nullableText = (value: string | null | undefined) => (value == null ? null : storableText(value))
+
 export function createMessageQueries(db: Database, hooks: DriverHooks, isoText: IsoText): MessageStore {
+  const insertTexts = new Map<number, string>()
+  const insertText = (rows: number) => {
+    let text = insertTexts.get(rows)
+    if (text === undefined) {
+      text = buildInsertText(rows)
+      if (rows <= CACHED_INSERT_SIZES) insertTexts.set(rows, text)
+    }
+    return text
+  }
   /** A message is visible only while its mailbox is live. */
   const liveMessage = (id: string, now: Date) =>
     and(
@@ -66,59 +126,35 @@ export function createMessageQueries(db: Database, hooks: DriverHooks, isoText: 
   return {
     async insertMessages(batch) {
       if (batch.length === 0) return []
-      const perMailbox = new Map<string, number>()
-      for (const message of batch)
-        perMailbox.set(message.mailboxId, (perMailbox.get(message.mailboxId) ?? 0) + 1)
-      // One statement, so one round trip and atomic without BEGIN/COMMIT. Each mailbox's event counter
-      // moves under its row lock, taken in id order (locked) so two commits touching the same mailboxes
-      // wait for each other instead of deadlocking; the rows take their numbers in batch order.
-      // A mailbox deleted meanwhile has no counter row: its message then fails the foreign key.
-      const counts = sql.join(
-        [...perMailbox].map(([id, n]) => sql`(${id}::uuid, ${n}::integer)`),
-        sql`, `,
-      )
-      const values = sql.join(
-        batch.map((message, index) => {
-          const row = toRow(message)
-          // Text and json bind through their columns, so they are made storable as in every other write.
-          const bound = <K extends keyof typeof row>(key: K) =>
-            sql.param(row[key] ?? null, messages[key as keyof typeof messages.$inferInsert])
-          return sql`(${index}::integer, ${row.id}::uuid, ${row.mailboxId}::uuid, ${message.receivedAt.toISOString()}::timestamptz,
-            ${row.size}::integer, ${bound('fromAddress')}::text, ${bound('fromName')}::text, ${bound('subject')}::text,
-            ${row.hasAttachments}::boolean, ${bound('envelope')}::jsonb, ${bound('parsed')}::json,
-            ${bound('parseError')}::text, ${row.raw}::bytea, ${bound('source')}::text, ${bound('dedupeKey')}::text)`
-        }),
-        sql`, `,
-      )
-      // One statement: a redelivery refused by the dedupe index rolls back the counters too, so the
-      // mailbox's event numbers keep no hole.
-      const result = await db
-        .execute(sql`
-          with locked as (
-            select id from ${mailboxes} where id in (select id from (values ${counts}) as c(id, n)) order by id for update
-          ), bumped as (
-            update ${mailboxes} as m set event_seq = m.event_seq + c.n
-            from (values ${counts}) as c(id, n)
-            where m.id = c.id and m.id in (select id from locked)
-            returning m.id, m.event_seq - c.n as base
-          )
-          insert into ${messages} (id, mailbox_id, received_at, size, from_address, from_name, subject, has_attachments,
-            envelope, parsed, parse_error, raw, source, dedupe_key, received_seq)
-          select v.id, v.mailbox_id, v.received_at, v.size, v.from_address, v.from_name, v.subject, v.has_attachments,
-            v.envelope, v.parsed, v.parse_error, v.raw, v.source, v.dedupe_key,
-            b.base + row_number() over (partition by v.mailbox_id order by v.ord)
-          from (values ${values}) as v(ord, id, mailbox_id, received_at, size, from_address, from_name, subject,
-            has_attachments, envelope, parsed, parse_error, raw, source, dedupe_key)
-          left join bumped as b on b.id = v.mailbox_id
-          returning id, received_seq`)
+      const params: unknown[] = []
+      for (const message of batch) {
+        const parsed = message.parsed
+        params.push(
+          message.id,
+          message.mailboxId,
+          message.receivedAt.toISOString(),
+          message.raw.byteLength,
+          nullableText(parsed?.from?.address),
+          nullableText(parsed?.from?.name),
+          nullableText(parsed?.subject),
+          (parsed?.attachments.length ?? 0) > 0,
+          storableJson(message.envelope),
+          parsed ? storableJson(parsed) : null,
+          nullableText(message.parseError),
+          message.raw,
+          storableText(message.source),
+          nullableText(message.dedupeKey),
+        )
+      }
+      const result = await hooks
+        .query<{ id: string; received_seq: number }>(insertText(batch.length), params)
         .catch((error: unknown) => {
           // Ids are random UUIDv7s: the one unique key a new message can collide on is (mailbox, dedupe_key).
           if (isUniqueViolation(error))
             throw new DuplicateMessageError('a message with this dedupe key is already stored in its mailbox')
           throw error
         })
-      const inserted = rowsOf<{ id: string; received_seq: number }>(result)
-      const seqOf = new Map(inserted.map((row) => [row.id, Number(row.received_seq)]))
+      const seqOf = new Map(result.map((row) => [row.id, Number(row.received_seq)]))
       return batch.map((message) => seqOf.get(message.id) as number)
     },
 
