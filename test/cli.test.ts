@@ -2,18 +2,18 @@
 // embedded PGlite, with mail sent over SMTP by nodemailer: every command, --json shapes, exit codes, stderr.
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { randomBytes, randomInt } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import nodemailer from 'nodemailer'
 import { ADMIN_KEY, startTestEphemail, type TestEphemail } from './support/ephemail.ts'
 import { cleanEnv, freePorts } from './support/ephemail-process.ts'
+import { SIGN_UP_SENDER as SENDER, signUpMail } from './support/sign-up-mail.ts'
 
 const ROOT = join(import.meta.dir, '..')
 const CLI = join(ROOT, 'src', 'cli.ts')
 const BIN = join(ROOT, 'bin', 'ephemail.mjs')
-const SENDER = 'no-reply@acme.example'
 
 interface Run {
   code: number
@@ -43,42 +43,6 @@ function spawnCli(args: string[], env: Record<string, string>, entry: string[] =
 }
 
 const runCli = (args: string[], env: Record<string, string>) => spawnCli(args, env).finished
-
-/** A sign-up mail as services send it: text and HTML parts, a code and a confirmation link, CRLF lines. */
-function signUpMail(to: string) {
-  const code = String(randomInt(100_000, 1_000_000))
-  const link = `https://accounts.acme.example/verify?token=${randomBytes(12).toString('hex')}`
-  const messageId = `<${randomBytes(8).toString('hex')}@acme.example>`
-  const boundary = `b-${randomBytes(6).toString('hex')}`
-  const raw = [
-    `From: Acme Accounts <${SENDER}>`,
-    `To: <${to}>`,
-    'Subject: Confirm your Acme account',
-    `Date: ${new Date().toUTCString()}`,
-    `Message-ID: ${messageId}`,
-    'MIME-Version: 1.0',
-    `Content-Type: multipart/alternative; boundary="${boundary}"`,
-    '',
-    `--${boundary}`,
-    'Content-Type: text/plain; charset=utf-8',
-    '',
-    'Welcome to Acme!',
-    '',
-    `Your verification code is ${code}. It expires in 10 minutes.`,
-    '',
-    'Or confirm your address with this link:',
-    link,
-    `--${boundary}`,
-    'Content-Type: text/html; charset=utf-8',
-    '',
-    '<html><body><h1>Welcome to Acme!</h1>',
-    `<p>Your verification code is <strong>${code}</strong>. It expires in 10 minutes.</p>`,
-    `<p><a href="${link}">Confirm my email address</a></p></body></html>`,
-    `--${boundary}--`,
-    '',
-  ].join('\r\n')
-  return { code, link, messageId, raw }
-}
 
 /** A magic sign-in link with no code, as a second mail to the same mailbox. */
 function signInMail(to: string) {
@@ -148,10 +112,13 @@ describe('ephemail CLI', () => {
   let stateDir: string
   let env: Record<string, string>
 
-  async function send(to: string, raw: string) {
+  async function send(to: string, raw: string | Uint8Array) {
     const transport = nodemailer.createTransport({ host: '127.0.0.1', port: eph.smtpPort, ignoreTLS: true })
     try {
-      await transport.sendMail({ envelope: { from: SENDER, to: [to] }, raw })
+      await transport.sendMail({
+        envelope: { from: SENDER, to: [to] },
+        raw: typeof raw === 'string' ? raw : Buffer.from(raw),
+      })
     } finally {
       transport.close()
     }

@@ -1,47 +1,11 @@
 // The Bun SMTP source against the shared ingest contract, and its DATA reader byte by byte against split points.
 
 import { describe, expect, test } from 'bun:test'
-import { runIngestContract } from '../../../test/contracts/ingest.ts'
-import { dataPayload, SmtpTestClient } from '../../../test/support/smtp-client.ts'
+import { runSmtpIngestContract } from '../../../test/support/smtp-contract.ts'
 import { DataReader } from './data-reader.ts'
 import { create, name } from './index.ts'
 
-await runIngestContract(name, {
-  source: 'smtp',
-  dedupesResend: false,
-  make: (context) =>
-    create(
-      {
-        host: '127.0.0.1',
-        port: 0,
-        hostname: 'mx.ephemail.test',
-        maxMessageBytes: 1_000_000,
-        maxRecipients: 5,
-        maxClients: 50,
-        maxClientsPerAddress: 50,
-        socketTimeoutMs: 10_000,
-        sessionTimeoutMs: 60_000,
-      },
-      context,
-    ),
-  async send(_core, source, { from, to, raw }) {
-    const client = await SmtpTestClient.connect(source.port?.() as number)
-    try {
-      await client.readReply()
-      await client.command('EHLO contract.test')
-      await client.command(`MAIL FROM:<${from}>`)
-      const rcpt = await client.command(`RCPT TO:<${to}>`)
-      if (rcpt.code !== 250) return { accepted: false, answer: rcpt.lines.join('\n') }
-      await client.command('DATA')
-      client.write(dataPayload(raw))
-      const reply = await client.readReply()
-      return { accepted: reply.code === 250, answer: reply.lines.join('\n') }
-    } finally {
-      await client.command('QUIT').catch(() => {})
-      await client.abort()
-    }
-  },
-})
+await runSmtpIngestContract(name, create)
 
 const bytes = (text: string) => new TextEncoder().encode(text)
 const text = (raw: Uint8Array) => new TextDecoder().decode(raw)
