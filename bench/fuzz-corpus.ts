@@ -1,18 +1,19 @@
 // Worst cases over a fuzz corpus: slowest message per stage, the pipeline's event-loop stall and memory.
 //
-//   bun bench/fuzz-corpus.ts [--count 5000] [--seed 1] [--top 10] [--pipeline yes|no]
+//   bun bench/fuzz-corpus.ts [--count 5000] [--seed 1] [--top 10] [--pipeline yes|no] [--storage-thread worker|main]
 //
 // Stages: every mutation of test/support/mutate.ts (the corpus of test/fuzz.test.ts, reproducible from the
 // seed and its index) goes through parse, sender authentication (no DNS), extraction and sanitising on
 // this thread, one at a time; each stage's time is how long it would hold the event loop if it ran there.
 // Printed: the slowest of each stage per mutation kind, and the slowest messages overall with their index.
 // Pipeline: the same corpus delivered through the funnel of the test harness (in-memory PGlite, in-process
-// queue, the mail offload thread) 50 at a time; printed are the longest event-loop stall, the longest
+// queue, the mail offload thread; PGlite on its own thread as the server runs it) 50 at a time; printed are the longest event-loop stall, the longest
 // received-to-processed time, the rate, and RSS before, at its peak and after.
 
 import { parseMail } from '#lib/mail.ts'
 import { sanitizeHtml } from '#lib/sanitize.ts'
 import { createBuiltinExtractor } from '#plugins/extractor/builtin/index.ts'
+import { create as createPglite } from '#plugins/storage/pglite/index.ts'
 import { extractFromMail } from '#server/pipeline/message-processor.ts'
 import { createSenderAuthenticator } from '#server/pipeline/sender-auth.ts'
 import { createApiHarness, offlineResolver } from '../test/support/api-harness.ts'
@@ -24,6 +25,7 @@ const count = Number(args.get('count') ?? 5_000)
 const seed = Number(args.get('seed') ?? 1)
 const top = Number(args.get('top') ?? 10)
 const runPipeline = (args.get('pipeline') ?? 'yes') !== 'no'
+const storageThread = args.get('storage-thread') === 'main' ? 'main' : 'worker'
 const CONCURRENCY = 50
 const STAGES = ['parse', 'authenticate', 'extract', 'sanitize'] as const
 type Stage = (typeof STAGES)[number]
@@ -106,7 +108,9 @@ async function stageFigures() {
 }
 
 async function pipelineFigures() {
-  const h = await createApiHarness({ EPHEMAIL_MAX_MESSAGE_BYTES: String(10 * 1024 * 1024) })
+  // The embedded driver as the server runs it (its own thread), unless --storage-thread main.
+  const storage = createPglite({ thread: storageThread })
+  const h = await createApiHarness({ EPHEMAIL_MAX_MESSAGE_BYTES: String(10 * 1024 * 1024) }, { storage })
   const box = (await h.call('POST', '/v1/mailboxes', { token: null, body: { ttlSeconds: 86_400 } })).json
   Bun.gc(true)
   const rssBefore = process.memoryUsage.rss()

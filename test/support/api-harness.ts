@@ -2,6 +2,7 @@
 
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { Storage } from '#contracts/storage.ts'
 import type { MxResolver } from '#core/domain-check.ts'
 import type { EphemailEvent } from '#lib/events.ts'
 import { createInlineQueue } from '#plugins/queue/inline/index.ts'
@@ -35,7 +36,8 @@ export async function createApiHarness(
   {
     mail = createMailOffload(),
     mxResolver = offlineMxResolver,
-  }: { mail?: MailWork; mxResolver?: MxResolver } = {},
+    storage: storageDriver = createPgliteStorage(),
+  }: { mail?: MailWork; mxResolver?: MxResolver; storage?: Storage } = {},
 ) {
   const config = loadConfig(
     { EPHEMAIL_DOMAINS: 'ephemail.test,vip.test:custom', EPHEMAIL_ADMIN_KEY: ADMIN_KEY, ...env },
@@ -45,7 +47,7 @@ export async function createApiHarness(
   const inlineQueues = new Map<string, ReturnType<typeof createInlineQueue>>()
   const core = await createCore(config, {
     plugins: {
-      storage: createPgliteStorage(),
+      storage: storageDriver,
       makeQueue: (spec) => {
         const made = createInlineQueue({ ...spec, attempts: 2, backoffMs: 10 })
         inlineQueues.set(spec.name, made as never)

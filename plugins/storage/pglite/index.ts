@@ -9,10 +9,17 @@ import type { Storage, StorageFactory } from '#contracts/storage.ts'
 import { MIGRATIONS_FOLDER } from '#plugins/storage/migrations.ts'
 import { createDrizzleStorage } from '#plugins/storage/queries/index.ts'
 import * as schema from '#plugins/storage/schema.ts'
+import { createThreadedPgliteStorage } from './threaded.ts'
 
 export interface PgliteStorageOptions {
   /** A directory for the database files; omit for a throw-away in-memory database. */
   dataDir?: string
+  /**
+   * Where PGlite runs. `worker` (the plugin's default): on a thread of its own, so storing or reading a
+   * multi-megabyte message never holds the server's event loop (threaded.ts). `main`: in this thread,
+   * for tools and tests that start many throw-away databases.
+   */
+  thread?: 'worker' | 'main'
 }
 
 /**
@@ -100,7 +107,8 @@ export function openPglite(dataDir: string | undefined): PGlite {
   return new PGlite({ ...fastBytea, fs: new DurableNodeFS(dataDir), startParams: durableStartParams() })
 }
 
-export function createPgliteStorage({ dataDir }: PgliteStorageOptions = {}) {
+/** PGlite in the calling thread. */
+export function createPgliteStorage({ dataDir }: Omit<PgliteStorageOptions, 'thread'> = {}) {
   const client = openPglite(dataDir)
   const db = drizzle({ client, schema })
   const storage = createDrizzleStorage(db, {
@@ -118,7 +126,7 @@ export function createPgliteStorage({ dataDir }: PgliteStorageOptions = {}) {
 
 /** Uniform plugin exports (ARCHITECTURE.md): the registry creates every plugin through `name` and `create`. */
 export const name = 'pglite'
-export const create: StorageFactory<PgliteStorageOptions> = (options) => {
+export const create: StorageFactory<PgliteStorageOptions> = ({ thread = 'worker', ...options }) => {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true })
-  return createPgliteStorage(options)
+  return thread === 'worker' ? createThreadedPgliteStorage(options) : createPgliteStorage(options)
 }
