@@ -2,7 +2,13 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { parseMail } from '#lib/mail.ts'
-import { createMailOffload, OFFLOAD_MIN_BYTES, OffloadTimeoutError } from '#server/pipeline/mail-offload.ts'
+import {
+  createMailOffload,
+  hasManyParts,
+  OFFLOAD_MIN_BYTES,
+  OFFLOAD_MIN_PARTS,
+  OffloadTimeoutError,
+} from '#server/pipeline/mail-offload.ts'
 import { MAX_AUTH_FROM_HEADER_BYTES, MAX_AUTH_HEADER_LINES } from '#server/pipeline/sender-auth.ts'
 import { createApiHarness } from './support/api-harness.ts'
 
@@ -147,7 +153,36 @@ function bigHtmlMessage(kilobytes: number): Uint8Array {
   ])
 }
 
+/** A small message of `parts` tiny text parts: costly to parse for its size. */
+function manyPartsMessage(parts: number): Uint8Array {
+  const lines = [
+    'From: a@sender.example',
+    'Subject: parts',
+    'Content-Type: multipart/mixed; boundary="b"',
+    '',
+  ]
+  for (let part = 0; part < parts; part++) lines.push('--b', 'Content-Type: text/plain', '', `part ${part}`)
+  lines.push('--b--', '')
+  return crlf(lines)
+}
+
 describe('large messages are parsed and sanitised off the event loop', () => {
+  test('a small message of many parts is parsed on the thread too; an ordinary one stays here', async () => {
+    const many = manyPartsMessage(OFFLOAD_MIN_PARTS + 1)
+    const few = manyPartsMessage(3)
+    expect(many.byteLength).toBeLessThan(OFFLOAD_MIN_BYTES)
+    expect(hasManyParts(many)).toBe(true)
+    expect(hasManyParts(manyPartsMessage(OFFLOAD_MIN_PARTS - 2))).toBe(false)
+    // A 1 ms deadline only a trip to the thread can miss: the many-part message meets it, the ordinary one never goes.
+    const offload = createMailOffload({ timeoutMs: 1 })
+    try {
+      expect(await offload.parse(many).catch((error: unknown) => error)).toBeInstanceOf(OffloadTimeoutError)
+      expect((await offload.parse(few)).subject).toBe('parts')
+    } finally {
+      await offload.close()
+    }
+  })
+
   test('a message past the offload size goes through the worker thread and comes back whole', async () => {
     const h = await createApiHarness()
     try {
