@@ -29,7 +29,8 @@ interface CorpusScore {
 
 const args = readArgs()
 const CORPORA = (
-  args.get('corpus') ?? 'extraction,extraction-dev,extraction-dev2,extraction-dev3,extraction-dev4,extraction-heldout'
+  args.get('corpus') ??
+  'extraction,extraction-dev,extraction-dev2,extraction-dev3,extraction-dev4,extraction-heldout'
 ).split(',')
 const verbose = process.argv.includes('--verbose')
 const quiet = process.argv.includes('--quiet')
