@@ -16,7 +16,7 @@ import {
   OFFLOAD_MIN_BYTES,
   OFFLOAD_TIMEOUT_MS,
 } from '#server/pipeline/mail-offload.ts'
-import { MAX_AUTH_HEADER_LINES } from '#server/pipeline/sender-auth.ts'
+import { MAX_AUTH_HEADER_LINES, MAX_AUTH_SIGNATURES } from '#server/pipeline/sender-auth.ts'
 import { createApiHarness } from './support/api-harness.ts'
 import { loadSeedMessages, type Mutation, mutation } from './support/mutate.ts'
 
@@ -331,6 +331,7 @@ describe(`fuzz: ${COUNT} mutated messages through the pipeline (seed ${SEED})`, 
         MAX_MIME_NESTING_DEPTH,
         MAX_HEADER_BYTES,
         MAX_AUTH_HEADER_LINES,
+        MAX_AUTH_SIGNATURES,
         OFFLOAD_MIN_BYTES,
         OFFLOAD_TIMEOUT_MS,
       },

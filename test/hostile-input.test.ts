@@ -9,7 +9,11 @@ import {
   OFFLOAD_MIN_PARTS,
   OffloadTimeoutError,
 } from '#server/pipeline/mail-offload.ts'
-import { MAX_AUTH_FROM_HEADER_BYTES, MAX_AUTH_HEADER_LINES } from '#server/pipeline/sender-auth.ts'
+import {
+  MAX_AUTH_FROM_HEADER_BYTES,
+  MAX_AUTH_HEADER_LINES,
+  MAX_AUTH_SIGNATURES,
+} from '#server/pipeline/sender-auth.ts'
 import { createApiHarness } from './support/api-harness.ts'
 
 const encoder = new TextEncoder()
@@ -83,6 +87,48 @@ describe('hostile input is processed, never left pending', () => {
     const message = await read(stored[0]?.messageId)
     expect(message.authentication.skipped).toBeUndefined()
     expect(message.authentication.spf).not.toBe('skipped')
+  })
+
+  test('1,000 DKIM signatures (each one verified by mailauth) are skipped with the reason', async () => {
+    // A signature per line, as a forwarder chain never would: 60-90 ms of the event loop before.
+    const signature = (i: number) =>
+      `DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=s${i}.example; s=k; h=from:subject; bh=${btoa(`b${i}`)}; b=${btoa(`s${i}`)}`
+    const raw = crlf([
+      ...Array.from({ length: 1_000 }, (_, i) => signature(i)),
+      'From: a@sender.example',
+      'Subject: signed many times',
+      '',
+      'Your code is 440917',
+      '',
+    ])
+    const { stored } = await h.deliver(raw, [box.address])
+    await h.processed()
+    const message = await read(stored[0]?.messageId)
+    expect(message.processing.state).toBe('processed')
+    expect(message.otp).toBe('440917')
+    expect(message.authentication.dkim).toBe('skipped')
+    expect(message.authentication.skipped).toBe(
+      `the header section has more than ${MAX_AUTH_SIGNATURES} DKIM or ARC signatures`,
+    )
+  })
+
+  test(`${MAX_AUTH_SIGNATURES} signatures are still verified`, async () => {
+    const raw = crlf([
+      ...Array.from(
+        { length: MAX_AUTH_SIGNATURES },
+        (_, i) => `DKIM-Signature: v=1; a=rsa-sha256; d=s${i}.example; s=k; h=from; bh=YQ==; b=YQ==`,
+      ),
+      'From: a@sender.example',
+      'Subject: signed',
+      '',
+      'Code: 662810',
+      '',
+    ])
+    const { stored } = await h.deliver(raw, [box.address])
+    await h.processed()
+    const message = await read(stored[0]?.messageId)
+    expect(message.authentication.skipped).toBeUndefined()
+    expect(message.authentication.dkim).not.toBe('skipped')
   })
 
   test('a header section just under the limit is still authenticated', async () => {
