@@ -76,8 +76,11 @@ const SIGNATURE_HEADER = /^(?:dkim-signature|arc-seal|arc-message-signature)[ \t
  */
 export const MAX_AUTH_FROM_HEADER_BYTES = 2_048
 
-/** Each From header of the section with its folded lines, to measure. */
-const FROM_HEADER = /^from[ \t]*:[^\n]*(?:\n[ \t][^\n]*)*/gim
+/**
+ * Each From header of the section with its folded lines, to measure. Any run of CR and LF counts as a
+ * line break, as it does for mailauth: a From folded with `\n\r ` was once read as one short line.
+ */
+const FROM_HEADER = /^from[ \t]*:[^\r\n]*(?:[\r\n]+[ \t][^\r\n]*)*/gim
 
 /**
  * DKIM-Signature, ARC-Seal and ARC-Message-Signature headers that sender authentication verifies at
