@@ -7,12 +7,14 @@
 // long SMTP replies and API requests sharing the process would have waited. Target: < 50 ms for every
 // stage of every case as the server runs it (the hardening issue's bound). `parse` and `sanitize` are
 // the libraries on this thread; `parse served` and `sanitize served` go through the mail offload as the
-// funnel and the processor call them (a worker thread past OFFLOAD_MIN_BYTES). Figures are the worst
+// funnel and the processor call them (a worker thread past OFFLOAD_MIN_BYTES), `authenticate served` as
+// the processor calls it (a thread of its own past AUTH_OFFLOAD_MIN_BYTES). Figures are the worst
 // of 3 runs after a warm-up.
 
 import { parseMail } from '#lib/mail.ts'
 import { sanitizeHtml } from '#lib/sanitize.ts'
 import { createBuiltinExtractor } from '#plugins/extractor/builtin/index.ts'
+import { createAuthOffload } from '#server/pipeline/auth-offload.ts'
 import { createMailOffload } from '#server/pipeline/mail-offload.ts'
 import { extractFromMail } from '#server/pipeline/message-processor.ts'
 import { createSenderAuthenticator, type DnsResolver } from '#server/pipeline/sender-auth.ts'
@@ -22,6 +24,12 @@ const offline: DnsResolver = async (name) => {
   throw Object.assign(new Error(`offline: ${name}`), { code: 'ENOTFOUND' })
 }
 const authenticate = createSenderAuthenticator({ resolver: offline, mta: 'mx.bench.test' })
+const authOffload = createAuthOffload()
+const authenticateServed = createSenderAuthenticator({
+  resolver: offline,
+  mta: 'mx.bench.test',
+  offload: authOffload,
+})
 const extractor = createBuiltinExtractor()
 const offload = createMailOffload()
 const encoder = new TextEncoder()
@@ -51,6 +59,40 @@ const CASES: Record<string, () => Uint8Array> = {
       'Subject: f',
       '',
       'body',
+      '',
+    ]),
+  // The same, folded with LF CR, which mailauth reads as line breaks too.
+  'from-lfcr': () =>
+    crlf([
+      `From: ${Array.from({ length: 1_600 }, (_, line) =>
+        Array.from({ length: 4 }, (_, i) => `u${line}x${i}@s.example`).join(', '),
+      ).join(',\n\r ')}`,
+      'Subject: f',
+      '',
+      'body',
+      '',
+    ]),
+  // mailauth verifies every signature.
+  'dkim-1000': () =>
+    crlf([
+      ...Array.from(
+        { length: 1_000 },
+        (_, i) =>
+          `DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=s${i}.example; s=k; h=from; bh=YQ==; b=YQ==`,
+      ),
+      'From: a@sender.example',
+      '',
+      'word 123456 '.repeat(8_000),
+      '',
+    ]),
+  // A signed message is hashed whole, in JavaScript.
+  'signed-10mb': () =>
+    crlf([
+      'DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=sender.example; s=k; h=from; bh=YQ==; b=YQ==',
+      'From: a@sender.example',
+      'Subject: big',
+      '',
+      'word 123456 '.repeat(870_000),
       '',
     ]),
   'headers-50k': () =>
@@ -118,6 +160,7 @@ async function measure(name: string, raw: Uint8Array) {
     parse: () => parseMail(raw).catch(() => null),
     'parse served': () => offload.parse(raw).catch(() => null),
     authenticate: () => authenticate(raw, envelope),
+    'authenticate served': () => authenticateServed(raw, envelope),
     extract: () => extractFromMail(extractor, parsed),
     sanitize: () => (parsed?.html ? sanitizeHtml(parsed.html) : null),
     'sanitize served': () => (parsed?.html ? offload.sanitize(parsed.html) : null),
@@ -140,3 +183,4 @@ for (const [name, make] of Object.entries(CASES)) {
 }
 console.table(rows)
 await offload.close()
+await authOffload.close()

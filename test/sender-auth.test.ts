@@ -4,6 +4,7 @@
 import { describe, expect, test } from 'bun:test'
 import crypto from 'node:crypto'
 import { dkimSign } from 'mailauth/lib/dkim/sign'
+import { AUTH_OFFLOAD_MIN_BYTES, type AuthOffload, createAuthOffload } from '#server/pipeline/auth-offload.ts'
 import {
   authenticationInput,
   createSenderAuthenticator,
@@ -84,6 +85,59 @@ describe('sender authentication input', () => {
     // mailauth's verdict when the body hash does not verify (the signature itself is intact).
     expect((await authenticate(new Uint8Array(tampered), envelope)).dkim).toBe('neutral')
   })
+  test('a large signed message is checked on the thread, its DNS asked here, with the same verdicts', async () => {
+    // 200 KB of epilogue after the closing boundary: covered by the body hash, past AUTH_OFFLOAD_MIN_BYTES.
+    const filler = Array.from({ length: 2_500 }, (_, i) => `Zeile ${i} des Nachspanns.`).join('\r\n')
+    const unsigned = Buffer.concat([unsignedFixture(), Buffer.from(`${filler}\r\n`)])
+    const { signatures } = await dkimSign(unsigned, {
+      signatureData: [
+        {
+          canonicalization: 'relaxed/relaxed',
+          signingDomain: 'example-shop.de',
+          selector: 'mail',
+          privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }),
+        },
+      ],
+    } as unknown as Parameters<typeof dkimSign>[1])
+    const signed = new Uint8Array(Buffer.concat([Buffer.from(signatures), unsigned]))
+    expect(signed.length).toBeGreaterThan(AUTH_OFFLOAD_MIN_BYTES)
+    const asked: string[] = []
+    const watching: DnsResolver = (name, type) => {
+      asked.push(`${type} ${name}`)
+      return resolver(name, type)
+    }
+    const offload = createAuthOffload()
+    try {
+      let sentToThread = 0
+      const counted: AuthOffload = {
+        ...offload,
+        check: (...task) => {
+          sentToThread++
+          return offload.check(...task)
+        },
+      }
+      const onThread = createSenderAuthenticator({
+        resolver: watching,
+        mta: 'mx.ephemail.test',
+        offload: counted,
+      })
+      expect(await onThread(new Uint8Array(unsignedFixture()), envelope)).toMatchObject({ spf: 'pass' })
+      expect(sentToThread).toBe(0) // a small message stays on this thread
+      const verdict = await onThread(signed, envelope)
+      expect(sentToThread).toBe(1)
+      expect(verdict).toEqual(await authenticate(signed, envelope))
+      expect(verdict).toMatchObject({ spf: 'pass', dkim: 'pass', dmarc: 'pass' })
+      // The key, the SPF record and the policy were asked of this thread's resolver; failures crossed with their code.
+      expect(asked).toContain('TXT mail._domainkey.example-shop.de')
+      expect(asked).toContain('TXT _dmarc.example-shop.de')
+      const tampered = Buffer.from(signed)
+      tampered.write('X', tampered.length - 10, 'latin1')
+      expect((await onThread(new Uint8Array(tampered), envelope)).dkim).toBe('neutral')
+    } finally {
+      await offload.close()
+    }
+  })
+
   test('unsigned mail from a repeated sender reuses the verdicts, identical to a fresh check', async () => {
     let lookups = 0
     const counting: DnsResolver = (name, type) => {

@@ -13,6 +13,7 @@ import { resolveAdminKeyHash } from './admin-key.ts'
 import type { Config } from './config.ts'
 import { type App, buildApp } from './http/app.ts'
 import type { EventHub } from './live/event-hub.ts'
+import { createAuthOffload } from './pipeline/auth-offload.ts'
 import { createDomainCatalog, type LiveDomainCatalog } from './pipeline/domain-catalog.ts'
 import { createIngestFunnel } from './pipeline/ingest-funnel.ts'
 import { createLiveMailboxes, type LiveMailboxes } from './pipeline/live-mailboxes.ts'
@@ -131,6 +132,8 @@ export async function createCore(config: Config, options: CoreOptions): Promise<
   })
   // Large messages are parsed and sanitised on a worker thread, shared by the funnel and the processor.
   const mail = options.mail ?? createMailOffload()
+  // Large signed messages are authenticated on a thread of their own (mailauth hashes the body in JavaScript).
+  const authOffload = createAuthOffload()
   const processor = createMessageProcessor({
     storage,
     pubsub,
@@ -140,6 +143,7 @@ export async function createCore(config: Config, options: CoreOptions): Promise<
       mta: config.smtpHostname,
       // Verdicts are reused only over the cached system resolver; a given resolver may change its answers.
       verdictCacheMs: options.resolver ? 0 : VERDICT_CACHE_MS,
+      offload: authOffload,
     }),
     afterProcessed: (event) => webhooks.dispatch(event),
     mail,
@@ -186,6 +190,7 @@ export async function createCore(config: Config, options: CoreOptions): Promise<
       await queue.close()
       await webhookQueue.close()
       await mail.close()
+      await authOffload.close()
       liveMailboxes.close()
       await domainCatalog.close()
       await plugins.limiter.close()

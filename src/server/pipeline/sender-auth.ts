@@ -5,6 +5,7 @@ import { authenticate } from 'mailauth'
 import { beforeTimeout } from '#lib/deadline.ts'
 import { createTtlCache } from '#lib/ttl-cache.ts'
 import type { AuthenticationResult, Envelope } from '#lib/types.ts'
+import { AUTH_OFFLOAD_MIN_BYTES, type AuthOffload } from './auth-offload.ts'
 
 export type DnsResolver = (name: string, type: string) => Promise<string[] | string[][]>
 
@@ -151,13 +152,53 @@ function verdictKey(header: Buffer, envelope: Envelope): string {
   return [envelope.remoteAddress, envelope.helo, envelope.mailFrom, ...fields].join('\n')
 }
 
+/** What mailauth is told about the session, besides the resolver. */
+export interface MailauthOptions {
+  ip?: string
+  helo?: string
+  sender?: string
+  mta: string
+}
+
+/** Runs mailauth on `input` and reduces its answer to the verdicts stored with the message. */
+export async function runMailauth(
+  input: Buffer,
+  options: MailauthOptions,
+  resolver: DnsResolver,
+): Promise<AuthenticationResult> {
+  const result = (await authenticate(input, { ...options, resolver })) as {
+    spf?: Verdict | false
+    dkim?: { results?: Verdict[] }
+    dmarc?: Verdict | false
+    arc?: Verdict | false
+    headers?: string
+  }
+  const dkimResults = result.dkim?.results ?? []
+  return {
+    spf: verdictOf(result.spf),
+    dkim:
+      dkimResults.find((entry) => entry.status?.result === 'pass')?.status?.result ??
+      dkimResults[0]?.status?.result ??
+      'none',
+    dmarc: verdictOf(result.dmarc),
+    arc: verdictOf(result.arc),
+    header: /Authentication-Results:[\s\S]*?(?=\r?\n\S|$)/.exec(result.headers ?? '')?.[0]?.trim() ?? null,
+  }
+}
+
 export function createSenderAuthenticator({
   resolver,
   mta,
   verdictCacheMs = 0,
+  offload,
 }: {
   resolver: DnsResolver
   mta: string
+  /**
+   * Where input of AUTH_OFFLOAD_MIN_BYTES or more (a large signed message) is checked; without it,
+   * on this thread (tools and tests).
+   */
+  offload?: AuthOffload
   /**
    * Reuse an unsigned message's verdicts this long for the next with the same VERDICT_HEADERS and
    * envelope (0: never). Only with a cached resolver: a verdict must not outlive the answers it used
@@ -172,31 +213,16 @@ export function createSenderAuthenticator({
           maxEntries: VERDICT_CACHE_ENTRIES,
         })
       : null
-  const check = async (input: Buffer, envelope: Envelope): Promise<AuthenticationResult> => {
-    const result = (await authenticate(input, {
+  const check = (input: Buffer, envelope: Envelope): Promise<AuthenticationResult> => {
+    const options: MailauthOptions = {
       ip: envelope.remoteAddress ?? undefined,
       helo: envelope.helo ?? undefined,
       sender: envelope.mailFrom ?? undefined,
       mta,
-      resolver,
-    })) as {
-      spf?: Verdict | false
-      dkim?: { results?: Verdict[] }
-      dmarc?: Verdict | false
-      arc?: Verdict | false
-      headers?: string
     }
-    const dkimResults = result.dkim?.results ?? []
-    return {
-      spf: verdictOf(result.spf),
-      dkim:
-        dkimResults.find((entry) => entry.status?.result === 'pass')?.status?.result ??
-        dkimResults[0]?.status?.result ??
-        'none',
-      dmarc: verdictOf(result.dmarc),
-      arc: verdictOf(result.arc),
-      header: /Authentication-Results:[\s\S]*?(?=\r?\n\S|$)/.exec(result.headers ?? '')?.[0]?.trim() ?? null,
-    }
+    return offload && input.length >= AUTH_OFFLOAD_MIN_BYTES
+      ? offload.check(input, options, resolver)
+      : runMailauth(input, options, resolver)
   }
   return async (raw: Uint8Array, envelope: Envelope): Promise<AuthenticationResult> => {
     const prepared = authenticationInput(raw)
