@@ -412,3 +412,13 @@ describe('round 3: classes of mail the blind sets showed (own inputs)', () => {
     expect(mail('Your parcel is out for delivery today', 'Safe drop code\n4471\n').otp).toBeNull()
   })
 })
+
+describe('round 4', () => {
+  const html = (subject: string, body: string) => extractOtpAndLink({ subject, text: null, html: body })
+
+  test('a line break in HTML source is a space: a wrapped phone number is not a code shown alone', () => {
+    const body = '<p>Your code:</p><p>K7Q2MX</p><p>Questions? Our code team answers on 0800 11\n33 55.</p>'
+    expect(htmlToText(body)).toContain('0800 11 33 55.')
+    expect(html('Sign-in code', body).otp).toBe('K7Q2MX')
+  })
+})

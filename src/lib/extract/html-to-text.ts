@@ -58,6 +58,8 @@ export function decodeEntities(value: string): string {
   })
 }
 
+const SOURCE_LINE_BREAK = /[\r\n]+/g
+
 const ONE_CHARACTER_CELL = />\s*[A-Z0-9]\s*<\/(?:td|span|div|b|strong)>/i
 
 /**
@@ -77,6 +79,9 @@ export function htmlToText(html: string): string {
       /((?:<(?:td|span|div|b|strong)\b[^>]*>\s*[A-Z0-9]\s*<\/(?:td|span|div|b|strong)>\s*){4,8})/gi,
       (run) => ` ${run.replace(/<[^>]+>|\s+/g, '')} `,
     )
+  // A line break in HTML source is a space: templates wrap long paragraphs, and a number wrapped onto a line of
+  // its own ("call us on 800 11\n33 55.") would read as a code shown alone. Only tags break lines.
+  out = out.replace(SOURCE_LINE_BREAK, ' ')
   out = out.replace(/<br\s*\/?>|<\/(p|div|tr|li|h[1-6]|table|td|th)>/gi, '\n')
   out = out.replace(/<[^>]+>/g, ' ')
   return decodeEntities(out).replace(/[ \t\u00a0]+/g, ' ')
