@@ -414,11 +414,26 @@ describe('round 3: classes of mail the blind sets showed (own inputs)', () => {
 })
 
 describe('round 4', () => {
+  const mail = (subject: string, text: string) => extractOtpAndLink({ subject, text, html: null })
   const html = (subject: string, body: string) => extractOtpAndLink({ subject, text: null, html: body })
 
   test('a line break in HTML source is a space: a wrapped phone number is not a code shown alone', () => {
     const body = '<p>Your code:</p><p>K7Q2MX</p><p>Questions? Our code team answers on 0800 11\n33 55.</p>'
     expect(htmlToText(body)).toContain('0800 11 33 55.')
     expect(html('Sign-in code', body).otp).toBe('K7Q2MX')
+  })
+
+  test('dashed upper-case codes with a group of letters, or only letters, count where they are shown', () => {
+    expect(
+      mail('Your sign-in code', 'Enter this code in the app:\n\n   QRV-8TK\n\nIt expires soon.').otp,
+    ).toBe('QRV8TK')
+    expect(
+      mail(
+        'Authorize the CLI',
+        'Open the device page and enter this code:\n\n  PLMK-ZXWT\n\nIt expires in 15 minutes.',
+      ).otp,
+    ).toBe('PLMKZXWT')
+    // Inside a sentence, letters alone are a name, not a code.
+    expect(mail('Your code', 'Your code is on the way from office ABC-DEF today.').otp).toBeNull()
   })
 })

@@ -21,9 +21,21 @@ const NUMBER_CANDIDATE =
  */
 const ALNUM_CANDIDATE =
   /(?<![\p{L}\p{N}\-/=.#_?&@%+~])((?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}(?:[ -](?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}){1,2}|(?=(?:[A-Za-z0-9]{2}-){0,4}[A-Za-z]?\d)[A-Za-z0-9]{2}(?:-[A-Za-z0-9]{2}){2,4}|(?=[A-Za-z]{0,9}\d)[A-Za-z0-9]{5,10})(?![\p{L}\p{N}_]|[-./@=][\p{L}\p{N}])/gu
+/**
+ * Upper-case groups joined by a dash where a group holds no digit (XKP-7QM, HKT-4QZ, or only letters as in
+ * a device code WDJB-MJHT): codes some services show instead of digits. Groups that all hold a digit are
+ * ALNUM_CANDIDATE's. Such a value counts only where it is shown (see scoreCode).
+ */
+const DASHED_LETTERS_CANDIDATE =
+  /(?<![\p{L}\p{N}\-/=.#_?&@%+~])([A-Z0-9]{3,4}(?:-[A-Z0-9]{3,4}){1,2})(?![\p{L}\p{N}_]|[-./@=][\p{L}\p{N}])/gu
 /** A code drawn one character apart ("4 9 1 7 2 6"), as templates space a code out for reading. */
 const SPACED_CANDIDATE = /(?<![\p{L}\p{N}])([A-Z0-9](?: [A-Z0-9]){3,7})(?![\p{L}\p{N}])/gu
 const SPACED_CODE = /^[A-Z0-9](?: [A-Z0-9])+$/
+const DASHED_LETTERS_CODE = /^[A-Z0-9]{3,4}(?:-[A-Z0-9]{3,4}){1,2}$/
+/** Dashed upper-case groups where a group holds no digit (XKP-7QM, WDJB-MJHT). */
+function isDashedLetters(raw: string): boolean {
+  return DASHED_LETTERS_CODE.test(raw) && raw.split('-').some((group) => !DIGIT.test(group))
+}
 const PAIRED_CODE = /^[A-Za-z0-9]{2}(?:-[A-Za-z0-9]{2})+$/
 /** Words joined by dashes (maple-river-stone): a code some services send instead of digits. */
 const WORD_CODE_CANDIDATE =
@@ -110,10 +122,18 @@ export interface CodeContext {
 /** Every code-like value in `text`, scored. */
 export function findCodeCandidates(text: string, context: CodeContext): Candidate[] {
   const found: Candidate[] = []
-  for (const pattern of [NUMBER_CANDIDATE, ALNUM_CANDIDATE, WORD_CODE_CANDIDATE, SPACED_CANDIDATE]) {
+  for (const pattern of [
+    NUMBER_CANDIDATE,
+    ALNUM_CANDIDATE,
+    DASHED_LETTERS_CANDIDATE,
+    WORD_CODE_CANDIDATE,
+    SPACED_CANDIDATE,
+  ]) {
     let matches = 0
     for (const match of text.matchAll(pattern)) {
       if (++matches > MAX_CODE_MATCHES) break
+      // Dashed groups that all hold a digit are ALNUM_CANDIDATE's (or NUMBER_CANDIDATE's): scored once.
+      if (pattern === DASHED_LETTERS_CANDIDATE && !isDashedLetters(match[1] as string)) continue
       const candidate = scoreCode(text, match.index ?? 0, match[1] as string, context)
       if (candidate) found.push(candidate)
     }
@@ -134,18 +154,20 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
   const { inSubject, settled, purpose } = context
   const wordCode = WORD_CODE.test(raw)
   const spaced = SPACED_CODE.test(raw)
+  const dashedLetters = isDashedLetters(raw)
   const value = typedCode(raw)
   const isNumeric = /^\d+$/.test(value)
   if (isNumeric && (value.length < 4 || value.length > 8)) return null
   if (spaced && !DIGIT.test(value)) return null
-  if (!isNumeric && !wordCode && !spaced) {
+  if (!isNumeric && !wordCode && !spaced && !dashedLetters) {
     if (!DIGIT.test(value) || !LETTER.test(value) || value.length > 10) return null
     // Every group of a spaced code holds a digit: "Code 7KQ2 M9XP", not "Use this".
     if (raw.includes(' ') && raw.split(' ').some((group) => !DIGIT.test(group))) return null
   }
   // Lower and mixed case values, word codes and pairs (R7-Q2) are common in prose ("mp3",
   // "build-runner-07", "A4-B5"): they count only where a code is shown, alone on its line or right after its label.
-  const needsDisplay = wordCode || PAIRED_CODE.test(raw) || (!isNumeric && value !== value.toUpperCase())
+  const needsDisplay =
+    wordCode || dashedLetters || PAIRED_CODE.test(raw) || (!isNumeric && value !== value.toUpperCase())
   // Context is read within the candidate's own line; a code standing alone on its line (or
   // ending one) takes the lines around it too, as in "Your code:\n\n482913".
   // Only CONTEXT_CHARS either side are read: a line longer than that is clipped, and its candidate is
@@ -193,6 +215,8 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
     findCodeWord(before) ??
     (labelAbove ? findCodeWord(labelAbove) : null) ??
     (typeRequest ? typeRequest.trim() : null)
+  // Letters alone (WDJB-MJHT) are a code only when shown alone under its label: in a line they are a name.
+  if (dashedLetters && !DIGIT.test(raw) && !(alone && keyword)) return null
   if (keyword) {
     score += 0.45
     reasons.push(`after "${keyword}"`)
