@@ -436,4 +436,53 @@ describe('round 4', () => {
     // Inside a sentence, letters alone are a name, not a code.
     expect(mail('Your code', 'Your code is on the way from office ABC-DEF today.').otp).toBeNull()
   })
+
+  test('link words: "token" only as a query parameter, X only as its own host, "acceptable" is no accept', () => {
+    const regenerate = 'https://ci.example/account/tokens/9921/regenerate'
+    expect(
+      mail(
+        'Your access token expires in 7 days',
+        `Your API token expires soon.\nRegenerate token:\n${regenerate}\n`,
+      ).link,
+    ).toBeNull()
+    const join = 'https://e.teambox.com/e/c/eyJocmVmIjoiam9pbiJ9/a221b636afa4ccd7'
+    expect(
+      mail(
+        'Ana te ha invitado a su espacio',
+        `Ana te ha invitado a su espacio de trabajo.\nUnirse ahora:\n${join}\n`,
+      ).link,
+    ).toBe(join)
+    expect(
+      mail(
+        'Contul tău este în verificare',
+        'Politica de utilizare acceptabilă: https://mailer.example/ro/aup',
+      ).link,
+    ).toBeNull()
+  })
+
+  test('link words in more languages: activar, freigeben, akceptuję, obnova hesla', () => {
+    const activate = 'https://portal.example.es/activar-cuenta?codigo=lh85msh5ueel&p=6992'
+    expect(
+      mail(
+        'Activa tu acceso',
+        `Para activarlo, pulsa el botón:\nActivar mi cuenta: ${activate}\nCaduca en 48 horas.`,
+      ).link,
+    ).toBe(activate)
+    const approve = 'https://bank.example.de/geraet/freigeben?req=dlyOgebALK3g&h=62c2777'
+    expect(
+      mail(
+        'Neues Gerät freigeben',
+        `Gerät jetzt freigeben:\n${approve}\n\nAlternativ geben Sie in der App diesen Bestätigungscode ein: 381 057`,
+      ).link,
+    ).toBe(approve)
+    const accept = 'https://moj.example.pl/rodzina/zaproszenie/akceptuj?id=NPv7Lxxo2kYs&sig=3eb1ce93'
+    expect(
+      mail('Marek zaprasza Cię', `Akceptuję zaproszenie: ${accept}\nOdrzuć: https://moj.example.pl/odrzuc`)
+        .link,
+    ).toBe(accept)
+    const reset = 'https://portal.example.cz/obnova-hesla/nastavit?t=YUv26dB1NVrMFZ'
+    expect(
+      mail('Obnovení hesla', `Nové heslo si nastavíte zde:\nNastavit nové heslo:\n${reset}\n`).link,
+    ).toBe(reset)
+  })
 })

@@ -109,8 +109,11 @@ function lastBlockEnd(html: string): number {
   return end
 }
 
-/** An English past participle after a stem: "accepted", "verified", "activated" report, they do not ask. */
-const NOT_REPORTED = '(?!(?:e?d|ied)\\b)'
+/**
+ * An English past participle after a stem reports, it does not ask ("accepted", "verified", "activated"); an
+ * adjective describes (an "Acceptable use policy", "Politica de utilizare acceptabilă" is a footer page).
+ */
+const NOT_REPORTED = '(?!(?:e?d|ied)\\b|abl|abil)'
 
 /** What a link does, read from its URL: verify, reset, accept, or the weaker sign-in and password words. */
 const URL_WORDS = {
