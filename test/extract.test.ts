@@ -485,4 +485,16 @@ describe('round 4', () => {
       mail('Obnovení hesla', `Nové heslo si nastavíte zde:\nNastavit nové heslo:\n${reset}\n`).link,
     ).toBe(reset)
   })
+
+  test('a mail that asks to tap a link that expires, or to type a code: the tracked sign-in link is the one-click step', () => {
+    const signIn = 'https://links.shop.example/ls/click?upn=R4m9-wc5qwaZH_5Lrl1iSMhj4EwBuiAdCVRw'
+    const text = `Tap the button below to sign in on this device. It expires in 15 minutes.\n\nSign in:\n${signIn}\n\nOr enter this code in the app:\n\n    4821-3390\n`
+    const found = mail('Sign in to Shop', text)
+    expect(found.otp).toBe('48213390')
+    expect(found.link).toBe(signIn)
+    // Without the request to tap a link that expires, the code is the step and the link is not.
+    expect(
+      mail('Sign in to Shop', `Sign in:\n${signIn}\n\nEnter this code in the app:\n\n    4821-3390\n`).link,
+    ).toBeNull()
+  })
 })
