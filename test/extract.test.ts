@@ -497,4 +497,43 @@ describe('round 4', () => {
       mail('Sign in to Shop', `Sign in:\n${signIn}\n\nEnter this code in the app:\n\n    4821-3390\n`).link,
     ).toBeNull()
   })
+
+  test('a code framed by brackets on its own line is shown alone', () => {
+    expect(
+      mail(
+        '[은행] 이메일 인증번호 안내',
+        '아래 인증번호를 입력해 주세요.\n\n인증번호\n    [628410]\n\n고객센터 1588-7700',
+      ).otp,
+    ).toBe('628410')
+    expect(mail('Your code', 'Your code is below.\n【 730 215 】\n').otp).toBe('730215')
+  })
+
+  test('word codes: a request wrapped over lines, a "security phrase", words typed "in order"', () => {
+    expect(
+      mail(
+        'Your wallet sign-in phrase',
+        'To finish signing in on LAPTOP-7RK2Q, type this\nthree-word phrase into the app:\n\n   cedar-lantern-orbit\n\nNever share your recovery phrase.',
+      ).otp,
+    ).toBe('cedar-lantern-orbit')
+    expect(
+      mail(
+        'Your security phrase',
+        'To approve it, type the following security phrase on that device:\n\nSecurity phrase\n    opal-meadow-drift\n',
+      ).otp,
+    ).toBe('opal-meadow-drift')
+    expect(
+      mail(
+        'Confirm it is you',
+        'To finish signing in, type these three words on the new device, in order:\n\n  willow-harbor-flint\n',
+      ).otp,
+    ).toBe('willow-harbor-flint')
+  })
+
+  test('a room, a seat or a gate labels the value right after it, not a code for a device in the living room', () => {
+    expect(
+      mail('Your TV sign-in code', 'Enter this code to sign in on your Living Room TV:\n\n    5820\n').otp,
+    ).toBe('5820')
+    expect(mail('Your stay', 'Your room code: 5820').otp).toBeNull()
+    expect(mail('Your code', 'Room 5820').otp).toBeNull()
+  })
 })

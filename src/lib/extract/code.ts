@@ -8,6 +8,7 @@ import {
   findOneTimeCodeWord,
   findPurposeWord,
   PHONE_WORD,
+  PLACE_LABEL,
   TIME_UNIT,
 } from './lexicon.ts'
 import { findEntryWord, type Purpose } from './purpose.ts'
@@ -43,6 +44,11 @@ const WORD_CODE_CANDIDATE =
 const DIGIT = /\d/
 /** Nothing but a closing stop or bracket after the value on its line: the value is shown, not quoted. */
 const ENDS_LINE = /^[\s.!。)\]]*$/
+/** "In order" is a sequence ("type these words on the new device, in order:"), not an order number. */
+const IN_ORDER = /\bin (?:the )?order\b/g
+/** One bracket or quote framing a value shown on its own line: [628410], 【628410】, «628410». */
+const OPENING_BRACKET = /^[[(【「『«“]$/
+const CLOSING_BRACKET = /^[\])】」』»”]/
 /** Words follow the value on its line: it sits inside a sentence. */
 const MID_SENTENCE = /^[^\n]{0,3}\p{L}{2,}/u
 const LETTER = /[A-Za-z]/
@@ -185,16 +191,23 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
   // trading name of Northmint Payments Ltd, FRN 900127" labels no code.
   const prefix = sentenceTail(text.slice(lineStart, index))
   const suffix = text.slice(valueEnd, lineEnd)
+  // A code framed by brackets on its line ("[628410]", "【628410】") is shown alone all the same.
+  const linePrefixBlank = prefix.trim() === '' || OPENING_BRACKET.test(prefix.trim())
   const alone =
-    !clippedBefore && !clippedAfter && prefix.trim() === '' && suffix.trim().replace(/[.!。]$/, '') === ''
+    !clippedBefore &&
+    !clippedAfter &&
+    linePrefixBlank &&
+    suffix
+      .trim()
+      .replace(CLOSING_BRACKET, '')
+      .replace(/[.!。]$/, '') === ''
   const previousLine = clippedBefore ? '' : lineBefore(text, lineStart)
   const nextLine = clippedAfter ? '' : lineAfter(text, lineEnd)
-  const before = (prefix.trim() === '' ? `${previousLine} ${prefix}` : prefix).slice(-80).toLowerCase()
+  const before = (linePrefixBlank ? `${previousLine} ${prefix}` : prefix).slice(-80).toLowerCase()
   // A value on its own line is labelled by the line above when that line ends in a colon ("Booking code:")
   // or is a short label, as a table's label cell is ("Sort code" | "40-12-76").
   const labelLine = previousLine.trim()
-  const label =
-    prefix.trim() === '' && (/[:：]$/.test(labelLine) || labelLine.length <= 30) ? `${labelLine} ` : ''
+  const label = linePrefixBlank && (/[:：]$/.test(labelLine) || labelLine.length <= 30) ? `${labelLine} ` : ''
   const near = `${label}${prefix}`.slice(-25).toLowerCase()
   const after = suffix.slice(0, 25).toLowerCase()
   // A code shown alone may sit a line or two below its label ("Your one-time passcode" / "Expires in
@@ -210,7 +223,12 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
   let score = 0.2
   // A value shown alone below a request to type it ("On the new device, type these words exactly as
   // shown:") is what to type, whatever the request calls it.
-  const typeRequest = alone && /[:：]$/.test(labelLine) ? findEntryWord(labelLine.toLowerCase()) : null
+  // The request may wrap over lines ("To finish signing in, type this\nthree-word phrase into the app:"): its
+  // whole sentence is read.
+  const typeRequest =
+    alone && /[:：]$/.test(labelLine)
+      ? findEntryWord(sentenceTail(linesAbove(text, lineStart)).toLowerCase())
+      : null
   const keyword =
     findCodeWord(before) ??
     (labelAbove ? findCodeWord(labelAbove) : null) ??
@@ -236,7 +254,7 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
   // A word after the value that labels a field of its own ("318552 (Ref: KXTB)") names the next value.
   // A word in the label that names a value of its own ("code (valid 5 minutes, ref 2291):") does not
   // mark the code shown below it.
-  const nearBad = findNotCodeWord(near)
+  const nearBad = findNotCodeWord(near.replace(IN_ORDER, ' ')) ?? PLACE_LABEL.exec(near)?.[0].trim() ?? null
   const bad =
     (nearBad && !/\d{3,}/.test(near.slice(near.lastIndexOf(nearBad) + nearBad.length)) ? nearBad : null) ??
     (NEXT_FIELD.test(after) ? null : findNotCodeWord(after)) ??

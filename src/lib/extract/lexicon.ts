@@ -18,6 +18,11 @@ const CODE_WORDS = [
   'one time',
   'verification',
   'security code',
+  // A code of words (amber-falcon-ridge) is called a phrase or words (round 4).
+  'security phrase',
+  'sign-in phrase',
+  'login phrase',
+  'security words',
   'bestätigungscode',
   'sicherheitscode',
   'einmalcode',
@@ -221,9 +226,6 @@ const NOT_CODE_WORDS = [
   'customer number',
   'iban',
   'flight',
-  'seat',
-  'gate',
-  'room',
   'bestellung',
   'rechnung',
   'sendung',
@@ -903,6 +905,12 @@ const ESCAPE_WORDS = [
 export function findEscapeWord(text: string): string | null {
   return findEscapeSubstring(text.toLowerCase())
 }
+
+/**
+ * A seat, a gate or a room labels the value right after it ("Room 1204", "Seat: 14", "Gate no. 22", "Room code: 5820"); elsewhere in
+ * a label the word names a place ("sign in on your Living Room TV:").
+ */
+export const PLACE_LABEL = /(?<!\p{L})(?:room|seat|gate)s?(?: no\.?| number| nr\.?| code)?[\s:#.]*$/u
 
 /** A time unit right after a number: "10 minutes" is how long a code lasts, not a code. */
 export const TIME_UNIT =
