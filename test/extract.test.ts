@@ -536,4 +536,16 @@ describe('round 4', () => {
     expect(mail('Your stay', 'Your room code: 5820').otp).toBeNull()
     expect(mail('Your code', 'Room 5820').otp).toBeNull()
   })
+
+  test('an account activation that mentions a meeting room asks for its code; a meeting invitation does not', () => {
+    const text =
+      'Bienvenue ! Pour activer votre compte, saisissez ce code :\n\n    K7W-2QP\n\nAstuce : votre salle personnelle, identifiant de réunion 482 771 0293.'
+    expect(mail('Activez votre compte', text).otp).toBe('K7W2QP')
+    expect(
+      mail(
+        'Réunion hebdo',
+        'Rejoindre la réunion : saisissez le code\n  739158\nidentifiant de réunion 4471 829 306',
+      ).otp,
+    ).toBeNull()
+  })
 })

@@ -488,9 +488,9 @@ const LINK_NOUNS = [
 const RESET_WORDS =
   /reset|forgot|new password|recover|zurücksetzen|neues passwort|réinitialis|nouveau mot de passe|restablecer|recuperar|redefinir|reimposta|recupera|herstellen|nieuw wachtwoord|återställ|nytt lösenord|сброс|восстановлени|відновлення|новый пароль|zmiana hasła|resetowanie|nowe hasło|sıfırla|obnoven|επαναφορά|再設定|リセット|재설정|비밀번호 찾기|重置|重設|找回|איפוס|שחזור|إعادة تعيين|استعادة|रीसेट|ตั้งรหัสผ่านใหม่|รีเซ็ต|atur ulang|đặt lại|salasanan (?:vaihta|palautus|nollaus)|uusi salasana|unohditko|jelszó-?visszaállítás|új jelszó|elfelejtett|weka upya|kuweka upya|tetapkan semula|set semula|بازنشانی|بازیابی|রিসেট/
 
-/** A subject that asks for a step: confirm, verify, approve, authorise. */
+/** A subject that asks for a step: confirm, verify, approve, authorise, activate an account. */
 const SUBJECT_REQUEST =
-  /\b(?:confirm|verify|approve|authori[sz]e)\b|bestätigen sie|bestätige|confirmez|confirme|confirma|conferma|bevestig|подтвердите|potwierdź|onaylayın|確認してください|확인해 주세요|请确认|請確認|confirmă|vahvista|erősítsd meg|erősítse meg|thibitisha|sahkan|kumpirmahin|تایید کنید|নিশ্চিত করুন/
+  /\b(?:confirm|verify|approve|authori[sz]e|activate)\b|activez|activa tu|ativar|ative sua|attiva il|attiva l|aktivieren sie|aktiviere|activeer|bestätigen sie|bestätige|confirmez|confirme|confirma|conferma|bevestig|подтвердите|potwierdź|onaylayın|確認してください|확인해 주세요|请确认|請確認|confirmă|vahvista|erősítsd meg|erősítse meg|thibitisha|sahkan|kumpirmahin|تایید کنید|নিশ্চিত করুন/
 
 const findNoticeWord = prefixMatcher(NOTICE_SUBJECT_WORDS)
 const findCalendarPrefix = prefixMatcher(CALENDAR_PREFIXES)
@@ -528,10 +528,12 @@ export function classifyPurpose(subjectLine: string, body: string): Purpose {
   const request = oneTime ?? SUBJECT_REQUEST.exec(subject)?.[0] ?? null
   const changed = passwordChanged(subject) ?? passwordChanged(opening.slice(0, 300))
   const meeting = findMeetingWord(subject) ?? findMeetingWord(opening)
-  // An order or a booking mail that asks for a code is a request ("enter code 558012 to confirm the change").
+  // An order or a booking mail that asks for a code is a request ("enter code 558012 to confirm the change"), and so
+  // is an account activation that mentions a meeting room ("Activez votre compte": the code, then a tip about
+  // the personal room's meeting ID).
   const notice = changed
     ? `reports a changed password ("${changed}")`
-    : meeting
+    : meeting && !(asksCode && request)
       ? `a meeting invitation ("${meeting}")`
       : noticeWord && !(asksCode && request)
         ? `a notice ("${noticeWord}")`
