@@ -548,4 +548,27 @@ describe('round 4', () => {
       ).otp,
     ).toBeNull()
   })
+
+  test('a locker pickup code or a courier handover PIN is a delivery notice, not a sign-in code', () => {
+    expect(
+      mail(
+        'Your parcel is ready to collect from locker LX-0417',
+        'Hi, your parcel has been delivered.\n\nCollection code\n\n    582914\n\nEnter it at the locker screen.',
+      ).otp,
+    ).toBeNull()
+    expect(
+      mail(
+        'Il tuo pacco è pronto per il ritiro',
+        'Codice di ritiro al locker\n    7X4K92\nInserisci il codice sul display.',
+      ).otp,
+    ).toBeNull()
+    expect(
+      mail(
+        'Dein Essen ist unterwegs!',
+        'Übergabe-PIN – bitte nenne diese PIN deinem Kurier bei der Übergabe:\n\n    3841\n',
+      ).otp,
+    ).toBeNull()
+    // A sign-in code from a brand whose name starts like "parcel" is still a code.
+    expect(mail('0731 is your Parcelio login code', 'Enter the code from the subject line.').otp).toBe('0731')
+  })
 })

@@ -124,8 +124,34 @@ const NOTICE_SUBJECT_WORDS = [
   'tiket',
   'đặt chỗ',
   'การจอง',
-  // Round 3: deliveries in more words, and the added languages. Not "parcel" alone: a locker mail that asks
-  // to type its pickup PIN is labelled a code mail in the old corpus (154).
+  // Round 4: a parcel or an order waiting in a locker or at a counter, or on its way: its pickup or handover
+  // code is typed at a locker screen or told to a courier, not into a sign-in form (README policy: "even a
+  // delivery or locker code"). Not "parcel" alone: brands are named so ("Parcelo").
+  'your parcel',
+  'paczk',
+  'locker',
+  'ready for pickup',
+  'ready for pick-up',
+  'ready to collect',
+  'ready for collection',
+  'abholbereit',
+  'zur abholung',
+  'ritiro',
+  'prêt à être retiré',
+  'para recoger',
+  'para retirada',
+  'czeka na odbiór',
+  'klaar om op te halen',
+  'on its way',
+  'unterwegs',
+  'en camino',
+  'en route',
+  'in arrivo',
+  'onderweg',
+  'w drodze',
+  'в пути',
+  'a caminho',
+  // Round 3: deliveries in more words, and the added languages.
   'out for delivery',
   'delivery',
   'livraison',
