@@ -571,4 +571,16 @@ describe('round 4', () => {
     // A sign-in code from a brand whose name starts like "parcel" is still a code.
     expect(mail('0731 is your Parcelio login code', 'Enter the code from the subject line.').otp).toBe('0731')
   })
+
+  test("a form's new submission and a case's status-check code are notices' values, not codes", () => {
+    expect(
+      mail(
+        'New submission: Club sign-up form (#88)',
+        'Full name\nAlex Kim\n\nVerification code from your card\n4402\n',
+      ).otp,
+    ).toBeNull()
+    expect(
+      mail('Заявку № 2025-1183 прийнято', 'Номер заяви: 2025-1183\nКод перевірки статусу: 7731-20\n').otp,
+    ).toBeNull()
+  })
 })

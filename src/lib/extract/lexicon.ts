@@ -365,6 +365,11 @@ const NOT_CODE_WORDS = [
   '取件码',
   '取件碼',
   '受取コード',
+  // A code to check a case's or an application's status ("Код перевірки статусу: 7731-20") looks the case up; it
+  // signs nobody in (README policy: status updates of a case or an application).
+  'status',
+  'statut',
+  'статус',
   // Words that name who the code is for: a courier is handed the code at the door.
   'courier',
   'kurier',
