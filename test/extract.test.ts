@@ -583,4 +583,20 @@ describe('round 4', () => {
       mail('Заявку № 2025-1183 прийнято', 'Номер заяви: 2025-1183\nКод перевірки статусу: 7731-20\n').otp,
     ).toBeNull()
   })
+
+  test('a tracked "Log in" button in a notification is an account page; a sign-in link the mail asks for is the step', () => {
+    const tracked = 'https://click.notify.clinic.example/?qs=6e2763cc3ec2c4f7156d6489f5eed90d19640acd2e76'
+    expect(
+      mail(
+        'You have a new test result',
+        `A new test result is available in your account.\nLog in to MyClinic:\n${tracked}\n`,
+      ).link,
+    ).toBeNull()
+    const magic = 'https://app.example/auth/session?sid=Q2xKz81mPqT7'
+    expect(
+      mail('Your account', `Use the button below to log in. It expires in 15 minutes.\nLog in:\n${magic}\n`)
+        .link,
+    ).toBe(magic)
+    expect(mail('Sign in to Example', `Hello,\nLog in:\n${magic}\n`).link).toBe(magic)
+  })
 })

@@ -238,6 +238,14 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
     score -= 0.3
     reasons.push('a sign-in page: no token')
   }
+  // A sign-in link behind a tracking redirect carries the redirect's token, not the sign-in's: in a mail that
+  // asks for no click and names no sign-in ("A new test result is available" / "Log in to view it") it opens
+  // an account page.
+  const weakOnly = !byLabel?.strong && !byUrl?.strong && (byLabel || byUrl)
+  if (weakOnly && !purpose.asksSignIn && !purpose.reset) {
+    score -= 0.3
+    reasons.push('a sign-in link in a mail that asks for no click or sign-in')
+  }
   // The purpose decides which actions are the mail's own.
   const resetLink = (byLabel?.reset || byUrl?.reset) && !(byLabel?.strong && !byLabel.reset)
   if (purpose.notice) {

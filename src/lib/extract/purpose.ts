@@ -1,6 +1,13 @@
 // The mail's purpose, read before any candidate: does it ask for a code, for a click, or only report something?
 
-import { findCodeWord, findNotCodeWord, findOneTimeCodeWord, prefixMatcher } from './lexicon.ts'
+import {
+  findCodeWord,
+  findNotCodeWord,
+  findOneTimeCodeWord,
+  LINK_WEAK_WORDS,
+  prefixMatcher,
+  substringMatcher,
+} from './lexicon.ts'
 
 /** What a mail asks of its reader; each field is the word that decided it (for the reasons), or null. */
 export interface Purpose {
@@ -16,9 +23,15 @@ export interface Purpose {
    * code is. A welcome mail's "click here to log in" is not.
    */
   asksClick: string | null
+  /**
+   * The mail asks to click or tap something in its opening, or its subject names a sign-in ("Sign in to
+   * Acme", "Увійти в Робочас"): a sign-in link may be its step. A notice's "Log in to view it" is not.
+   */
+  asksSignIn: string | null
 }
 
 /** How much of the body's opening is read for the purpose: the request sits above the footers. */
+const URL_IN_OPENING = /https?:\/\/\S+/g
 const OPENING_CHARS = 700
 
 // A password that has been changed: the mail reports it, whatever links it offers to undo it.
@@ -546,11 +559,13 @@ export const findEntryWord = prefixMatcher(ENTRY_WORDS)
 const findClickWord = prefixMatcher(CLICK_WORDS)
 const findExpiryWord = prefixMatcher(EXPIRY_WORDS)
 const findLinkNoun = prefixMatcher(LINK_NOUNS)
+const findSignInWord = substringMatcher(LINK_WEAK_WORDS)
 
 /** Reads the purpose from the subject and the opening of the body; word lists are matched in lower case. */
 export function classifyPurpose(subjectLine: string, body: string): Purpose {
   const subject = subjectLine.toLowerCase()
-  const opening = body.slice(0, OPENING_CHARS).toLowerCase()
+  // URLs are not words of the request: a tracking host ("https://click.notify.example/...") asks for no click.
+  const opening = body.slice(0, OPENING_CHARS).toLowerCase().replace(URL_IN_OPENING, ' ')
   const noticeWord =
     findNoticeWord(subject) ??
     // French typography puts a space before the colon ("Invitation : Comité @ jeu. 14:00").
@@ -594,7 +609,19 @@ export function classifyPurpose(subjectLine: string, body: string): Purpose {
       : linkNoun
         ? `names a "${linkNoun}" in its subject`
         : null
-  return { asksCode, reset: reset && !changed ? reset : null, notice, asksClick }
+  // A link that expires ("Use the button below to log in; it expires in 15 minutes") is a one-time step too.
+  const expiring = expiry ?? findExpiryWord(opening)
+  const signInWord = findSignInWord(subject)
+  const asksSignIn =
+    asksClick ??
+    (click
+      ? `asks to "${click.trim()}"`
+      : expiring
+        ? `names a link that is "${expiring}"`
+        : signInWord
+          ? `subject says "${signInWord}"`
+          : null)
+  return { asksCode, reset: reset && !changed ? reset : null, notice, asksClick, asksSignIn }
 }
 
 function passwordChanged(text: string): string | null {
