@@ -496,6 +496,13 @@ describe('round 4', () => {
     expect(
       mail('Sign in to Shop', `Sign in:\n${signIn}\n\nEnter this code in the app:\n\n    4821-3390\n`).link,
     ).toBeNull()
+    // A click asked after the code is no alternative to it ("Enter 482913 ... Not sure? Click to sign in").
+    expect(
+      mail(
+        'Your Shop code',
+        `Enter this code in the app: 482913. It expires in 10 minutes.\nNot sure? Click below to sign in.\nSign in:\n${signIn}\n`,
+      ).link,
+    ).toBeNull()
   })
 
   test('a code framed by brackets on its own line is shown alone', () => {

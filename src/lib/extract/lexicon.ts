@@ -1021,12 +1021,22 @@ export function wordMatcher(
  * "Orderbekräftelse"; not "border"); stems in other scripts match anywhere.
  */
 export function prefixMatcher(words: readonly string[]): (text: string) => string | null {
+  return matcherOf(prefixAlternatives(words))
+}
+
+/** Where the first of `words` begins in `text` (as prefixMatcher finds it), or -1. */
+export function prefixPosition(words: readonly string[]): (text: string) => number {
+  const pattern = new RegExp(prefixAlternatives(words).filter(Boolean).join('|'), 'u')
+  return (text) => text.search(pattern)
+}
+
+function prefixAlternatives(words: readonly string[]): string[] {
   const latin = words.filter((word) => /^[a-z]/.test(word))
   const stems = words.filter((word) => !/^[a-z]/.test(word))
-  return matcherOf([
+  return [
     latin.length ? `(?<!\\p{L})(?:${latin.map(escapeRegExp).join('|')})` : '',
     stems.map(escapeRegExp).join('|'),
-  ])
+  ]
 }
 
 /** Matchers read lower-case text: case-insensitive Unicode matching made them several times slower. */

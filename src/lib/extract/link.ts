@@ -255,17 +255,11 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
   } else if (resetLink && !purpose.reset) {
     score -= 0.5
     reasons.push('a reset link in a mail that is not about a reset')
-  } else if (
-    purpose.asksCode &&
-    purpose.asksClick &&
-    (byLabel || byUrl) &&
-    !resetLink &&
-    ANY_TOKEN.test(link.url)
-  ) {
-    // "Tap the button below to sign in (it expires in 15 minutes), or enter this code": a sign-in link with
+  } else if (purpose.clickFirst && (byLabel || byUrl) && !resetLink && ANY_TOKEN.test(link.url)) {
+    // "Tap the button below to sign in (it expires in 15 minutes). Or enter this code": a sign-in link with
     // its token is the one-click way to the step the code also completes.
     score += 0.15
-    reasons.push(`the mail ${purpose.asksClick}, or to type a code: a one-click step`)
+    reasons.push(`the mail ${purpose.clickFirst}, or else to type a code: a one-click step`)
   } else if (purpose.asksCode && !(byLabel?.strong || byUrl?.strong)) {
     score -= 0.4
     reasons.push(`the mail ${purpose.asksCode}, and this link is not a one-click step`)

@@ -6,6 +6,7 @@ import {
   findOneTimeCodeWord,
   LINK_WEAK_WORDS,
   prefixMatcher,
+  prefixPosition,
   substringMatcher,
 } from './lexicon.ts'
 
@@ -24,6 +25,12 @@ export interface Purpose {
    */
   asksClick: string | null
   /**
+   * The mail asks first to click a link that expires and offers a code as the other way ("Tap the button
+   * below to sign in ... Or enter this code"): its sign-in link is the one-click step. A click asked after
+   * the code ("Enter 482913 ... Not you? Click here") is not.
+   */
+  clickFirst: string | null
+  /**
    * The mail asks to click or tap something in its opening, or its subject names a sign-in ("Sign in to
    * Acme", "Увійти в Робочас"): a sign-in link may be its step. A notice's "Log in to view it" is not.
    */
@@ -31,8 +38,8 @@ export interface Purpose {
 }
 
 /** How much of the body's opening is read for the purpose: the request sits above the footers. */
-const URL_IN_OPENING = /https?:\/\/\S+/g
 const OPENING_CHARS = 700
+const URL_IN_OPENING = /https?:\/\/\S+/g
 
 // A password that has been changed: the mail reports it, whatever links it offers to undo it.
 const PASSWORD_WORD =
@@ -149,7 +156,7 @@ const NOTICE_SUBJECT_WORDS = [
   'ready for collection',
   'abholbereit',
   'zur abholung',
-  'ritiro',
+  'per il ritiro',
   'prêt à être retiré',
   'para recoger',
   'para retirada',
@@ -557,6 +564,8 @@ const findMeetingWord = prefixMatcher(MEETING_WORDS)
 /** A request to type something ("enter", "geben Sie ... ein"), in lower-case text. */
 export const findEntryWord = prefixMatcher(ENTRY_WORDS)
 const findClickWord = prefixMatcher(CLICK_WORDS)
+const clickPosition = prefixPosition(CLICK_WORDS)
+const entryPosition = prefixPosition(ENTRY_WORDS)
 const findExpiryWord = prefixMatcher(EXPIRY_WORDS)
 const findLinkNoun = prefixMatcher(LINK_NOUNS)
 const findSignInWord = substringMatcher(LINK_WEAK_WORDS)
@@ -585,14 +594,15 @@ export function classifyPurpose(subjectLine: string, body: string): Purpose {
   // for the step ("Confirm the change to order #100482"); a ticket's pickup code is typed at a machine.
   const request = oneTime ?? SUBJECT_REQUEST.exec(subject)?.[0] ?? null
   const changed = passwordChanged(subject) ?? passwordChanged(opening.slice(0, 300))
-  const meeting = findMeetingWord(subject) ?? findMeetingWord(opening)
+  const meetingInSubject = findMeetingWord(subject)
+  const meetingInOpening = meetingInSubject ? null : findMeetingWord(opening)
   // An order or a booking mail that asks for a code is a request ("enter code 558012 to confirm the change"), and so
-  // is an account activation that mentions a meeting room ("Activez votre compte": the code, then a tip about
-  // the personal room's meeting ID).
+  // is an account activation that mentions a meeting room in its body ("Activez votre compte": the code, then a
+  // tip about the personal room's meeting ID).
   const notice = changed
     ? `reports a changed password ("${changed}")`
-    : meeting && !(asksCode && request)
-      ? `a meeting invitation ("${meeting}")`
+    : meetingInSubject || (meetingInOpening && !(asksCode && request))
+      ? `a meeting invitation ("${meetingInSubject ?? meetingInOpening}")`
       : noticeWord && !(asksCode && request)
         ? `a notice ("${noticeWord}")`
         : null
@@ -621,7 +631,10 @@ export function classifyPurpose(subjectLine: string, body: string): Purpose {
         : signInWord
           ? `subject says "${signInWord}"`
           : null)
-  return { asksCode, reset: reset && !changed ? reset : null, notice, asksClick, asksSignIn }
+  const entryAt = entry ? entryPosition(opening) : -1
+  const clickFirst =
+    asksClick && asksCode && (entryAt === -1 || clickPosition(opening) < entryAt) ? asksClick : null
+  return { asksCode, reset: reset && !changed ? reset : null, notice, asksClick, clickFirst, asksSignIn }
 }
 
 function passwordChanged(text: string): string | null {
