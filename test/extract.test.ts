@@ -421,6 +421,11 @@ describe('round 4', () => {
     const body = '<p>Your code:</p><p>K7Q2MX</p><p>Questions? Our code team answers on 0800 11\n33 55.</p>'
     expect(htmlToText(body)).toContain('0800 11 33 55.')
     expect(html('Sign-in code', body).otp).toBe('K7Q2MX')
+    // Preformatted text keeps its line breaks.
+    expect(html('Sign-in code', '<pre>Your sign-in code:\n\n  K7Q2MX\n\nIt expires soon.</pre>').otp).toBe(
+      'K7Q2MX',
+    )
+    expect(htmlToText('<pre>a\nb</pre>')).toContain('a\nb')
   })
 
   test('dashed upper-case codes with a group of letters, or only letters, count where they are shown', () => {
@@ -605,5 +610,6 @@ describe('round 4', () => {
         .link,
     ).toBe(magic)
     expect(mail('Sign in to Example', `Hello,\nLog in:\n${magic}\n`).link).toBe(magic)
+    expect(mail('Welcome back', `Use this link to log in:\n${magic}\n`).link).toBe(magic)
   })
 })

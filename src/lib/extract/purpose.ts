@@ -31,8 +31,9 @@ export interface Purpose {
    */
   clickFirst: string | null
   /**
-   * The mail asks to click or tap something in its opening, or its subject names a sign-in ("Sign in to
-   * Acme", "Увійти в Робочас"): a sign-in link may be its step. A notice's "Log in to view it" is not.
+   * The mail asks to click or tap something in its opening, names a link or one that expires there, or its
+   * subject names a sign-in ("Sign in to Acme", "Увійти в Робочас"): a sign-in link may be its step. A
+   * notice's "Log in to view it" is not.
    */
   asksSignIn: string | null
 }
@@ -619,8 +620,10 @@ export function classifyPurpose(subjectLine: string, body: string): Purpose {
       : linkNoun
         ? `names a "${linkNoun}" in its subject`
         : null
-  // A link that expires ("Use the button below to log in; it expires in 15 minutes") is a one-time step too.
+  // A link that expires ("Use the button below to log in; it expires in 15 minutes"), or one the opening names
+  // ("Use this link to sign in"), is the mail's step too.
   const expiring = expiry ?? findExpiryWord(opening)
+  const openingLink = expiring ? null : findLinkNoun(opening)
   const signInWord = findSignInWord(subject)
   const asksSignIn =
     asksClick ??
@@ -628,9 +631,11 @@ export function classifyPurpose(subjectLine: string, body: string): Purpose {
       ? `asks to "${click.trim()}"`
       : expiring
         ? `names a link that is "${expiring}"`
-        : signInWord
-          ? `subject says "${signInWord}"`
-          : null)
+        : openingLink
+          ? `names a "${openingLink}"`
+          : signInWord
+            ? `subject says "${signInWord}"`
+            : null)
   const entryAt = entry ? entryPosition(opening) : -1
   const clickFirst =
     asksClick && asksCode && (entryAt === -1 || clickPosition(opening) < entryAt) ? asksClick : null
