@@ -19,16 +19,12 @@ const NUMBER_CANDIDATE =
  * Letters and digits, either case, each group holding a digit: one group (A7b9Kq, 9f3a1c, KX8M2), two or
  * three groups (7KQ2 M9XP, ZP7-4KD), or three to five pairs joined by dashes with a digit among them
  * (R7-Q2-K9-X4, D4-81-F6, Q4-RM-8X: a pair of letters is as likely as any other in a random code).
+ * Last, upper-case groups joined by a dash where a group holds no digit (XKP-7QM, HKT-4QZ, or only letters
+ * as in a device code WDJB-MJHT): codes some services show instead of digits, counted only where they are
+ * shown (see scoreCode). One pattern, not two: each pass over a body costs.
  */
 const ALNUM_CANDIDATE =
-  /(?<![\p{L}\p{N}\-/=.#_?&@%+~])((?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}(?:[ -](?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}){1,2}|(?=(?:[A-Za-z0-9]{2}-){0,4}[A-Za-z]?\d)[A-Za-z0-9]{2}(?:-[A-Za-z0-9]{2}){2,4}|(?=[A-Za-z]{0,9}\d)[A-Za-z0-9]{5,10})(?![\p{L}\p{N}_]|[-./@=][\p{L}\p{N}])/gu
-/**
- * Upper-case groups joined by a dash where a group holds no digit (XKP-7QM, HKT-4QZ, or only letters as in
- * a device code WDJB-MJHT): codes some services show instead of digits. Groups that all hold a digit are
- * ALNUM_CANDIDATE's. Such a value counts only where it is shown (see scoreCode).
- */
-const DASHED_LETTERS_CANDIDATE =
-  /(?<![\p{L}\p{N}\-/=.#_?&@%+~])([A-Z0-9]{3,4}(?:-[A-Z0-9]{3,4}){1,2})(?![\p{L}\p{N}_]|[-./@=][\p{L}\p{N}])/gu
+  /(?<![\p{L}\p{N}\-/=.#_?&@%+~])((?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}(?:[ -](?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}){1,2}|(?=(?:[A-Za-z0-9]{2}-){0,4}[A-Za-z]?\d)[A-Za-z0-9]{2}(?:-[A-Za-z0-9]{2}){2,4}|(?=[A-Za-z]{0,9}\d)[A-Za-z0-9]{5,10}|[A-Z0-9]{3,4}(?:-[A-Z0-9]{3,4}){1,2})(?![\p{L}\p{N}_]|[-./@=][\p{L}\p{N}])/gu
 /** A code drawn one character apart ("4 9 1 7 2 6"), as templates space a code out for reading. */
 const SPACED_CANDIDATE = /(?<![\p{L}\p{N}])([A-Z0-9](?: [A-Z0-9]){3,7})(?![\p{L}\p{N}])/gu
 const SPACED_CODE = /^[A-Z0-9](?: [A-Z0-9])+$/
@@ -128,18 +124,10 @@ export interface CodeContext {
 /** Every code-like value in `text`, scored. */
 export function findCodeCandidates(text: string, context: CodeContext): Candidate[] {
   const found: Candidate[] = []
-  for (const pattern of [
-    NUMBER_CANDIDATE,
-    ALNUM_CANDIDATE,
-    DASHED_LETTERS_CANDIDATE,
-    WORD_CODE_CANDIDATE,
-    SPACED_CANDIDATE,
-  ]) {
+  for (const pattern of [NUMBER_CANDIDATE, ALNUM_CANDIDATE, WORD_CODE_CANDIDATE, SPACED_CANDIDATE]) {
     let matches = 0
     for (const match of text.matchAll(pattern)) {
       if (++matches > MAX_CODE_MATCHES) break
-      // Dashed groups that all hold a digit are ALNUM_CANDIDATE's (or NUMBER_CANDIDATE's): scored once.
-      if (pattern === DASHED_LETTERS_CANDIDATE && !isDashedLetters(match[1] as string)) continue
       const candidate = scoreCode(text, match.index ?? 0, match[1] as string, context)
       if (candidate) found.push(candidate)
     }

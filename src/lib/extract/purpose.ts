@@ -35,7 +35,7 @@ export interface Purpose {
    * subject names a sign-in ("Sign in to Acme", "Увійти в Робочас"): a sign-in link may be its step. A
    * notice's "Log in to view it" is not.
    */
-  asksSignIn: string | null
+  readonly asksSignIn: string | null
 }
 
 /** How much of the body's opening is read for the purpose: the request sits above the footers. */
@@ -620,26 +620,36 @@ export function classifyPurpose(subjectLine: string, body: string): Purpose {
       : linkNoun
         ? `names a "${linkNoun}" in its subject`
         : null
-  // A link that expires ("Use the button below to log in; it expires in 15 minutes"), or one the opening names
-  // ("Use this link to sign in"), is the mail's step too.
-  const expiring = expiry ?? findExpiryWord(opening)
-  const openingLink = expiring ? null : findLinkNoun(opening)
-  const signInWord = findSignInWord(subject)
-  const asksSignIn =
-    asksClick ??
-    (click
-      ? `asks to "${click.trim()}"`
-      : expiring
-        ? `names a link that is "${expiring}"`
-        : openingLink
-          ? `names a "${openingLink}"`
-          : signInWord
-            ? `subject says "${signInWord}"`
-            : null)
   const entryAt = entry ? entryPosition(opening) : -1
   const clickFirst =
     asksClick && asksCode && (entryAt === -1 || clickPosition(opening) < entryAt) ? asksClick : null
-  return { asksCode, reset: reset && !changed ? reset : null, notice, asksClick, clickFirst, asksSignIn }
+  // Read only when a bare sign-in link asks for it: most mails have none, and the opening's word lists cost.
+  let signIn: string | null | undefined
+  return {
+    asksCode,
+    reset: reset && !changed ? reset : null,
+    notice,
+    asksClick,
+    clickFirst,
+    get asksSignIn() {
+      if (signIn === undefined) signIn = asksClick ?? signInRequest(subject, opening, click)
+      return signIn
+    },
+  }
+}
+
+/**
+ * A click asked for in the opening, a link that expires or one the opening names ("Use this link to sign
+ * in"), or a sign-in named in the subject: a bare sign-in link may be the mail's step.
+ */
+function signInRequest(subject: string, opening: string, click: string | null): string | null {
+  if (click) return `asks to "${click.trim()}"`
+  const expiring = findExpiryWord(opening)
+  if (expiring) return `names a link that is "${expiring}"`
+  const link = findLinkNoun(opening)
+  if (link) return `names a "${link}"`
+  const signIn = findSignInWord(subject)
+  return signIn ? `subject says "${signIn}"` : null
 }
 
 function passwordChanged(text: string): string | null {
