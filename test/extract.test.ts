@@ -412,3 +412,204 @@ describe('round 3: classes of mail the blind sets showed (own inputs)', () => {
     expect(mail('Your parcel is out for delivery today', 'Safe drop code\n4471\n').otp).toBeNull()
   })
 })
+
+describe('round 4', () => {
+  const mail = (subject: string, text: string) => extractOtpAndLink({ subject, text, html: null })
+  const html = (subject: string, body: string) => extractOtpAndLink({ subject, text: null, html: body })
+
+  test('a line break in HTML source is a space: a wrapped phone number is not a code shown alone', () => {
+    const body = '<p>Your code:</p><p>K7Q2MX</p><p>Questions? Our code team answers on 0800 11\n33 55.</p>'
+    expect(htmlToText(body)).toContain('0800 11 33 55.')
+    expect(html('Sign-in code', body).otp).toBe('K7Q2MX')
+    // Preformatted text keeps its line breaks.
+    expect(html('Sign-in code', '<pre>Your sign-in code:\n\n  K7Q2MX\n\nIt expires soon.</pre>').otp).toBe(
+      'K7Q2MX',
+    )
+    expect(htmlToText('<pre>a\nb</pre>')).toContain('a\nb')
+  })
+
+  test('dashed upper-case codes with a group of letters, or only letters, count where they are shown', () => {
+    expect(
+      mail('Your sign-in code', 'Enter this code in the app:\n\n   QRV-8TK\n\nIt expires soon.').otp,
+    ).toBe('QRV8TK')
+    expect(
+      mail(
+        'Authorize the CLI',
+        'Open the device page and enter this code:\n\n  PLMK-ZXWT\n\nIt expires in 15 minutes.',
+      ).otp,
+    ).toBe('PLMKZXWT')
+    // Inside a sentence, letters alone are a name, not a code.
+    expect(mail('Your code', 'Your code is on the way from office ABC-DEF today.').otp).toBeNull()
+  })
+
+  test('link words: "token" only as a query parameter, X only as its own host, "acceptable" is no accept', () => {
+    const regenerate = 'https://ci.example/account/tokens/9921/regenerate'
+    expect(
+      mail(
+        'Your access token expires in 7 days',
+        `Your API token expires soon.\nRegenerate token:\n${regenerate}\n`,
+      ).link,
+    ).toBeNull()
+    const join = 'https://e.teambox.com/e/c/eyJocmVmIjoiam9pbiJ9/a221b636afa4ccd7'
+    expect(
+      mail(
+        'Ana te ha invitado a su espacio',
+        `Ana te ha invitado a su espacio de trabajo.\nUnirse ahora:\n${join}\n`,
+      ).link,
+    ).toBe(join)
+    expect(
+      mail(
+        'Contul tău este în verificare',
+        'Politica de utilizare acceptabilă: https://mailer.example/ro/aup',
+      ).link,
+    ).toBeNull()
+  })
+
+  test('link words in more languages: activar, freigeben, akceptuję, obnova hesla', () => {
+    const activate = 'https://portal.example.es/activar-cuenta?codigo=lh85msh5ueel&p=6992'
+    expect(
+      mail(
+        'Activa tu acceso',
+        `Para activarlo, pulsa el botón:\nActivar mi cuenta: ${activate}\nCaduca en 48 horas.`,
+      ).link,
+    ).toBe(activate)
+    const approve = 'https://bank.example.de/geraet/freigeben?req=dlyOgebALK3g&h=62c2777'
+    expect(
+      mail(
+        'Neues Gerät freigeben',
+        `Gerät jetzt freigeben:\n${approve}\n\nAlternativ geben Sie in der App diesen Bestätigungscode ein: 381 057`,
+      ).link,
+    ).toBe(approve)
+    const accept = 'https://moj.example.pl/rodzina/zaproszenie/akceptuj?id=NPv7Lxxo2kYs&sig=3eb1ce93'
+    expect(
+      mail('Marek zaprasza Cię', `Akceptuję zaproszenie: ${accept}\nOdrzuć: https://moj.example.pl/odrzuc`)
+        .link,
+    ).toBe(accept)
+    const reset = 'https://portal.example.cz/obnova-hesla/nastavit?t=YUv26dB1NVrMFZ'
+    expect(
+      mail('Obnovení hesla', `Nové heslo si nastavíte zde:\nNastavit nové heslo:\n${reset}\n`).link,
+    ).toBe(reset)
+  })
+
+  test('a mail that asks to tap a link that expires, or to type a code: the tracked sign-in link is the one-click step', () => {
+    const signIn = 'https://links.shop.example/ls/click?upn=R4m9-wc5qwaZH_5Lrl1iSMhj4EwBuiAdCVRw'
+    const text = `Tap the button below to sign in on this device. It expires in 15 minutes.\n\nSign in:\n${signIn}\n\nOr enter this code in the app:\n\n    4821-3390\n`
+    const found = mail('Sign in to Shop', text)
+    expect(found.otp).toBe('48213390')
+    expect(found.link).toBe(signIn)
+    // Without the request to tap a link that expires, the code is the step and the link is not.
+    expect(
+      mail('Sign in to Shop', `Sign in:\n${signIn}\n\nEnter this code in the app:\n\n    4821-3390\n`).link,
+    ).toBeNull()
+    // A click asked after the code is no alternative to it ("Enter 482913 ... Not sure? Click to sign in").
+    expect(
+      mail(
+        'Your Shop code',
+        `Enter this code in the app: 482913. It expires in 10 minutes.\nNot sure? Click below to sign in.\nSign in:\n${signIn}\n`,
+      ).link,
+    ).toBeNull()
+  })
+
+  test('a code framed by brackets on its own line is shown alone', () => {
+    expect(
+      mail(
+        '[은행] 이메일 인증번호 안내',
+        '아래 인증번호를 입력해 주세요.\n\n인증번호\n    [628410]\n\n고객센터 1588-7700',
+      ).otp,
+    ).toBe('628410')
+    expect(mail('Your code', 'Your code is below.\n【 730 215 】\n').otp).toBe('730215')
+  })
+
+  test('word codes: a request wrapped over lines, a "security phrase", words typed "in order"', () => {
+    expect(
+      mail(
+        'Your wallet sign-in phrase',
+        'To finish signing in on LAPTOP-7RK2Q, type this\nthree-word phrase into the app:\n\n   cedar-lantern-orbit\n\nNever share your recovery phrase.',
+      ).otp,
+    ).toBe('cedar-lantern-orbit')
+    expect(
+      mail(
+        'Your security phrase',
+        'To approve it, type the following security phrase on that device:\n\nSecurity phrase\n    opal-meadow-drift\n',
+      ).otp,
+    ).toBe('opal-meadow-drift')
+    expect(
+      mail(
+        'Confirm it is you',
+        'To finish signing in, type these three words on the new device, in order:\n\n  willow-harbor-flint\n',
+      ).otp,
+    ).toBe('willow-harbor-flint')
+  })
+
+  test('a room, a seat or a gate labels the value right after it, not a code for a device in the living room', () => {
+    expect(
+      mail('Your TV sign-in code', 'Enter this code to sign in on your Living Room TV:\n\n    5820\n').otp,
+    ).toBe('5820')
+    expect(mail('Your stay', 'Your room code: 5820').otp).toBeNull()
+    expect(mail('Your code', 'Room 5820').otp).toBeNull()
+  })
+
+  test('an account activation that mentions a meeting room asks for its code; a meeting invitation does not', () => {
+    const text =
+      'Bienvenue ! Pour activer votre compte, saisissez ce code :\n\n    K7W-2QP\n\nAstuce : votre salle personnelle, identifiant de réunion 482 771 0293.'
+    expect(mail('Activez votre compte', text).otp).toBe('K7W2QP')
+    expect(
+      mail(
+        'Réunion hebdo',
+        'Rejoindre la réunion : saisissez le code\n  739158\nidentifiant de réunion 4471 829 306',
+      ).otp,
+    ).toBeNull()
+  })
+
+  test('a locker pickup code or a courier handover PIN is a delivery notice, not a sign-in code', () => {
+    expect(
+      mail(
+        'Your parcel is ready to collect from locker LX-0417',
+        'Hi, your parcel has been delivered.\n\nCollection code\n\n    582914\n\nEnter it at the locker screen.',
+      ).otp,
+    ).toBeNull()
+    expect(
+      mail(
+        'Il tuo pacco è pronto per il ritiro',
+        'Codice di ritiro al locker\n    7X4K92\nInserisci il codice sul display.',
+      ).otp,
+    ).toBeNull()
+    expect(
+      mail(
+        'Dein Essen ist unterwegs!',
+        'Übergabe-PIN – bitte nenne diese PIN deinem Kurier bei der Übergabe:\n\n    3841\n',
+      ).otp,
+    ).toBeNull()
+    // A sign-in code from a brand whose name starts like "parcel" is still a code.
+    expect(mail('0731 is your Parcelio login code', 'Enter the code from the subject line.').otp).toBe('0731')
+  })
+
+  test("a form's new submission and a case's status-check code are notices' values, not codes", () => {
+    expect(
+      mail(
+        'New submission: Club sign-up form (#88)',
+        'Full name\nAlex Kim\n\nVerification code from your card\n4402\n',
+      ).otp,
+    ).toBeNull()
+    expect(
+      mail('Заявку № 2025-1183 прийнято', 'Номер заяви: 2025-1183\nКод перевірки статусу: 7731-20\n').otp,
+    ).toBeNull()
+  })
+
+  test('a tracked "Log in" button in a notification is an account page; a sign-in link the mail asks for is the step', () => {
+    const tracked = 'https://click.notify.clinic.example/?qs=6e2763cc3ec2c4f7156d6489f5eed90d19640acd2e76'
+    expect(
+      mail(
+        'You have a new test result',
+        `A new test result is available in your account.\nLog in to MyClinic:\n${tracked}\n`,
+      ).link,
+    ).toBeNull()
+    const magic = 'https://app.example/auth/session?sid=Q2xKz81mPqT7'
+    expect(
+      mail('Your account', `Use the button below to log in. It expires in 15 minutes.\nLog in:\n${magic}\n`)
+        .link,
+    ).toBe(magic)
+    expect(mail('Sign in to Example', `Hello,\nLog in:\n${magic}\n`).link).toBe(magic)
+    expect(mail('Welcome back', `Use this link to log in:\n${magic}\n`).link).toBe(magic)
+  })
+})

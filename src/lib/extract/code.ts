@@ -8,6 +8,7 @@ import {
   findOneTimeCodeWord,
   findPurposeWord,
   PHONE_WORD,
+  PLACE_LABEL,
   TIME_UNIT,
 } from './lexicon.ts'
 import { findEntryWord, type Purpose } from './purpose.ts'
@@ -18,12 +19,20 @@ const NUMBER_CANDIDATE =
  * Letters and digits, either case, each group holding a digit: one group (A7b9Kq, 9f3a1c, KX8M2), two or
  * three groups (7KQ2 M9XP, ZP7-4KD), or three to five pairs joined by dashes with a digit among them
  * (R7-Q2-K9-X4, D4-81-F6, Q4-RM-8X: a pair of letters is as likely as any other in a random code).
+ * Last, upper-case groups joined by a dash where a group holds no digit (XKP-7QM, HKT-4QZ, or only letters
+ * as in a device code WDJB-MJHT): codes some services show instead of digits, counted only where they are
+ * shown (see scoreCode). One pattern, not two: each pass over a body costs.
  */
 const ALNUM_CANDIDATE =
-  /(?<![\p{L}\p{N}\-/=.#_?&@%+~])((?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}(?:[ -](?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}){1,2}|(?=(?:[A-Za-z0-9]{2}-){0,4}[A-Za-z]?\d)[A-Za-z0-9]{2}(?:-[A-Za-z0-9]{2}){2,4}|(?=[A-Za-z]{0,9}\d)[A-Za-z0-9]{5,10})(?![\p{L}\p{N}_]|[-./@=][\p{L}\p{N}])/gu
+  /(?<![\p{L}\p{N}\-/=.#_?&@%+~])((?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}(?:[ -](?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}){1,2}|(?=(?:[A-Za-z0-9]{2}-){0,4}[A-Za-z]?\d)[A-Za-z0-9]{2}(?:-[A-Za-z0-9]{2}){2,4}|(?=[A-Za-z]{0,9}\d)[A-Za-z0-9]{5,10}|[A-Z0-9]{3,4}(?:-[A-Z0-9]{3,4}){1,2})(?![\p{L}\p{N}_]|[-./@=][\p{L}\p{N}])/gu
 /** A code drawn one character apart ("4 9 1 7 2 6"), as templates space a code out for reading. */
 const SPACED_CANDIDATE = /(?<![\p{L}\p{N}])([A-Z0-9](?: [A-Z0-9]){3,7})(?![\p{L}\p{N}])/gu
 const SPACED_CODE = /^[A-Z0-9](?: [A-Z0-9])+$/
+const DASHED_LETTERS_CODE = /^[A-Z0-9]{3,4}(?:-[A-Z0-9]{3,4}){1,2}$/
+/** Dashed upper-case groups where a group holds no digit (XKP-7QM, WDJB-MJHT). */
+function isDashedLetters(raw: string): boolean {
+  return DASHED_LETTERS_CODE.test(raw) && raw.split('-').some((group) => !DIGIT.test(group))
+}
 const PAIRED_CODE = /^[A-Za-z0-9]{2}(?:-[A-Za-z0-9]{2})+$/
 /** Words joined by dashes (maple-river-stone): a code some services send instead of digits. */
 const WORD_CODE_CANDIDATE =
@@ -31,6 +40,11 @@ const WORD_CODE_CANDIDATE =
 const DIGIT = /\d/
 /** Nothing but a closing stop or bracket after the value on its line: the value is shown, not quoted. */
 const ENDS_LINE = /^[\s.!。)\]]*$/
+/** "In order" is a sequence ("type these words on the new device, in order:"), not an order number. */
+const IN_ORDER = /\bin (?:the )?order\b/g
+/** One bracket or quote framing a value shown on its own line: [628410], 【628410】, «628410». */
+const OPENING_BRACKET = /^[[(【「『«“]$/
+const CLOSING_BRACKET = /^[\])】」』»”]/
 /** Words follow the value on its line: it sits inside a sentence. */
 const MID_SENTENCE = /^[^\n]{0,3}\p{L}{2,}/u
 const LETTER = /[A-Za-z]/
@@ -134,18 +148,20 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
   const { inSubject, settled, purpose } = context
   const wordCode = WORD_CODE.test(raw)
   const spaced = SPACED_CODE.test(raw)
+  const dashedLetters = isDashedLetters(raw)
   const value = typedCode(raw)
   const isNumeric = /^\d+$/.test(value)
   if (isNumeric && (value.length < 4 || value.length > 8)) return null
   if (spaced && !DIGIT.test(value)) return null
-  if (!isNumeric && !wordCode && !spaced) {
+  if (!isNumeric && !wordCode && !spaced && !dashedLetters) {
     if (!DIGIT.test(value) || !LETTER.test(value) || value.length > 10) return null
     // Every group of a spaced code holds a digit: "Code 7KQ2 M9XP", not "Use this".
     if (raw.includes(' ') && raw.split(' ').some((group) => !DIGIT.test(group))) return null
   }
   // Lower and mixed case values, word codes and pairs (R7-Q2) are common in prose ("mp3",
   // "build-runner-07", "A4-B5"): they count only where a code is shown, alone on its line or right after its label.
-  const needsDisplay = wordCode || PAIRED_CODE.test(raw) || (!isNumeric && value !== value.toUpperCase())
+  const needsDisplay =
+    wordCode || dashedLetters || PAIRED_CODE.test(raw) || (!isNumeric && value !== value.toUpperCase())
   // Context is read within the candidate's own line; a code standing alone on its line (or
   // ending one) takes the lines around it too, as in "Your code:\n\n482913".
   // Only CONTEXT_CHARS either side are read: a line longer than that is clipped, and its candidate is
@@ -163,16 +179,23 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
   // trading name of Northmint Payments Ltd, FRN 900127" labels no code.
   const prefix = sentenceTail(text.slice(lineStart, index))
   const suffix = text.slice(valueEnd, lineEnd)
+  // A code framed by brackets on its line ("[628410]", "【628410】") is shown alone all the same.
+  const linePrefixBlank = prefix.trim() === '' || OPENING_BRACKET.test(prefix.trim())
   const alone =
-    !clippedBefore && !clippedAfter && prefix.trim() === '' && suffix.trim().replace(/[.!。]$/, '') === ''
+    !clippedBefore &&
+    !clippedAfter &&
+    linePrefixBlank &&
+    suffix
+      .trim()
+      .replace(CLOSING_BRACKET, '')
+      .replace(/[.!。]$/, '') === ''
   const previousLine = clippedBefore ? '' : lineBefore(text, lineStart)
   const nextLine = clippedAfter ? '' : lineAfter(text, lineEnd)
-  const before = (prefix.trim() === '' ? `${previousLine} ${prefix}` : prefix).slice(-80).toLowerCase()
+  const before = (linePrefixBlank ? `${previousLine} ${prefix}` : prefix).slice(-80).toLowerCase()
   // A value on its own line is labelled by the line above when that line ends in a colon ("Booking code:")
   // or is a short label, as a table's label cell is ("Sort code" | "40-12-76").
   const labelLine = previousLine.trim()
-  const label =
-    prefix.trim() === '' && (/[:：]$/.test(labelLine) || labelLine.length <= 30) ? `${labelLine} ` : ''
+  const label = linePrefixBlank && (/[:：]$/.test(labelLine) || labelLine.length <= 30) ? `${labelLine} ` : ''
   const near = `${label}${prefix}`.slice(-25).toLowerCase()
   const after = suffix.slice(0, 25).toLowerCase()
   // A code shown alone may sit a line or two below its label ("Your one-time passcode" / "Expires in
@@ -188,11 +211,18 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
   let score = 0.2
   // A value shown alone below a request to type it ("On the new device, type these words exactly as
   // shown:") is what to type, whatever the request calls it.
-  const typeRequest = alone && /[:：]$/.test(labelLine) ? findEntryWord(labelLine.toLowerCase()) : null
+  // The request may wrap over lines ("To finish signing in, type this\nthree-word phrase into the app:"): its
+  // whole sentence is read.
+  const typeRequest =
+    alone && /[:：]$/.test(labelLine)
+      ? findEntryWord(sentenceTail(linesAbove(text, lineStart)).toLowerCase())
+      : null
   const keyword =
     findCodeWord(before) ??
     (labelAbove ? findCodeWord(labelAbove) : null) ??
     (typeRequest ? typeRequest.trim() : null)
+  // Letters alone (WDJB-MJHT) are a code only when shown alone under its label: in a line they are a name.
+  if (dashedLetters && !DIGIT.test(raw) && !(alone && keyword)) return null
   if (keyword) {
     score += 0.45
     reasons.push(`after "${keyword}"`)
@@ -212,7 +242,7 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
   // A word after the value that labels a field of its own ("318552 (Ref: KXTB)") names the next value.
   // A word in the label that names a value of its own ("code (valid 5 minutes, ref 2291):") does not
   // mark the code shown below it.
-  const nearBad = findNotCodeWord(near)
+  const nearBad = findNotCodeWord(near.replace(IN_ORDER, ' ')) ?? PLACE_LABEL.exec(near)?.[0].trim() ?? null
   const bad =
     (nearBad && !/\d{3,}/.test(near.slice(near.lastIndexOf(nearBad) + nearBad.length)) ? nearBad : null) ??
     (NEXT_FIELD.test(after) ? null : findNotCodeWord(after)) ??

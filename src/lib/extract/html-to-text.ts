@@ -58,6 +58,10 @@ export function decodeEntities(value: string): string {
   })
 }
 
+const SOURCE_LINE_BREAK = /\r\n|\r|\n/g
+const PRE = /<pre\b/i
+const PRE_BLOCK = /<pre\b[\s\S]*?<\/pre>/gi
+
 const ONE_CHARACTER_CELL = />\s*[A-Z0-9]\s*<\/(?:td|span|div|b|strong)>/i
 
 /**
@@ -77,6 +81,11 @@ export function htmlToText(html: string): string {
       /((?:<(?:td|span|div|b|strong)\b[^>]*>\s*[A-Z0-9]\s*<\/(?:td|span|div|b|strong)>\s*){4,8})/gi,
       (run) => ` ${run.replace(/<[^>]+>|\s+/g, '')} `,
     )
+  // A line break in HTML source is a space: templates wrap long paragraphs, and a number wrapped onto a line of
+  // its own ("call us on 800 11\n33 55.") would read as a code shown alone. Only tags break lines, and the
+  // line breaks of preformatted text.
+  if (PRE.test(out)) out = out.replace(PRE_BLOCK, (block) => block.replace(SOURCE_LINE_BREAK, '<br>'))
+  out = out.replace(SOURCE_LINE_BREAK, ' ')
   out = out.replace(/<br\s*\/?>|<\/(p|div|tr|li|h[1-6]|table|td|th)>/gi, '\n')
   out = out.replace(/<[^>]+>/g, ' ')
   return decodeEntities(out).replace(/[ \t\u00a0]+/g, ' ')

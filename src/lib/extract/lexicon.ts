@@ -18,6 +18,11 @@ const CODE_WORDS = [
   'one time',
   'verification',
   'security code',
+  // A code of words (amber-falcon-ridge) is called a phrase or words (round 4).
+  'security phrase',
+  'sign-in phrase',
+  'login phrase',
+  'security words',
   'bestätigungscode',
   'sicherheitscode',
   'einmalcode',
@@ -221,9 +226,6 @@ const NOT_CODE_WORDS = [
   'customer number',
   'iban',
   'flight',
-  'seat',
-  'gate',
-  'room',
   'bestellung',
   'rechnung',
   'sendung',
@@ -334,6 +336,48 @@ const NOT_CODE_WORDS = [
   // Round 3: a courier's safe-drop code (a delivery notice's, not the reader's), and references in the added languages.
   'safe drop',
   'drop code',
+  // Round 4: a locker's or a courier's pickup or handover code opens a compartment or hands over a parcel or a
+  // meal; it signs nobody in (README policy: "even a delivery or locker code").
+  'collection code',
+  'pickup code',
+  'pick-up code',
+  'pickup pin',
+  'pick-up pin',
+  'handover pin',
+  'handover code',
+  'locker code',
+  'abholcode',
+  'abholpin',
+  'übergabe',
+  'code de retrait',
+  'código de recogida',
+  'código de retirada',
+  'codice di ritiro',
+  'codice ritiro',
+  'afhaalcode',
+  'kod odbioru',
+  'kód pro vyzvednutí',
+  'код получения',
+  'код для получения',
+  'upphämtningskod',
+  'noutokoodi',
+  'teslim kodu',
+  '取件码',
+  '取件碼',
+  '受取コード',
+  // A code to check a case's or an application's status ("Код перевірки статусу: 7731-20") looks the case up; it
+  // signs nobody in (README policy: status updates of a case or an application).
+  'status',
+  'statut',
+  'статус',
+  // Words that name who the code is for: a courier is handed the code at the door.
+  'courier',
+  'kurier',
+  'livreur',
+  'repartidor',
+  'fattorino',
+  'bezorger',
+  'курьер',
   'viite',
   'tilaus',
   'tilausnumero',
@@ -394,6 +438,16 @@ export const LINK_GOOD_WORDS = [
   'confirm',
   'activate',
   'activation',
+  // Activating an account in Spanish, Portuguese, Italian and French ("Activar mi cuenta", /activar-cuenta).
+  'activar',
+  'activación',
+  'activacion',
+  'ativar',
+  'ativação',
+  'attivare',
+  'attivazione',
+  'activer',
+  'activez',
   'validate',
   'magic',
   'bestätig',
@@ -415,7 +469,10 @@ export const LINK_GOOD_WORDS = [
   '认证',
   '認証',
   '인증',
-  'token',
+  // A token handed over as a query parameter (verify?token=...); not the word "token" in a path or a text,
+  // which names an API or access token ("/account/tokens/48213/regenerate", "Regenerate token").
+  '?token=',
+  '&token=',
   'bekräfta',
   'bekrafta',
   'verifiera',
@@ -454,6 +511,10 @@ export const LINK_GOOD_WORDS = [
   // Not the stem aprov-: aproveite, aprovecha (enjoy, make the most of) are marketing.
   'aprovar',
   'genehmig',
+  // German approves a device or a sign-in with "freigeben" ("Gerät jetzt freigeben", "um es freizugeben").
+  'freigeb',
+  'freizugeb',
+  'freigabe',
   // Authorising a device or a sign-in, and the added languages (round 3).
   'authoriz',
   'authoris',
@@ -516,6 +577,13 @@ export const LINK_RESET_WORDS = [
   'sifirla',
   'sıfırla',
   'obnovit',
+  // Czech and Slovak: obnova / obnovení hesla (password recovery), nové heslo (new password).
+  'obnova hesla',
+  'obnova-hesla',
+  'obnovení hesla',
+  'obnoveni-hesla',
+  'nové heslo',
+  'nove-heslo',
   'επαναφορά',
   'νέου κωδικού',
   '重置',
@@ -569,7 +637,9 @@ export const LINK_INVITE_WORDS = [
   'присоедин',
   'прийняти',
   'приєдна',
-  'zaakceptuj',
+  // Polish "akceptuję", "zaakceptuj", "przyjmij zaproszenie".
+  'akceptuj',
+  'przyjmij',
   'dołącz',
   'kabul et',
   'katıl',
@@ -692,7 +762,9 @@ export const LINK_BAD_WORDS = [
   'impressum',
   'facebook',
   'twitter',
-  'x.com',
+  // X's own host, not any host ending in x (huddlebox.com, dropbox.com).
+  '//x.com',
+  '.x.com',
   'linkedin',
   'instagram',
   'youtube',
@@ -876,6 +948,12 @@ export function findEscapeWord(text: string): string | null {
   return findEscapeSubstring(text.toLowerCase())
 }
 
+/**
+ * A seat, a gate or a room labels the value right after it ("Room 1204", "Seat: 14", "Gate no. 22", "Room code: 5820"); elsewhere in
+ * a label the word names a place ("sign in on your Living Room TV:").
+ */
+export const PLACE_LABEL = /(?<!\p{L})(?:room|seat|gate)s?(?: no\.?| number| nr\.?| code)?[\s:#.]*$/u
+
 /** A time unit right after a number: "10 minutes" is how long a code lasts, not a code. */
 export const TIME_UNIT =
   /^\s?(minute|min\b|minuten|minutos|minuti|minuut|минут|dakika|分钟|分間|分|분|hour|stunde|heure|hora|ora|uur|час|saat|小时|時間|시간|day|tag|jour|día|dia|giorn|dag|дн|gün|天|日|일|second|sekunde|seconde|segundo|secondi|секунд|saniye|秒|초|minit|perc|dakika|دقیقه|ساعت|মিনিট|ঘণ্টা|óra|tunti|tuntia)/
@@ -943,12 +1021,22 @@ export function wordMatcher(
  * "Orderbekräftelse"; not "border"); stems in other scripts match anywhere.
  */
 export function prefixMatcher(words: readonly string[]): (text: string) => string | null {
+  return matcherOf(prefixAlternatives(words))
+}
+
+/** Where the first of `words` begins in `text` (as prefixMatcher finds it), or -1. */
+export function prefixPosition(words: readonly string[]): (text: string) => number {
+  const pattern = new RegExp(prefixAlternatives(words).filter(Boolean).join('|'), 'u')
+  return (text) => text.search(pattern)
+}
+
+function prefixAlternatives(words: readonly string[]): string[] {
   const latin = words.filter((word) => /^[a-z]/.test(word))
   const stems = words.filter((word) => !/^[a-z]/.test(word))
-  return matcherOf([
+  return [
     latin.length ? `(?<!\\p{L})(?:${latin.map(escapeRegExp).join('|')})` : '',
     stems.map(escapeRegExp).join('|'),
-  ])
+  ]
 }
 
 /** Matchers read lower-case text: case-insensitive Unicode matching made them several times slower. */

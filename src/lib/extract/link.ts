@@ -109,8 +109,11 @@ function lastBlockEnd(html: string): number {
   return end
 }
 
-/** An English past participle after a stem: "accepted", "verified", "activated" report, they do not ask. */
-const NOT_REPORTED = '(?!(?:e?d|ied)\\b)'
+/**
+ * An English past participle after a stem reports, it does not ask ("accepted", "verified", "activated"); an
+ * adjective describes (an "Acceptable use policy", "Politica de utilizare acceptabilă" is a footer page).
+ */
+const NOT_REPORTED = '(?!(?:e?d|ied)\\b|abl|abil)'
 
 /** What a link does, read from its URL: verify, reset, accept, or the weaker sign-in and password words. */
 const URL_WORDS = {
@@ -235,6 +238,14 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
     score -= 0.3
     reasons.push('a sign-in page: no token')
   }
+  // A sign-in link behind a tracking redirect carries the redirect's token, not the sign-in's: in a mail that
+  // asks for no click and names no sign-in ("A new test result is available" / "Log in to view it") it opens
+  // an account page.
+  const weakOnly = !byLabel?.strong && !byUrl?.strong && (byLabel || byUrl)
+  if (weakOnly && !purpose.asksSignIn && !purpose.reset) {
+    score -= 0.3
+    reasons.push('a sign-in link in a mail that asks for no click or sign-in')
+  }
   // The purpose decides which actions are the mail's own.
   const resetLink = (byLabel?.reset || byUrl?.reset) && !(byLabel?.strong && !byLabel.reset)
   if (purpose.notice) {
@@ -244,6 +255,11 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
   } else if (resetLink && !purpose.reset) {
     score -= 0.5
     reasons.push('a reset link in a mail that is not about a reset')
+  } else if (purpose.clickFirst && (byLabel || byUrl) && !resetLink && ANY_TOKEN.test(link.url)) {
+    // "Tap the button below to sign in (it expires in 15 minutes). Or enter this code": a sign-in link with
+    // its token is the one-click way to the step the code also completes.
+    score += 0.15
+    reasons.push(`the mail ${purpose.clickFirst}, or else to type a code: a one-click step`)
   } else if (purpose.asksCode && !(byLabel?.strong || byUrl?.strong)) {
     score -= 0.4
     reasons.push(`the mail ${purpose.asksCode}, and this link is not a one-click step`)
