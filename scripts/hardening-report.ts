@@ -6,6 +6,7 @@ import { join } from 'node:path'
 
 const FILES = [
   'test/hostile-input.test.ts',
+  'test/sender-auth.test.ts',
   'test/fuzz.test.ts',
   'test/faults.test.ts',
   'test/smtp-abuse.test.ts',
