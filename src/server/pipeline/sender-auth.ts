@@ -67,8 +67,6 @@ function headerSection(raw: Uint8Array): { end: number; lines: number } {
   return { end: raw.length, lines: lines + 1 }
 }
 
-const SIGNATURE_HEADER = /^(?:dkim-signature|arc-seal|arc-message-signature)[ \t]*:/im
-
 /**
  * Longest From header (unfolded, in bytes) that sender authentication reads. mailauth parses From
  * with an address parser that is quadratic in the number of addresses (16,000 addresses on 400
@@ -93,17 +91,21 @@ export const MAX_AUTH_SIGNATURES = 50
 
 const SIGNATURE_HEADERS = /^(?:dkim-signature|arc-seal|arc-message-signature)[ \t]*:/gim
 
-/** Why the checks must be skipped for this header section, or null when they may run. */
-function skipReason(header: string, lines: number): string | null {
-  if (lines > MAX_AUTH_HEADER_LINES) return `the header section has more than ${MAX_AUTH_HEADER_LINES} lines`
+/**
+ * Whether the header section is signed (DKIM or ARC), or why the checks must be skipped for it (past
+ * MAX_AUTH_FROM_HEADER_BYTES or MAX_AUTH_SIGNATURES).
+ */
+function inspectHeader(header: string): { signed: boolean } | { skipped: string } {
   for (const from of header.matchAll(FROM_HEADER))
     if (from[0].length > MAX_AUTH_FROM_HEADER_BYTES)
-      return `the From header has ${from[0].length} bytes (more than ${MAX_AUTH_FROM_HEADER_BYTES})`
+      return {
+        skipped: `the From header has ${from[0].length} bytes (more than ${MAX_AUTH_FROM_HEADER_BYTES})`,
+      }
   let signatures = 0
   for (const _ of header.matchAll(SIGNATURE_HEADERS))
     if (++signatures > MAX_AUTH_SIGNATURES)
-      return `the header section has more than ${MAX_AUTH_SIGNATURES} DKIM or ARC signatures`
-  return null
+      return { skipped: `the header section has more than ${MAX_AUTH_SIGNATURES} DKIM or ARC signatures` }
+  return { signed: signatures > 0 }
 }
 
 /**
@@ -119,10 +121,9 @@ export function authenticationInput(raw: Uint8Array): { input: Buffer } | { skip
   // Counted first: a flood of lines is refused before any of it is decoded.
   if (lines > MAX_AUTH_HEADER_LINES)
     return { skipped: `the header section has more than ${MAX_AUTH_HEADER_LINES} lines` }
-  const header = whole.toString('latin1', 0, end)
-  const skipped = skipReason(header, lines)
-  if (skipped) return { skipped }
-  if (end === raw.length || SIGNATURE_HEADER.test(header)) return { input: whole }
+  const inspected = inspectHeader(whole.toString('latin1', 0, end))
+  if ('skipped' in inspected) return inspected
+  if (end === raw.length || inspected.signed) return { input: whole }
   return { input: whole.subarray(0, end) }
 }
 
