@@ -613,3 +613,61 @@ describe('round 4', () => {
     expect(mail('Welcome back', `Use this link to log in:\n${magic}\n`).link).toBe(magic)
   })
 })
+
+describe('round 5', () => {
+  const mail = (subject: string, text: string) => extractOtpAndLink({ subject, text, html: null })
+
+  test('a one-time password word labels its code; a transaction identifier beside it does not', () => {
+    const found = mail(
+      'Egyszer használatos jelszó - Példa Bank',
+      'Belépést kezdeményeztek:\n\n  Tranzakció azonosító:        55102938\n  Egyszer használatos jelszó:  4410 9273\n  Érvényes:                    5 percig\n',
+    )
+    expect(found.otp).toBe('44109273')
+    expect(found.otpCandidates.find((candidate) => candidate.value === '55102938')?.confidence).toBeLessThan(
+      0.5,
+    )
+  })
+
+  test('campaign parameters are no token: a welcome mail\'s tracked "Log in" is an account page', () => {
+    const login = 'https://www.shop.example/login?utm_source=welcome&utm_medium=email&utm_campaign=day0_2026'
+    expect(
+      mail(
+        'Welcome to Shop Example',
+        `Your account is ready.\n\nClick below to log in and start shopping:\n${login}\n`,
+      ).link,
+    ).toBeNull()
+  })
+
+  test("a case's status, a parcel in a locker, a calendar invitation: notices in more languages", () => {
+    expect(
+      mail('Kérelmének állapota megváltozott (KP-2026/1102)', 'Állapotlekérdező kód\n9QX-41B\n').otp,
+    ).toBeNull()
+    expect(
+      mail(
+        'Το δέμα σας είναι στο ερμάριο',
+        'Κωδικός παραλαβής: 771 204\nΠληκτρολογήστε τον κωδικό στην οθόνη του ερμαρίου.',
+      ).otp,
+    ).toBeNull()
+    expect(
+      mail('Посилка чекає в поштоматі', 'Код отримання\n551-902\nВведіть код на екрані поштомата.').otp,
+    ).toBeNull()
+    expect(
+      mail(
+        '邀請：季度檢討 @ 2026年3月5日 上午10:00',
+        '加入會議：\nhttps://meet.example.tw/j/77120455?pwd=Qk9yZ2xXcU1h\n會議號碼：771 2045 5\n密碼：220417\n',
+      ).link,
+    ).toBeNull()
+  })
+
+  test('joining a class, and a reset link that says "new password", are the step', () => {
+    const join = 'https://school.example.no/klasse/bli-med?inv=SK-9Tq2Lm4R'
+    expect(mail('Du er invitert til klassen 9A', `Bli med i klassen:\n${join}\n`).link).toBe(join)
+    const reset = 'https://e.shop.example.id/c/eJyNkM1OwzAQhF_F8hk7u3Hi2L4hKkGBE9yQUtiLE7cWSR3ZTisev?rid=pr_1'
+    expect(
+      mail(
+        'Atur ulang kata sandi akun kamu',
+        `Klik tautan di bawah ini untuk membuat kata sandi baru:\n${reset}\nTautan ini berlaku 1 jam.`,
+      ).link,
+    ).toBe(reset)
+  })
+})

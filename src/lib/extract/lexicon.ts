@@ -398,6 +398,18 @@ const NOT_CODE_WORDS = [
   'risiti',
   'رهگیری',
   'پیگیری',
+  // Round 5: a transaction's identifier printed beside its one-time password ("Tranzakció azonosító: 99182734").
+  'transaction id',
+  'transaction number',
+  'tranzakció azonosító',
+  'tranzakcióazonosító',
+  'transaktions-id',
+  'transaktionsnummer',
+  'id transakcji',
+  'номер транзакции',
+  'номер транзакції',
+  'işlem no',
+  'işlem numarası',
   'سفارش',
   'شماره حساب',
   'trxid',
@@ -615,6 +627,27 @@ export const LINK_RESET_WORDS = [
   'بازنشانی',
   'بازیابی رمز',
   'রিসেট',
+  // Round 5: "make a new password" in the languages whose reset link says only that.
+  'kata sandi baru',
+  'mật khẩu mới',
+  'รหัสผ่านใหม่',
+  'नया पासवर्ड',
+  'yeni şifre',
+  'neues kennwort',
+  'nova palavra-passe',
+  'nueva clave',
+  'ny adgangskode',
+  'nytt passord',
+  'νέο κωδικό',
+  'סיסמה חדשה',
+  'كلمة مرور جديدة',
+  '新しいパスワード',
+  '새 비밀번호',
+  '新密码',
+  '新密碼',
+  'parolă nouă',
+  'رمز عبور جدید',
+  'নতুন পাসওয়ার্ড',
 ]
 // Words of a link that accepts an invitation to a workspace or a team.
 export const LINK_INVITE_WORDS = [
@@ -665,6 +698,17 @@ export const LINK_INVITE_WORDS = [
   'tham gia',
   '/invite',
   '/invitation',
+  // Round 5: joining a class or a team in the Nordic, Finnish, Hungarian, Romanian, Swahili, Malay, Tagalog,
+  // Persian and Bengali words.
+  'bli med',
+  'liity',
+  'csatlakoz',
+  'alătur',
+  'jiunge',
+  'sertai',
+  'sumali',
+  'بپیوندید',
+  'যোগ দিন',
 ]
 // Words that fit a sign-in or password link but also a settings page: they count for less.
 export const LINK_WEAK_WORDS = [
@@ -971,7 +1015,8 @@ export const SETTLED_SUBJECT =
   /\b(confirmed|booked|bestätigt|confirmée?|confirmad[oa]|confermat[oa]|bevestigd)\b|подтвержд[её]н[аоы]?(?![а-яё])|予約確定|예약 확정/i
 
 // Matchers built once from the lists above; each returns the word it found, for the candidate's reasons.
-export const findCodeWord = wordMatcher(CODE_WORDS, ['code', 'kod'])
+// A one-time code word is a code word too ("Egyszer használatos jelszó: 7203 5581" labels its code).
+export const findCodeWord = wordMatcher([...CODE_WORDS, ...ONE_TIME_CODE_WORDS], ['code', 'kod'])
 export const findNotCodeWord = wordMatcher(NOT_CODE_WORDS)
 export const findOneTimeCodeWord = wordMatcher(ONE_TIME_CODE_WORDS)
 export const findPurposeWord = wordMatcher(PURPOSE_WORDS)

@@ -177,8 +177,12 @@ export function redirectTarget(url: string): string | null {
   }
 }
 
+/** Campaign parameters (utm_campaign=onboarding_d0) name a newsletter, not a session: no token. */
+const CAMPAIGN_PARAMS = /[?&](?:utm_[a-z]+|mc_[a-z]+|_hs[a-z]+)=[^&#]*/gi
+
 function scoreLink(link: RawLink, purpose: Purpose): Candidate {
   const target = redirectTarget(link.url)
+  const tokenUrl = link.url.replace(CAMPAIGN_PARAMS, '')
   const url = safeDecode(target ?? link.url).toLowerCase()
   const label = link.label.toLowerCase()
   const reasons: string[] = target ? [`redirects to ${target.slice(0, 80)}`] : []
@@ -197,8 +201,8 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
   }
   if (
     /[?&](token|code|key|t|sig|signature|otp|hash|inv|k|h)=[^&]{8,}/i.test(url) ||
-    /\/[A-Za-z0-9_-]{20,}/.test(target ?? link.url) ||
-    ANY_TOKEN.test(link.url)
+    /\/[A-Za-z0-9_-]{20,}/.test(target ?? tokenUrl) ||
+    ANY_TOKEN.test(tokenUrl)
   ) {
     score += 0.15
     reasons.push('carries a token')
@@ -234,7 +238,7 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
   }
   // A sign-in or password word alone, with no token, names a page ("Click here to log in" in a welcome
   // mail), not a one-time step: a magic link carries its token.
-  if (!byLabel?.strong && !byUrl?.strong && (byLabel || byUrl) && !ANY_TOKEN.test(link.url)) {
+  if (!byLabel?.strong && !byUrl?.strong && (byLabel || byUrl) && !ANY_TOKEN.test(tokenUrl)) {
     score -= 0.3
     reasons.push('a sign-in page: no token')
   }
@@ -255,7 +259,7 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
   } else if (resetLink && !purpose.reset) {
     score -= 0.5
     reasons.push('a reset link in a mail that is not about a reset')
-  } else if (purpose.clickFirst && (byLabel || byUrl) && !resetLink && ANY_TOKEN.test(link.url)) {
+  } else if (purpose.clickFirst && (byLabel || byUrl) && !resetLink && ANY_TOKEN.test(tokenUrl)) {
     // "Tap the button below to sign in (it expires in 15 minutes). Or enter this code": a sign-in link with
     // its token is the one-click way to the step the code also completes.
     score += 0.15
@@ -263,7 +267,7 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
   } else if (purpose.asksCode && !(byLabel?.strong || byUrl?.strong)) {
     score -= 0.4
     reasons.push(`the mail ${purpose.asksCode}, and this link is not a one-click step`)
-  } else if (purpose.asksCode && !ANY_TOKEN.test(link.url)) {
+  } else if (purpose.asksCode && !ANY_TOKEN.test(tokenUrl)) {
     // A one-click step names the sign-in it completes: a link with no token (a docs or settings page, or
     // the form where the code is typed: "Go to .../activate and enter the code") can never be one.
     score -= 0.8
