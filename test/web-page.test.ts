@@ -64,7 +64,12 @@ describe.skipIf(executablePath === null)('web inbox at /', () => {
     }
   }
 
-  const address = (on: Page = page) => on.getByTestId('address').textContent()
+  // The page shows its address once the mailbox is created: read it then, not the empty field before it.
+  async function address(on: Page = page): Promise<string | null> {
+    const field = on.getByTestId('address').filter({ hasText: '@' })
+    await field.waitFor({ timeout: 10_000 })
+    return field.textContent()
+  }
 
   async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000) {
     const deadline = Date.now() + timeoutMs
