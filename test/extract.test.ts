@@ -671,3 +671,57 @@ describe('round 5', () => {
     ).toBe(reset)
   })
 })
+
+describe('round 6', () => {
+  const mail = (subject: string, text: string, fromAddress: string | null = null) =>
+    extractOtpAndLink({ subject, text, html: null, fromAddress })
+
+  test("the sender's brand in a subject is not its topic: a domain label or a leading [tag]", () => {
+    const verify = 'https://orderly.example/verify?token=Ab12Cd34Ef56'
+    const text = `Click the button below to verify your email. The link expires in 24 hours.\n${verify}\n`
+    expect(mail('Verify your email for Orderly', text, 'hello@orderly.example').link).toBe(verify)
+    // Without the sender, "Orderly" still reads as an order notice.
+    expect(mail('Verify your email for Orderly', text).link).toBeNull()
+    expect(
+      mail(
+        '[КодХаб] Вас пригласили в организацию',
+        'Вас пригласили в организацию acme.\n\nКодХаб, офис 94107\n',
+        'noreply@kodhub.example',
+      ).otp,
+    ).toBeNull()
+  })
+
+  test('a value beside a bare "code" label in a mail that asks for no code names a thing', () => {
+    expect(
+      mail('See you on Friday', 'Your room is ready.\n\n  Parking code: 55821X\n  Check-in: 15:00\n').otp,
+    ).toBeNull()
+    // Shown alone under its label, it is still the mail's code.
+    expect(mail('Welcome aboard', 'Your code:\n\n  482913\n\nWelcome!').otp).toBe('482913')
+  })
+
+  test('where a sign-in lands afterwards (next=/orders) is not what its link does', () => {
+    const magic = 'https://shop.example/auth/magic?token=Zx81Qp44Lm&next=%2Forders'
+    expect(mail('Your sign-in link', `Tap the link below. It expires in 15 minutes.\n${magic}\n`).link).toBe(
+      magic,
+    )
+  })
+
+  test('grouped digits that go on are the start of a longer number, not a candidate', () => {
+    const found = mail(
+      'Verification code',
+      'Verification code\nCard\n264805\n**** 5532\n\nDo not share the code with anyone, call 0850 222 41 41 if it was not you.',
+    )
+    expect(found.otpCandidates.map((candidate) => candidate.value)).not.toContain('0850222')
+    expect(found.otp).toBe('264805')
+  })
+
+  test("an appointment reminder's building code and a payment receipt's approval code are not codes", () => {
+    expect(
+      mail(
+        'Rappel : votre rendez-vous demain à 10h30',
+        "Adresse : 12 rue Voltaire, Lyon\nCode d'accès de l'immeuble : 4821B\n",
+      ).otp,
+    ).toBeNull()
+    expect(mail('Ödeme dekontunuz: 250,00 TL', 'Tutar : 250,00 TL\nOnay kodu : 084213\n').otp).toBeNull()
+  })
+})

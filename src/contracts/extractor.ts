@@ -3,7 +3,7 @@
 import type { ExtractInput, Extraction } from '#lib/extract/index.ts'
 
 export interface ExtractorInput extends ExtractInput {
-  /** The From address, for sender-specific rules. */
+  /** The From address, for sender-specific rules (and the brand the extractor leaves out of the subject). */
   fromAddress: string | null
 }
 

@@ -38,6 +38,15 @@ const PAIRED_CODE = /^[A-Za-z0-9]{2}(?:-[A-Za-z0-9]{2})+$/
 const WORD_CODE_CANDIDATE =
   /(?<![\p{L}\p{N}\-/=.#_?&@])([a-z]{3,10}(?:-[a-z]{3,10}){2,3})(?![\p{L}\p{N}_-])/gu
 const DIGIT = /\d/
+/** A label that addresses the reader ("Your code:", "Ihr Code:", "Votre code :", "您的验证码"). */
+const YOUR_LABEL =
+  /(?<!\p{L})(?:your|ihr|ihre|dein|deine|votre|ton|tu|su|seu|sua|tuo|uw|je|ваш|ваша|твой|твоя|twój|twoja|váš|tvůj)(?!\p{L})|kodunuz|あなたの|您的|你的|귀하의/u
+const GROUPED_DIGITS = /^\d+(?:[ -]\d+)+$/
+const NEXT_GROUP = /^[ -]\d/
+function continuesNumber(text: string, index: number, raw: string): boolean {
+  const end = index + raw.length
+  return GROUPED_DIGITS.test(raw) && NEXT_GROUP.test(text.slice(end, end + 2))
+}
 /** Nothing but a closing stop or bracket after the value on its line: the value is shown, not quoted. */
 const ENDS_LINE = /^[\s.!。)\]]*$/
 /** "In order" is a sequence ("type these words on the new device, in order:"), not an order number. */
@@ -128,6 +137,9 @@ export function findCodeCandidates(text: string, context: CodeContext): Candidat
     let matches = 0
     for (const match of text.matchAll(pattern)) {
       if (++matches > MAX_CODE_MATCHES) break
+      // Grouped digits that go on ("0850 222" of the phone number 0850 222 41 41, which the number pattern saw
+      // whole) are the start of a longer number, not a code.
+      if (pattern === ALNUM_CANDIDATE && continuesNumber(text, match.index ?? 0, match[1] as string)) continue
       const candidate = scoreCode(text, match.index ?? 0, match[1] as string, context)
       if (candidate) found.push(candidate)
     }
@@ -308,6 +320,19 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
     // 12345)" in a newsletter. A shown code ends its line ("Your code: 0417").
     score -= 0.45
     reasons.push(`a bare "${keyword}" in a mail that asks for no code`)
+  } else if (
+    !purpose.asksCode &&
+    keyword &&
+    !findOneTimeCodeWord(before) &&
+    !YOUR_LABEL.test(near) &&
+    !inSubject &&
+    !alone
+  ) {
+    // Round 6: a value after a bare "code" in a mail that asks for no code, in a line with its label ("Door code:
+    // 4821B", "Código da escola: ...", a student's or a course's code) names a thing, not a sign-in; a code
+    // addressed to the reader ("Your code: 0417") or shown alone under its label is still the mail's code.
+    score -= 0.35
+    reasons.push(`a bare "${keyword}" beside its label in a mail that asks for no code`)
   }
   return { value, confidence: Math.max(0, Math.min(1, Number(score.toFixed(2)))), reasons }
 }

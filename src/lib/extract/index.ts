@@ -23,6 +23,8 @@ export interface ExtractInput {
   subject: string | null
   text: string | null
   html: string | null
+  /** The sender's address: its domain names the brand, whose name in a subject is not a topic ("PaketHub"). */
+  fromAddress?: string | null
 }
 
 export interface Extraction {
@@ -57,13 +59,41 @@ export function normaliseForCodes(text: string): string {
   return HAS_FOLDED.test(visible) ? visible.replace(FOLDED, foldCharacter) : visible
 }
 
+/** A leading tag of one word in square brackets ("[GitHub]", "[КодХаб]"): the sender's or a list's name. */
+const BRAND_TAG = /^\s*\[[^\s\]]+\]/
+/** Domain labels that name a sender's department, not its brand: their words stay in the subject. */
+const DEPARTMENT_LABELS = new Set(
+  'email mailer notify notification notifications noreply no-reply newsletter account accounts orders order security support service services example alerts alert updates billing store delivery tracking booking bookings invoice invoices receipts'.split(
+    ' ',
+  ),
+)
+
+/**
+ * The subject as its purpose is read: without a leading brand tag and without the sender's brand, taken from
+ * its domain (a brand may hold a notice or a code word: "PaketHub" holds "paket", "КодХаб" "код").
+ */
+export function subjectTopic(subject: string, fromAddress: string | null): string {
+  let topic = subject.replace(BRAND_TAG, ' ')
+  const domain = fromAddress?.slice(fromAddress.lastIndexOf('@') + 1).toLowerCase() ?? ''
+  const labels = domain.split('.').slice(0, -1)
+  for (const label of labels) {
+    if (label.length < 5 || DEPARTMENT_LABELS.has(label)) continue
+    const at = topic.toLowerCase().indexOf(label)
+    if (at !== -1) topic = `${topic.slice(0, at)} ${topic.slice(at + label.length)}`
+  }
+  return topic
+}
+
 /** Finds the one-time code and the action link of a message, with the ranked candidates. */
 export function extractOtpAndLink(input: ExtractInput): Extraction {
   const subject = normaliseForCodes(input.subject ?? '')
   const bodyText = normaliseForCodes(
     [input.text?.slice(0, MAX_SCAN_CHARS) ?? '', input.html ? htmlToText(input.html) : ''].join('\n'),
   )
-  const purpose = classifyPurpose(subject, input.text ? bodyText : bodyText.trimStart())
+  const purpose = classifyPurpose(
+    subjectTopic(subject, input.fromAddress ?? null),
+    input.text ? bodyText : bodyText.trimStart(),
+  )
   const settled = SETTLED_SUBJECT.test(subject)
   const otpCandidates = rank([
     ...findCodeCandidates(subject, { inSubject: true, settled, purpose }),

@@ -177,6 +177,8 @@ export function redirectTarget(url: string): string | null {
   }
 }
 
+/** Parameters naming the page a link lands on after its step (next=/orders, return_to=/account). */
+const LANDING_PARAM = /[?&](?:next|return_?to|return_?url|continue|back_?url|redirect_after)=[^&#]*/g
 /** Campaign parameters (utm_campaign=onboarding_d0) name a newsletter, not a session: no token. */
 const CAMPAIGN_PARAMS = /[?&](?:utm_[a-z]+|mc_[a-z]+|_hs[a-z]+)=[^&#]*/gi
 
@@ -207,7 +209,8 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
     score += 0.15
     reasons.push('carries a token')
   }
-  const badUrl = findBadWord(urlWords)
+  // Where a sign-in lands afterwards (next=/orders) is not what the link does.
+  const badUrl = findBadWord(urlWords.replace(LANDING_PARAM, ''))
   const badLabel = findBadWord(label.slice(-60))
   if (badUrl) {
     score -= 0.6

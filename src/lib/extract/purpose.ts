@@ -240,6 +240,21 @@ const NOTICE_SUBJECT_WORDS = [
   'পার্সেল',
   'ডেলিভারি',
   'রসিদ',
+  // Round 6: a payment's receipt in Turkish, and appointments (a reminder's door or reference code is not a
+  // sign-in).
+  'dekont',
+  'makbuz',
+  'appointment',
+  'rendez-vous',
+  'tu cita',
+  'su cita',
+  'appuntamento',
+  'afspraak',
+  'wizyt',
+  'randevu',
+  'ραντεβού',
+  '预约',
+  '預約',
   // Round 5: a case's status in more languages, and parcels and parcel lockers in more languages.
   'állapot',
   'durum',
