@@ -725,3 +725,60 @@ describe('round 6', () => {
     expect(mail('Ödeme dekontunuz: 250,00 TL', 'Tutar : 250,00 TL\nOnay kodu : 084213\n').otp).toBeNull()
   })
 })
+
+describe('round 7', () => {
+  const mail = (subject: string, text: string) => extractOtpAndLink({ subject, text, html: null })
+
+  test('a number right after a label colon in CJK text is labelled by it; a clock or a port is not', () => {
+    expect(mail('【Acme】認証コードのお知らせ', 'ログイン認証コード：5521\n有効期限：5分間').otp).toBe('5521')
+    expect(mail('認証番号のお知らせ', '以下の認証番号を入力してください。\n\n８２４１７３\n').otp).toBe(
+      '824173',
+    )
+    expect(mail('Build finished', 'Started 10:30, served on localhost:8080.').otpCandidates).toEqual([])
+  })
+
+  test('a request to type a one-time value names a device or a page, not the value', () => {
+    expect(
+      mail(
+        'Your pairing phrase for a new phone',
+        'On the new phone, type this pairing phrase when asked:\n\n  river-stone-maple\n\nIt expires in 10 minutes.',
+      ).otp,
+    ).toBe('river-stone-maple')
+    expect(
+      mail(
+        'Your verification code',
+        'To continue, enter this verification code on the Manage Booking page:\n\n  Q7RM4\n',
+      ).otp,
+    ).toBe('Q7RM4')
+  })
+
+  test('a joint account asks to join nothing; completing a provisional registration is the step', () => {
+    const accept = 'https://links.bank.example/ls/click?upn=Acc3pt-2FInv1te_aV9kR2pQ7xL4mT8w&sig=77f2'
+    expect(
+      mail(
+        'Alex invited you to open a joint account',
+        `Accept the invitation:\n${accept}\n\nRead our guide to joint accounts:\nhttps://links.bank.example/ls/click?upn=guide-joint-accounts-2024\n`,
+      ).link,
+    ).toBe(accept)
+    const register = 'https://account.acme.example.jp/register/complete?key=9a8b7c6d5e4f3a2b'
+    expect(
+      mail(
+        '【Acme動画】仮登録完了のお知らせ',
+        `以下のURLにアクセスして本登録を完了してください。\n▼本登録用URL\n${register}\n`,
+      ).link,
+    ).toBe(register)
+  })
+
+  test('Lithuanian and Amharic one-time codes; an application lookup code is not one', () => {
+    expect(mail('Jūsų prisijungimo kodas', 'Įveskite šį vienkartinį kodą:\n\n  48 21 93\n').otp).toBe(
+      '482193',
+    )
+    expect(mail('የመግቢያ ኮድ', 'የሚከተለውን የአንድ ጊዜ ኮድ ያስገቡ፦\n 551 902\n').otp).toBe('551902')
+    expect(
+      mail(
+        'Actualización de tu solicitud n.º 2026-1182',
+        'El estado de tu solicitud ha cambiado.\nCódigo de consulta QX7-2M9\nSi tienes dudas, escribe a admisiones@usur.example.edu.',
+      ).otp,
+    ).toBeNull()
+  })
+})

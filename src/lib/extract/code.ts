@@ -13,8 +13,10 @@ import {
 } from './lexicon.ts'
 import { findEntryWord, type Purpose } from './purpose.ts'
 
+// After a colon only where a Latin letter or a digit is not before it: "コード：8140" labels a code (the full-width
+// colon folds to ":"), "10:30" and "host:8080" do not.
 const NUMBER_CANDIDATE =
-  /(?<![\p{L}\p{N}$€£¥#./:,=&?_@%+-])(\d{2,4}(?:[ -]\d{2,4}){1,3}|\d{4,8})(?![\p{N}%]|[.,:/-]\d|\s?(?:%|€|\$|£|¥|usd|eur))/giu
+  /(?<![\p{L}\p{N}$€£¥#./,=&?_@%+-])(?<![A-Za-z0-9]:)(\d{2,4}(?:[ -]\d{2,4}){1,3}|\d{4,8})(?![\p{N}%]|[.,:/-]\d|\s?(?:%|€|\$|£|¥|usd|eur))/giu
 /**
  * Letters and digits, either case, each group holding a digit: one group (A7b9Kq, 9f3a1c, KX8M2), two or
  * three groups (7KQ2 M9XP, ZP7-4KD), or three to five pairs joined by dashes with a digit among them
@@ -254,7 +256,12 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
   // A word after the value that labels a field of its own ("318552 (Ref: KXTB)") names the next value.
   // A word in the label that names a value of its own ("code (valid 5 minutes, ref 2291):") does not
   // mark the code shown below it.
-  const nearBad = findNotCodeWord(near.replace(IN_ORDER, ' ')) ?? PLACE_LABEL.exec(near)?.[0].trim() ?? null
+  // A request to type a one-time code names where it is typed ("enter this verification code on the Manage
+  // Booking page:"): the page's words do not label the value.
+  const typedOnPage = typeRequest !== null && findOneTimeCodeWord(labelLine.toLowerCase()) !== null
+  const nearBad = typedOnPage
+    ? null
+    : (findNotCodeWord(near.replace(IN_ORDER, ' ')) ?? PLACE_LABEL.exec(near)?.[0].trim() ?? null)
   const bad =
     (nearBad && !/\d{3,}/.test(near.slice(near.lastIndexOf(nearBad) + nearBad.length)) ? nearBad : null) ??
     (NEXT_FIELD.test(after) ? null : findNotCodeWord(after)) ??
@@ -277,7 +284,8 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
   const phone =
     PHONE_WORD.exec(`${label}${prefix}`.slice(-60).toLowerCase())?.[0] ??
     (/[(+]\d{1,4}\)?[\s-]?$/.test(prefix) ? 'a dialling prefix' : null)
-  if (phone && !findCodeWord(near)) {
+  // "On the new phone, type this phrase:" names the device the value is typed on, not a number to dial.
+  if (phone && !findCodeWord(near) && !typeRequest) {
     score -= 0.6
     reasons.push(`a phone number ("${phone}")`)
   }

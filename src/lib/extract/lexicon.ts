@@ -20,6 +20,8 @@ const CODE_WORDS = [
   'security code',
   // A code of words (amber-falcon-ridge) is called a phrase or words (round 4).
   'security phrase',
+  'pairing phrase',
+  'pairing code',
   'sign-in phrase',
   'login phrase',
   'security words',
@@ -90,6 +92,14 @@ const CODE_WORDS = [
   // A "dynamic password" is a one-time code in Chinese banking (round 3).
   '動態密碼',
   '动态密码',
+  // Round 7: Japanese "authentication / confirmation number", Amharic and Lithuanian.
+  '認証番号',
+  '確認番号',
+  'ኮድ',
+  'ኮዱ',
+  'kodas',
+  'kodą',
+  'kodo',
 ]
 
 // Code words that can only mean a one-time code (a bare "code" may be a booking's or a coupon's).
@@ -197,6 +207,16 @@ const ONE_TIME_CODE_WORDS = [
   'کد ورود',
   'یکبار مصرف',
   'یک بار مصرف',
+  // Round 7: pairing a new device, Japanese authentication numbers, Amharic and Lithuanian one-time codes.
+  'pairing code',
+  'pairing phrase',
+  '認証番号',
+  '確認番号',
+  'የአንድ ጊዜ',
+  'የማረጋገጫ ኮድ',
+  'vienkartin',
+  'prisijungimo kod',
+  'patvirtinimo kod',
   'رمز یکبار',
   'যাচাইকরণ কোড',
   'যাচাই কোড',
@@ -415,6 +435,9 @@ const NOT_CODE_WORDS = [
   'номер транзакції',
   'işlem no',
   'işlem numarası',
+  // Round 7: a code to look up an application's status ("Código de consulta").
+  'código de consulta',
+  'codice di consultazione',
   // Round 6: codes that name a thing, not a sign-in: a card payment's approval code, a school's, a course's or
   // a timetable slot's code, a tax code, an anti-phishing code (shown in every mail to prove the sender), a
   // building's door code.
@@ -470,6 +493,11 @@ const PURPOSE_WORDS = [
 
 // Words that mark a verification, activation or reset link, in its URL or its text. Matched as substrings.
 export const LINK_GOOD_WORDS = [
+  // Round 7: completing a provisional registration (Japanese 本登録) is the confirm step.
+  '本登録',
+  '登録を完了',
+  'register/complete',
+  'complete-registration',
   'valider',
   'validez',
   'validar',

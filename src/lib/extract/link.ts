@@ -179,6 +179,8 @@ export function redirectTarget(url: string): string | null {
 
 /** Parameters naming the page a link lands on after its step (next=/orders, return_to=/account). */
 const LANDING_PARAM = /[?&](?:next|return_?to|return_?url|continue|back_?url|redirect_after)=[^&#]*/g
+/** A joint account holds "join" and asks to join nothing. */
+const JOINT = /joint/g
 /** Campaign parameters (utm_campaign=onboarding_d0) name a newsletter, not a session: no token. */
 const CAMPAIGN_PARAMS = /[?&](?:utm_[a-z]+|mc_[a-z]+|_hs[a-z]+)=[^&#]*/gi
 
@@ -190,8 +192,8 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
   const reasons: string[] = target ? [`redirects to ${target.slice(0, 80)}`] : []
   let score = 0.1
   // What the link does, from its text first and its URL second: verify, sign in, reset, accept.
-  const byLabel = linkKind(label, TEXT_WORDS)
-  const urlWords = url.replace(TOKEN_RUN, '~')
+  const byLabel = linkKind(label.replace(JOINT, '~'), TEXT_WORDS)
+  const urlWords = url.replace(TOKEN_RUN, '~').replace(JOINT, '~')
   const byUrl = linkKind(urlWords, URL_WORDS)
   if (byUrl) {
     score += byUrl.strong ? 0.4 : 0.2

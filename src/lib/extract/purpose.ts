@@ -240,6 +240,11 @@ const NOTICE_SUBJECT_WORDS = [
   'পার্সেল',
   'ডেলিভারি',
   'রসিদ',
+  // Round 7: an update on an application.
+  'actualización de tu solicitud',
+  'actualización de su solicitud',
+  'application update',
+  'update on your application',
   // Round 6: a payment's receipt in Turkish, and appointments (a reminder's door or reference code is not a
   // sign-in).
   'dekont',
@@ -424,6 +429,10 @@ const ENTRY_WORDS = [
   'zadejte',
   'εισάγετε',
   'πληκτρολογήστε',
+  // Round 7: Amharic and Lithuanian.
+  'ያስገቡ',
+  'įveskite',
+  'įvesk',
   '入力',
   '입력',
   '输入',
