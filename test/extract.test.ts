@@ -695,8 +695,10 @@ describe('round 6', () => {
     expect(
       mail('See you on Friday', 'Your room is ready.\n\n  Parking code: 55821X\n  Check-in: 15:00\n').otp,
     ).toBeNull()
-    // Shown alone under its label, it is still the mail's code.
+    // Shown alone under its label, addressed to the reader, or under a bare "Code", it is still the mail's code.
     expect(mail('Welcome aboard', 'Your code:\n\n  482913\n\nWelcome!').otp).toBe('482913')
+    expect(mail('Welcome aboard', 'Thanks for joining. Your code: 0417').otp).toBe('0417')
+    expect(mail('During takeover', 'Code 333444').otp).toBe('333444')
   })
 
   test('where a sign-in lands afterwards (next=/orders) is not what its link does', () => {

@@ -40,6 +40,8 @@ const PAIRED_CODE = /^[A-Za-z0-9]{2}(?:-[A-Za-z0-9]{2})+$/
 const WORD_CODE_CANDIDATE =
   /(?<![\p{L}\p{N}\-/=.#_?&@])([a-z]{3,10}(?:-[a-z]{3,10}){2,3})(?![\p{L}\p{N}_-])/gu
 const DIGIT = /\d/
+/** A word in a code's label besides the code word: what kind of code it is. */
+const QUALIFIER = /\p{L}{2,}/u
 /** A label that addresses the reader ("Your code:", "Ihr Code:", "Votre code :", "您的验证码"). */
 const YOUR_LABEL =
   /(?<!\p{L})(?:your|ihr|ihre|dein|deine|votre|ton|tu|su|seu|sua|tuo|uw|je|ваш|ваша|твой|твоя|twój|twoja|váš|tvůj)(?!\p{L})|kodunuz|あなたの|您的|你的|귀하의/u
@@ -333,12 +335,14 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
     keyword &&
     !findOneTimeCodeWord(before) &&
     !YOUR_LABEL.test(near) &&
+    QUALIFIER.test(near.replace(keyword, ' ')) &&
     !inSubject &&
     !alone
   ) {
-    // Round 6: a value after a bare "code" in a mail that asks for no code, in a line with its label ("Door code:
-    // 4821B", "Código da escola: ...", a student's or a course's code) names a thing, not a sign-in; a code
-    // addressed to the reader ("Your code: 0417") or shown alone under its label is still the mail's code.
+    // Round 6: a value after a code word qualified by another ("Door code: 4821B", "Código de consulta QX72M9", a
+    // student's or a course's code), in a line with its label in a mail that asks for no code, names a thing,
+    // not a sign-in. A code addressed to the reader ("Your code: 0417"), a bare "Code 333444" and a code shown
+    // alone under its label are still the mail's code.
     score -= 0.35
     reasons.push(`a bare "${keyword}" beside its label in a mail that asks for no code`)
   }
