@@ -47,6 +47,7 @@ const YOUR_LABEL =
   /(?<!\p{L})(?:your|ihr|ihre|dein|deine|votre|ton|tu|su|seu|sua|tuo|uw|je|ваш|ваша|твой|твоя|twój|twoja|váš|tvůj)(?!\p{L})|kodunuz|あなたの|您的|你的|귀하의/u
 const GROUPED_DIGITS = /^\d+(?:[ -]\d+)+$/
 const NEXT_GROUP = /^[ -]\d/
+/** Grouped digits followed by another group: the first groups of a longer number (a phone number). */
 function continuesNumber(text: string, index: number, raw: string): boolean {
   const end = index + raw.length
   return GROUPED_DIGITS.test(raw) && NEXT_GROUP.test(text.slice(end, end + 2))
@@ -344,7 +345,7 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
     // not a sign-in. A code addressed to the reader ("Your code: 0417"), a bare "Code 333444" and a code shown
     // alone under its label are still the mail's code.
     score -= 0.35
-    reasons.push(`a bare "${keyword}" beside its label in a mail that asks for no code`)
+    reasons.push(`a "${keyword}" of a kind named in its label, in a mail that asks for no code`)
   }
   return { value, confidence: Math.max(0, Math.min(1, Number(score.toFixed(2)))), reasons }
 }
