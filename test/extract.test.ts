@@ -6,6 +6,9 @@ import { parseMail } from '#lib/mail.ts'
 import { fixture } from './support/api-harness.ts'
 
 const plain = (text: string, subject = 'Hello') => extractOtpAndLink({ subject, text, html: null })
+/** A plain-text mail with its subject (and, where a test needs it, its sender). */
+const mail = (subject: string, text: string, fromAddress: string | null = null) =>
+  extractOtpAndLink({ subject, text, html: null, fromAddress })
 
 describe('one-time codes', () => {
   test('finds codes after a code word, in several languages and shapes', () => {
@@ -69,8 +72,6 @@ describe('verification links', () => {
 })
 
 describe('purpose first: codes as typed, only in mail that asks for one', () => {
-  const mail = (subject: string, text: string) => extractOtpAndLink({ subject, text, html: null })
-
   test('letter-digit codes of any case and shape, returned as typed into a form', () => {
     expect(
       mail('Your sign-in code', 'Enter this code on your TV:\n\n   rB4kX9\n\nIt is case-sensitive.').otp,
@@ -210,8 +211,6 @@ describe('legacy charsets decode to the code they carry', () => {
 })
 
 describe('round 2: rules that generalise to mail never seen', () => {
-  const mail = (subject: string, text: string) => extractOtpAndLink({ subject, text, html: null })
-
   test('a code spaced one character apart, and dashed pairs, when shown on their own line', () => {
     expect(mail('Kode OTP Dompetmu', 'Kode OTP kamu:\n\n    5 0 3 8 1 7\n\nBerlaku 5 menit.').otp).toBe(
       '503817',
@@ -302,8 +301,6 @@ describe('round 2: rules that generalise to mail never seen', () => {
 })
 
 describe('round 3: classes of mail the blind sets showed (own inputs)', () => {
-  const mail = (subject: string, text: string) => extractOtpAndLink({ subject, text, html: null })
-
   test('languages added: Romanian, Finnish, Hungarian, Swahili, Malay, Persian, Bengali', () => {
     expect(
       mail('Codul tău de verificare', 'Salut,\nCodul de verificare este:\n  305 817\nExpiră în 10 minute.')
@@ -414,7 +411,6 @@ describe('round 3: classes of mail the blind sets showed (own inputs)', () => {
 })
 
 describe('round 4', () => {
-  const mail = (subject: string, text: string) => extractOtpAndLink({ subject, text, html: null })
   const html = (subject: string, body: string) => extractOtpAndLink({ subject, text: null, html: body })
 
   test('a line break in HTML source is a space: a wrapped phone number is not a code shown alone', () => {
@@ -615,8 +611,6 @@ describe('round 4', () => {
 })
 
 describe('round 5', () => {
-  const mail = (subject: string, text: string) => extractOtpAndLink({ subject, text, html: null })
-
   test('a one-time password word labels its code; a transaction identifier beside it does not', () => {
     const found = mail(
       'Egyszer használatos jelszó - Példa Bank',
@@ -673,9 +667,6 @@ describe('round 5', () => {
 })
 
 describe('round 6', () => {
-  const mail = (subject: string, text: string, fromAddress: string | null = null) =>
-    extractOtpAndLink({ subject, text, html: null, fromAddress })
-
   test("the sender's brand in a subject is not its topic: a domain label or a leading [tag]", () => {
     const verify = 'https://orderly.example/verify?token=Ab12Cd34Ef56'
     const text = `Click the button below to verify your email. The link expires in 24 hours.\n${verify}\n`
@@ -729,8 +720,6 @@ describe('round 6', () => {
 })
 
 describe('round 7', () => {
-  const mail = (subject: string, text: string) => extractOtpAndLink({ subject, text, html: null })
-
   test('a number right after a label colon in CJK text is labelled by it; a clock or a port is not', () => {
     expect(mail('【Acme】認証コードのお知らせ', 'ログイン認証コード：5521\n有効期限：5分間').otp).toBe('5521')
     expect(mail('認証番号のお知らせ', '以下の認証番号を入力してください。\n\n８２４１７３\n').otp).toBe(

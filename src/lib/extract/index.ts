@@ -73,12 +73,14 @@ const DEPARTMENT_LABELS = new Set(
  * its domain (a brand may hold a notice or a code word: "PaketHub" holds "paket", "КодХаб" "код").
  */
 export function subjectTopic(subject: string, fromAddress: string | null): string {
-  let topic = subject.replace(BRAND_TAG, ' ')
+  // Lower case once, and cut there: lower-casing may change a string's length ("İ"), so indexes found in a
+  // lower-cased copy do not fit the original. The purpose is read in lower case anyway.
+  let topic = subject.replace(BRAND_TAG, ' ').toLowerCase()
   const domain = fromAddress?.slice(fromAddress.lastIndexOf('@') + 1).toLowerCase() ?? ''
   const labels = domain.split('.').slice(0, -1)
   for (const label of labels) {
     if (label.length < 5 || DEPARTMENT_LABELS.has(label)) continue
-    const at = topic.toLowerCase().indexOf(label)
+    const at = topic.indexOf(label)
     if (at !== -1) topic = `${topic.slice(0, at)} ${topic.slice(at + label.length)}`
   }
   return topic
