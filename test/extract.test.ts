@@ -773,3 +773,54 @@ describe('round 7', () => {
     ).toBeNull()
   })
 })
+
+describe('round 8', () => {
+  test('codes in the digits of more scripts are read and returned in ASCII', () => {
+    expect(mail('លេខកូដ OTP', 'សូមបញ្ចូលលេខកូដខាងក្រោម:\n\n៤៩១៧០២\n').otp).toBe('491702')
+    expect(mail('အတည်ပြုကုဒ်', 'သင်၏ အတည်ပြုကုဒ်:\n\n၅၅၁၉၀၂\n').otp).toBe('551902')
+    expect(mail('તમારો ચકાસણી કોડ', 'ચકાસણી કોડ:\n\n૭૨૦૩૫૫\n').otp).toBe('720355')
+  })
+
+  test('one-time codes in Urdu, Georgian and Armenian', () => {
+    expect(mail('آپ کا تصدیقی کوڈ', 'لاگ اِن کے لیے تصدیقی کوڈ:\n ۷۲۰۳۵۵\n').otp).toBe('720355')
+    expect(mail('ერთჯერადი კოდი', 'შეიყვანეთ კოდი:\n 4K7Q 2M9X\n').otp).toBe('4K7Q2M9X')
+    expect(mail('Ձեր հաստատման կոդը', 'Մուտքագրեք կոդը:\n\n618204\n').otp).toBe('618204')
+  })
+
+  test('a letters-only device code right after its label ends the line; inside a sentence it is a name', () => {
+    expect(
+      mail(
+        'Sign in to the CLI',
+        'Open https://cli.example.com/device and enter the code.\n  Code: QHRT-MKWZ\n',
+      ).otp,
+    ).toBe('QHRTMKWZ')
+    expect(mail('Sign in to the CLI', 'The code QHRT-MKWZ team moved to floor 3.').otp).toBeNull()
+  })
+
+  test("a value under a label that starts with a number sign is that label's", () => {
+    const html =
+      '<table><tr><td>N° de reserva</td><td>5520391</td></tr><tr><td>Código de acceso al recinto</td><td>ZK-4471</td></tr></table>'
+    expect(extractOtpAndLink({ subject: 'Tu compra', text: null, html }).otp).toBeNull()
+  })
+
+  test('a link with a token shown alone under a line that names a link is the one to open', () => {
+    const confirm = 'https://acct.example.bg/a?k=Zt6pQ1xR8mW3vB9n'
+    expect(mail('Регистрация', `За да завършите, отворете връзката:\n${confirm}\n`).link).toBe(confirm)
+    // Under a line that names no link, or on a help page, it is not.
+    expect(mail('Регистрация', `Вашият профил:\n${confirm}\n`).link).toBeNull()
+    expect(
+      mail(
+        'Verificare',
+        'Citește ghidul nostru, linkul de mai jos:\nhttps://bank.example.ro/ajutor/verificare?s=a1b2c3d4\n',
+      ).link,
+    ).toBeNull()
+  })
+
+  test('a form response, a status-check code and a request under review report; they ask for nothing', () => {
+    expect(mail('Phản hồi mới: Đăng ký sự kiện', 'Mã xác minh: 551902\n').otp).toBeNull()
+    expect(mail('Actualizare cerere', 'Cod de verificare a stării\n5KQ2-M9XP\n').otp).toBeNull()
+    expect(
+      mail('Your application is under review', 'Enter this code when you call us:\n\n770412\n').otp,
+    ).toBeNull()
+  })
+})

@@ -67,8 +67,11 @@ const YEAR = /^(19|20)\d{2}$/
 const DATE_8 =
   /^(?:(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])|(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])(?:19|20)\d{2})$/
 
-/** A table's label cell: a few words, no digits, no closing punctuation ("Case number", "Tax year"). */
-const TABLE_LABEL = /^\p{L}[\p{L} '’()/-]{1,29}$/u
+/**
+ * A table's label cell: a few words, no digits, no closing punctuation ("Case number", "Tax year"), maybe after a
+ * number sign ("N° de orden", "Nº pedido", "No. de reserva", "№ заказа", "# of guests").
+ */
+const TABLE_LABEL = /^(?:[№#]|\p{L}{1,2}[°º.])?\s?\p{L}[\p{L} '’()/-]{1,29}$/u
 /** Mask characters just before a value: the digits shown are the end of a hidden number ("**" alone is bold). */
 const MASKED_BEFORE = /(?<!\p{L})(?:(?:[*•]{3,}|[xX#]{2,})[\s-]?)+$/u
 const MASKED_VALUE = /[xX*•]{3,}/
@@ -238,8 +241,10 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
     findCodeWord(before) ??
     (labelAbove ? findCodeWord(labelAbove) : null) ??
     (typeRequest ? typeRequest.trim() : null)
-  // Letters alone (WDJB-MJHT) are a code only when shown alone under its label: in a line they are a name.
-  if (dashedLetters && !DIGIT.test(raw) && !(alone && keyword)) return null
+  // Letters alone (WDJB-MJHT) are a code only when shown under its label or right after it, ending the line
+  // ("Code: WDJB-MJHT"): inside a sentence they are a name.
+  const afterLabelColon = /[:：]\s*$/.test(prefix) && ENDS_LINE.test(suffix)
+  if (dashedLetters && !DIGIT.test(raw) && !((alone || afterLabelColon) && keyword)) return null
   if (keyword) {
     score += 0.45
     reasons.push(`after "${keyword}"`)

@@ -38,18 +38,33 @@ export interface Extraction {
 const INVISIBLE = /[\u00ad\u200b-\u200d\u2060\ufeff]/g
 
 /**
+ * The zero of each script's decimal digits a sender may write a code in (each run of ten is 0-9): Arabic-Indic,
+ * Persian, NKo, the Indian scripts (Devanagari to Sinhala), Thai, Lao, Tibetan, Myanmar, Khmer, Mongolian, and
+ * the Southeast Asian scripts of the Unicode BMP. Ascending, for the fold's search.
+ */
+const DIGIT_ZEROS = [
+  0x0660, 0x06f0, 0x07c0, 0x0966, 0x09e6, 0x0a66, 0x0ae6, 0x0b66, 0x0be6, 0x0c66, 0x0ce6, 0x0d66, 0x0de6,
+  0x0e50, 0x0ed0, 0x0f20, 0x1040, 0x1090, 0x17e0, 0x1810, 0x1946, 0x19d0, 0x1a80, 0x1a90, 0x1b50, 0x1bb0,
+  0x1c40, 0x1c50, 0xa620, 0xa8d0, 0xa900, 0xa9d0, 0xa9f0, 0xaa50, 0xabf0,
+]
+const hex = (code: number) => `\\u${code.toString(16).padStart(4, '0')}`
+
+/**
  * Characters typed differently from how they are shown: full-width forms (８２４１０６, ＡＢ１２, ：) and the
- * decimal digits of other scripts (Arabic-Indic ٤٨٢, Persian ۴۸۲, Devanagari ४८२, Bengali ৪৮২, Thai ๔๘๒).
+ * decimal digits of other scripts (Arabic-Indic ٤٨٢, Persian ۴۸۲, Devanagari ४८२, Bengali ৪৮২, Thai ๔๘๒, Khmer ៤៩១).
  * A form takes ASCII, so the code is read and returned in ASCII (the NFKC form of the full-width block).
  */
-const FOLDED = /[\uff01-\uff5e\u0660-\u0669\u06f0-\u06f9\u0966-\u096f\u09e6-\u09ef\u0e50-\u0e59]/g
+const FOLDED = new RegExp(
+  `[\\uff01-\\uff5e${DIGIT_ZEROS.map((zero) => `${hex(zero)}-${hex(zero + 9)}`).join('')}]`,
+  'g',
+)
 const HAS_FOLDED = new RegExp(FOLDED.source)
-const DIGIT_ZEROS = [0x0660, 0x06f0, 0x0966, 0x09e6, 0x0e50]
 
 function foldCharacter(character: string): string {
   const code = character.charCodeAt(0)
   if (code >= 0xff01) return String.fromCharCode(code - 0xfee0)
-  const zero = DIGIT_ZEROS.find((start) => code >= start && code <= start + 9) ?? code
+  let zero = code
+  for (const start of DIGIT_ZEROS) if (start <= code) zero = start
   return String(code - zero)
 }
 

@@ -6,12 +6,13 @@ import {
   findEscapeWord,
   LINK_BAD_WORDS,
   LINK_GOOD_WORDS,
+  LINK_HELP_WORDS,
   LINK_INVITE_WORDS,
   LINK_RESET_WORDS,
   LINK_WEAK_WORDS,
   substringMatcher,
 } from './lexicon.ts'
-import type { Purpose } from './purpose.ts'
+import { findLinkNoun, type Purpose } from './purpose.ts'
 
 const URL_IN_TEXT = /https?:\/\/[^\s<>"')\]]+/gi
 const ANCHOR = /<a\b[^>]*?\bhref\s*=\s*(["'])(.*?)\1[^>]*>([\s\S]*?)<\/a>/gi
@@ -41,6 +42,11 @@ interface RawLink {
   label: string
   /** The sentence before the link in its block: where escape links say "not you?". */
   lead: string
+  /**
+   * A bare URL alone on its line under a line that ends in a colon ("Confirm your address by opening the link
+   * below:" / URL): the text part presents it as the link to open.
+   */
+  introduced: boolean
 }
 
 /** Every http(s) link of the message, scored; one entry per occurrence (ranking merges them). */
@@ -60,7 +66,7 @@ function linksOf(input: LinkSource): RawLink[] {
       const before = html.slice(Math.max(0, index - 4 * LEAD_CHARS), index)
       const blockStart = lastBlockEnd(before)
       const lead = plainText(before.slice(blockStart)).slice(-LEAD_CHARS)
-      links.push({ url, label: `${plainText(inner)} ${alt}`.trim(), lead })
+      links.push({ url, label: `${plainText(inner)} ${alt}`.trim(), lead, introduced: false })
     }
   }
   if (input.text) {
@@ -73,11 +79,15 @@ function linksOf(input: LinkSource): RawLink[] {
       // A URL alone on its line is labelled by the sentence that introduces it ("Accept invite:" / URL),
       // which may wrap over lines; mid-sentence, only the words just before the URL label it
       // ("... two-factor authentication. Visit URL").
-      const label = sameLine.trim() === '' ? lastParagraph(lead) : sameLine.slice(-TEXT_LABEL_CHARS)
+      const alone = sameLine.trim() === ''
+      const label = alone ? lastParagraph(lead) : sameLine.slice(-TEXT_LABEL_CHARS)
+      const lineEnd = text.indexOf('\n', index)
+      const restOfLine = text.slice(index + match[0].length, lineEnd === -1 ? undefined : lineEnd)
       links.push({
         url: decodeEntities(match[0]).replace(/[.,;:!?]+$/, ''),
         label,
         lead: lead.slice(-LEAD_CHARS),
+        introduced: alone && restOfLine.trim() === '' && INTRODUCING_LINE.test(lead),
       })
     }
   }
@@ -85,6 +95,8 @@ function linksOf(input: LinkSource): RawLink[] {
 }
 
 const PARAGRAPH_BREAK = /\n[ \t\r]*\n/g
+/** The line above ends in a colon: it introduces what follows ("..., open the link below:"). */
+const INTRODUCING_LINE = /[:：]\s*$/
 
 /**
  * The paragraph that ends `text`: the words that introduce a link below them, which may wrap over
@@ -128,6 +140,8 @@ const TEXT_WORDS = {
   weak: substringMatcher(LINK_WEAK_WORDS, NOT_REPORTED),
 }
 const findBadWord = substringMatcher(LINK_BAD_WORDS)
+const findHelpWord = substringMatcher(LINK_HELP_WORDS)
+const HOST = /^https?:\/\/[^/]+/
 
 /** What a link does by its words: a strong step (verify, accept, or reset), or a weak sign-in word. */
 function linkKind(
@@ -211,9 +225,18 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
     score += 0.15
     reasons.push('carries a token')
   }
+  // Round 8: a link with a token that the text part shows alone under a line that names it ("… potrdite svoj
+  // e-poštni naslov s klikom na povezavo:" / URL) is presented as the one to open, whatever language the link's
+  // own words are in; a notice, a code mail, an escape or a footer page still loses below.
+  const namedLink = link.introduced && reasons.includes('carries a token') ? findLinkNoun(label) : null
+  if (namedLink) {
+    score += 0.25
+    reasons.push(`shown alone under a line that names a "${namedLink}"`)
+  }
   // Where a sign-in lands afterwards (next=/orders) is not what the link does.
-  const badUrl = findBadWord(urlWords.replace(LANDING_PARAM, ''))
-  const badLabel = findBadWord(label.slice(-60))
+  const landingOut = urlWords.replace(LANDING_PARAM, '')
+  const badUrl = findBadWord(landingOut) ?? findHelpWord(landingOut.replace(HOST, ''))
+  const badLabel = findBadWord(label.slice(-60)) ?? findHelpWord(label.slice(-60))
   if (badUrl) {
     score -= 0.6
     reasons.push(`URL has "${badUrl}"`)

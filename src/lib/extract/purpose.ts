@@ -114,6 +114,11 @@ const NOTICE_SUBJECT_WORDS = [
   'reservation',
   'e-ticket',
   'your ticket',
+  // Round 8: "your tickets" where the word for a ticket also means an entrance or a ticket of a kind.
+  'tus entradas',
+  'tus boletos',
+  'seus ingressos',
+  'i tuoi biglietti',
   'itinerary',
   'boarding',
   'pnr',
@@ -189,6 +194,47 @@ const NOTICE_SUBJECT_WORDS = [
   'nova resposta',
   'nowe zgłoszenie',
   'nowa odpowiedź',
+  // Round 8: a form's new response in more languages.
+  'phản hồi mới',
+  'bài nộp mới',
+  'respons baru',
+  'tanggapan baru',
+  'yeni yanıt',
+  'yeni form',
+  'новый ответ',
+  'нова відповідь',
+  'nová odpověď',
+  'nytt svar',
+  'nyt svar',
+  'uusi vastaus',
+  'új válasz',
+  'răspuns nou',
+  'νέα απάντηση',
+  'رد جديد',
+  'תגובה חדשה',
+  'คำตอบใหม่',
+  '新しい回答',
+  '新回复',
+  '新回覆',
+  '새 응답',
+  // Round 8: an application or a request under review reports its status.
+  'under review',
+  'in review',
+  'în analiză',
+  'en revisión',
+  'em análise',
+  'en cours d’examen',
+  "en cours d'examen",
+  'in bearbeitung',
+  'in lavorazione',
+  'w trakcie weryfikacji',
+  'на рассмотрении',
+  'на розгляді',
+  'inceleniyor',
+  '審査中',
+  '审核中',
+  '審核中',
+  '심사 중',
   // Round 3: deliveries in more words, and the added languages.
   'out for delivery',
   'delivery',
@@ -475,6 +521,42 @@ const ENTRY_WORDS = [
   'وارد نمایید',
   'লিখুন',
   'প্রবেশ করান',
+  // Round 8: the languages added to the code words (lexicon.ts).
+  'درج کریں',
+  'درج کیجیے',
+  'បញ្ចូល',
+  'შეიყვანე',
+  'მიუთითე',
+  'մուտքագրեք',
+  'մուտքագրիր',
+  'ထည့်',
+  'ປ້ອນ',
+  'ඇතුළත් කරන්න',
+  'உள்ளிடவும்',
+  'உள்ளிடுக',
+  'నమోదు చేయండి',
+  'ನಮೂದಿಸಿ',
+  'നൽകുക',
+  'દાખલ કરો',
+  'ਦਰਜ ਕਰੋ',
+  'प्रविष्ट',
+  'sisesta',
+  'ievadiet',
+  'ievadi',
+  'vnesite',
+  'vnesi',
+  'unesite',
+  'unesi',
+  'унесите',
+  'въведете',
+  'внесете',
+  'indtast',
+  'tast inn',
+  'skriv inn',
+  'sláðu inn',
+  'vendosni',
+  'shkruani',
+  'shigar',
 ]
 
 // Words of a request to click or tap, in the opening: the mail's action is a link.
@@ -632,11 +714,18 @@ const LINK_NOUNS = [
   'لینک',
   'پیوند',
   'লিঙ্ক',
+  // Round 8: Slovenian, Croatian, Bulgarian, Georgian, Urdu and Khmer.
+  'povezav',
+  'poveznic',
+  'връзка',
+  'ბმულ',
+  'لنک',
+  'តំណ',
 ]
 
 // Requests to reset a password, in the subject or the opening.
 const RESET_WORDS =
-  /reset|forgot|new password|recover|zurücksetzen|neues passwort|réinitialis|nouveau mot de passe|restablecer|recuperar|redefinir|reimposta|recupera|herstellen|nieuw wachtwoord|återställ|nytt lösenord|сброс|восстановлени|відновлення|новый пароль|zmiana hasła|resetowanie|nowe hasło|sıfırla|obnoven|επαναφορά|再設定|リセット|재설정|비밀번호 찾기|重置|重設|找回|איפוס|שחזור|إعادة تعيين|استعادة|रीसेट|ตั้งรหัสผ่านใหม่|รีเซ็ต|atur ulang|đặt lại|salasanan (?:vaihta|palautus|nollaus)|uusi salasana|unohditko|jelszó-?visszaállítás|új jelszó|elfelejtett|weka upya|kuweka upya|tetapkan semula|set semula|بازنشانی|بازیابی|রিসেট/
+  /reset|forgot|new password|recover|zurücksetzen|neues passwort|réinitialis|nouveau mot de passe|restablecer|recuperar|redefinir|reimposta|recupera|herstellen|nieuw wachtwoord|återställ|nytt lösenord|сброс|восстановлени|відновлення|новый пароль|zmiana hasła|resetowanie|nowe hasło|sıfırla|obnoven|επαναφορά|再設定|リセット|재설정|비밀번호 찾기|重置|重設|找回|איפוס|שחזור|إعادة تعيين|استعادة|रीसेट|ตั้งรหัสผ่านใหม่|รีเซ็ต|atur ulang|đặt lại|salasanan (?:vaihta|palautus|nollaus)|uusi salasana|unohditko|jelszó-?visszaállítás|új jelszó|elfelejtett|weka upya|kuweka upya|tetapkan semula|set semula|بازنشانی|بازیابی|রিসেট|нова парола|novo geslo|nova lozinka|нова лозинка|uus parool|jauna parole|naujas slaptažodis|nýtt lykilorð|ახალი პაროლ|نیا پاس ورڈ/
 
 /** A subject that asks for a step: confirm, verify, approve, authorise, activate an account. */
 const SUBJECT_REQUEST =
@@ -654,7 +743,8 @@ const findClickWord = prefixMatcher(CLICK_WORDS)
 const clickPosition = prefixPosition(CLICK_WORDS)
 const entryPosition = prefixPosition(ENTRY_WORDS)
 const findExpiryWord = prefixMatcher(EXPIRY_WORDS)
-const findLinkNoun = prefixMatcher(LINK_NOUNS)
+/** A link named in lower-case text ("link", "enlace", "povezavo"). */
+export const findLinkNoun = prefixMatcher(LINK_NOUNS)
 const findSignInWord = substringMatcher(LINK_WEAK_WORDS)
 
 /** Reads the purpose from the subject and the opening of the body; word lists are matched in lower case. */
