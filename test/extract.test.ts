@@ -824,3 +824,24 @@ describe('round 8', () => {
     ).toBeNull()
   })
 })
+
+describe('tables with a header row', () => {
+  const table = (headers: string[], values: string[]) =>
+    `<table><tr>${headers.map((cell) => `<th>${cell}</th>`).join('')}</tr><tr>${values.map((cell) => `<td>${cell}</td>`).join('')}</tr></table>`
+
+  test('a value is labelled by its column header, not by the last header above it', () => {
+    const html = table(['Your code', 'Order number'], ['482913', '55120398'])
+    expect(extractOtpAndLink({ subject: 'Finish your purchase', text: null, html }).otp).toBe('482913')
+  })
+
+  test("a column's header that names another value keeps the value from being a code", () => {
+    const html = table(['Order number', 'Your code'], ['55120398', 'see the app'])
+    expect(extractOtpAndLink({ subject: 'Finish your purchase', text: null, html }).otp).toBeNull()
+  })
+
+  test('a two-column table of labels and values is read row by row, as before', () => {
+    const html =
+      '<table><tr><td>Reference</td><td>AXK</td></tr><tr><td>Transaction code</td><td>503 118</td></tr></table>'
+    expect(extractOtpAndLink({ subject: 'Your transaction code', text: null, html }).otp).toBe('503118')
+  })
+})

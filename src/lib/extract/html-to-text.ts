@@ -64,6 +64,82 @@ const PRE_BLOCK = /<pre\b[\s\S]*?<\/pre>/gi
 
 const ONE_CHARACTER_CELL = />\s*[A-Z0-9]\s*<\/(?:td|span|div|b|strong)>/i
 
+/** The tags that open or close a table or a row. */
+const TABLE_TAG = /<(\/?)t(r|able)\b[^>]*>/gi
+const CELL = /<t[dh]\b[^>]*>([\s\S]*?)<\/t[dh]>/gi
+/** A header cell: a few words, no digits ("Verification code", "Valid until", "Código"). */
+const HEADER_CELL = /^[\p{L}][\p{L}\p{M} '’()/.-]{0,29}$/u
+const HAS_DIGIT = /\d/
+const BLANK = /^\s*$/
+
+interface Row {
+  /** Where the row's <tr> starts and its </tr> ends. */
+  start: number
+  end: number
+  inner: string
+}
+
+/**
+ * The innermost table rows: a <tr> closed by </tr> with no table or row tag between (layout tables nest; only
+ * these hold data). One pass over the table tags: a pattern that spans rows was slow on a long unclosed row.
+ */
+function innermostRows(html: string): Row[] {
+  const rows: Row[] = []
+  let open: { start: number; innerStart: number } | null = null
+  for (const tag of html.matchAll(TABLE_TAG)) {
+    const index = tag.index ?? 0
+    const closing = tag[1] === '/'
+    const row = (tag[2] as string).toLowerCase() === 'r'
+    if (row && !closing) open = { start: index, innerStart: index + tag[0].length }
+    else {
+      if (open && row && closing)
+        rows.push({
+          start: open.start,
+          end: index + tag[0].length,
+          inner: html.slice(open.innerStart, index),
+        })
+      open = null
+    }
+  }
+  return rows
+}
+
+function cellsOf(row: string): string[] {
+  return [...row.matchAll(CELL)].map((cell) =>
+    decodeEntities((cell[1] as string).replace(/<[^>]+>/g, ' '))
+      .replace(/\s+/g, ' ')
+      .trim(),
+  )
+}
+
+/**
+ * A header row of two or more label cells over a row of values, read as a table is read: each value beside its
+ * column's header ("Verification code: 482913", "Valid until: 10:30"). Cell by cell on lines of their own, the
+ * value of the first column would sit under the last header. The row under it is one of values when its first cell
+ * is no label: a two-column table of labels and values ("Reference | AXK" / "Code | 503 118") stays as it is.
+ */
+function headerRowsBesideValues(html: string): string {
+  if (!/<tr/i.test(html)) return html
+  const rows = innermostRows(html)
+  let out = ''
+  let copied = 0
+  for (let i = 0; i + 1 < rows.length; i++) {
+    const header = rows[i] as Row
+    const below = rows[i + 1] as Row
+    if (!BLANK.test(html.slice(header.end, below.start))) continue
+    const headers = cellsOf(header.inner)
+    if (headers.length < 2 || !headers.every((cell) => HEADER_CELL.test(cell))) continue
+    const values = cellsOf(below.inner)
+    if (values.length !== headers.length || HEADER_CELL.test(values[0] as string)) continue
+    if (!values.some((value) => HAS_DIGIT.test(value))) continue
+    out += html.slice(copied, header.start)
+    out += headers.map((cell, column) => `<div>${cell}: ${values[column]}</div>`).join('')
+    copied = below.end
+    i++
+  }
+  return copied === 0 ? html : out + html.slice(copied)
+}
+
 /**
  * HTML to scannable text. Cells and inline elements holding one character each (a code drawn
  * one digit per <td> or <span>) are joined, block elements become line breaks.
@@ -72,6 +148,7 @@ export function htmlToText(html: string): string {
   let out = html.slice(0, MAX_SCAN_CHARS)
   out = out.replace(/<(script|style|head|title)[\s\S]*?<\/\1>/gi, ' ')
   out = out.replace(/<!--[\s\S]*?-->/g, ' ')
+  out = headerRowsBesideValues(out)
   // Spacer cells between the digit cells of a code are empty: drop them first.
   out = out.replace(/<(td|span|div)\b[^>]*>(?:\s|&nbsp;)*<\/\1>/gi, '')
   // One character per cell/span, adjacent: glue them so "4 8 2 9 1 3" in a table reads 482913.
