@@ -845,3 +845,41 @@ describe('tables with a header row', () => {
     expect(extractOtpAndLink({ subject: 'Your transaction code', text: null, html }).otp).toBe('503118')
   })
 })
+
+describe('round 9', () => {
+  test('decomposed accents are composed before the words around a code are read', () => {
+    const decomposed =
+      'Ma\u0303 xa\u0301c minh cu\u0309a quy\u0301 kha\u0301ch la\u0300 Q7X2M. Co\u0301 hie\u0323u lu\u0323c 10 phu\u0301t.'
+    expect(mail('Ma\u0303 xa\u0301c minh', decomposed).otp).toBe('Q7X2M')
+  })
+
+  test('Turkic suffixes on the code word, Kazakh and Uzbek', () => {
+    expect(mail('Yeni cihaz', 'Oturumu açmak için aşağıdaki Guard kodunu oyuna gir:\n\n  R4K9Q\n').otp).toBe(
+      'R4K9Q',
+    )
+    expect(mail('Tenge', 'Sızdıñ kıru kodyñyz: 551902\n').otp).toBe('551902')
+    expect(mail('Osmon', 'Sizning tasdiqlash kodingiz: 840219\n').otp).toBe('840219')
+  })
+
+  test('Irish, Māori and Cantonese one-time codes; sign-in words', () => {
+    expect(mail('Fógra', 'Seo é do chód fíoraithe:\n\n  7 3 1 9 0 2\n').otp).toBe('731902')
+    expect(mail('Kia ora', 'Anei tō waehere haumaru:\n 4820 1193\n').otp).toBe('48201193')
+    expect(mail('通知', '你嘅一次性密碼係：\n ３９２８１７\n').otp).toBe('392817')
+    expect(
+      mail(
+        'Your sign-in words',
+        'Type these three words on the sign-in screen. They work once.\n\n  maple-otter-canyon\n',
+      ).otp,
+    ).toBe('maple-otter-canyon')
+  })
+
+  test('a Welsh link named in its introducing line', () => {
+    const confirm = 'https://cyngor.example/c?tocyn=Ab12Cd34Ef56'
+    expect(mail('Eich cyfrif', `Cliciwch ar y ddolen isod:\n${confirm}\n`).link).toBe(confirm)
+  })
+
+  test("a course's code shown in a table is the course's, in more languages", () => {
+    const html = '<table><tr><td>Cursuscode</td><td>XLF-204</td></tr></table>'
+    expect(extractOtpAndLink({ subject: 'Je bent uitgenodigd', text: null, html }).otp).toBeNull()
+  })
+})

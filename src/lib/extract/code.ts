@@ -44,7 +44,7 @@ const DIGIT = /\d/
 const QUALIFIER = /\p{L}{2,}/u
 /** A label that addresses the reader ("Your code:", "Ihr Code:", "Votre code :", "您的验证码"). */
 const YOUR_LABEL =
-  /(?<!\p{L})(?:your|ihr|ihre|dein|deine|votre|ton|tu|su|seu|sua|tuo|uw|je|ваш|ваша|твой|твоя|twój|twoja|váš|tvůj)(?!\p{L})|kodunuz|あなたの|您的|你的|귀하의/u
+  /(?<!\p{L})(?:your|ihr|ihre|dein|deine|votre|ton|tu|su|seu|sua|tuo|uw|je|ваш|ваша|твой|твоя|twój|twoja|váš|tvůj|sizin|sizning|sızdıñ|сіздің)(?!\p{L})|kodunuz|あなたの|您的|你的|귀하의/u
 const GROUPED_DIGITS = /^\d+(?:[ -]\d+)+$/
 const NEXT_GROUP = /^[ -]\d/
 /** Grouped digits followed by another group: the first groups of a longer number (a phone number). */

@@ -68,9 +68,14 @@ function foldCharacter(character: string): string {
   return String(code - zero)
 }
 
+const COMBINING_MARK = /[\u0300-\u036f]/
+
 /** Invisible characters out, full-width forms and other scripts' digits folded to ASCII. */
 export function normaliseForCodes(text: string): string {
-  const visible = text.replace(INVISIBLE, '')
+  // Decomposed accents (windows-1258 Vietnamese, text from macOS: "Ma\u0303" for "Mã") are composed first, so the
+  // words around a code read as the lexicon writes them.
+  const composed = COMBINING_MARK.test(text) ? text.normalize('NFC') : text
+  const visible = composed.replace(INVISIBLE, '')
   return HAS_FOLDED.test(visible) ? visible.replace(FOLDED, foldCharacter) : visible
 }
 

@@ -557,6 +557,9 @@ const ENTRY_WORDS = [
   'vendosni',
   'shkruani',
   'shigar',
+  'rhowch',
+  'cuir isteach',
+  'whakauru',
 ]
 
 // Words of a request to click or tap, in the opening: the mail's action is a link.
@@ -579,6 +582,10 @@ const CLICK_WORDS = [
   'clicca',
   'tocca',
   'klik',
+  'clicio',
+  'cliciwch',
+  'cliceáil',
+  'pāwhiri',
   'tıkla',
   'dokun',
   'klepn',
@@ -665,6 +672,9 @@ const EXPIRY_WORDS = [
   'hết hạn',
   // Romanian, Finnish, Hungarian, Swahili, Malay, Tagalog, Persian and Bengali (round 3).
   'valabil',
+  'dod i ben',
+  'bailí',
+  'ka pau',
   'o singură dată',
   'expiră',
   'voimassa',
@@ -721,6 +731,11 @@ const LINK_NOUNS = [
   'ბმულ',
   'لنک',
   'តំណ',
+  // Round 9: Welsh (dolen, mutated ddolen), Irish and Māori.
+  'dolen',
+  'ddolen',
+  'nasc',
+  'hononga',
 ]
 
 // Requests to reset a password, in the subject or the opening.
