@@ -668,11 +668,11 @@ describe('round 5', () => {
 
 describe('round 6', () => {
   test("the sender's brand in a subject is not its topic: a domain label or a leading [tag]", () => {
-    const verify = 'https://orderly.example/verify?token=Ab12Cd34Ef56'
-    const text = `Click the button below to verify your email. The link expires in 24 hours.\n${verify}\n`
-    expect(mail('Verify your email for Orderly', text, 'hello@orderly.example').link).toBe(verify)
+    const signIn = 'https://orderly.example/login?token=Ab12Cd34Ef56'
+    const text = `Tap the button below to sign in. The link expires in 15 minutes.\n${signIn}\n`
+    expect(mail('Your Orderly sign-in link', text, 'hello@orderly.example').link).toBe(signIn)
     // Without the sender, "Orderly" still reads as an order notice.
-    expect(mail('Verify your email for Orderly', text).link).toBeNull()
+    expect(mail('Your Orderly sign-in link', text).link).toBeNull()
     expect(
       mail(
         '[КодХаб] Вас пригласили в организацию',
@@ -881,5 +881,31 @@ describe('round 9', () => {
   test("a course's code shown in a table is the course's, in more languages", () => {
     const html = '<table><tr><td>Cursuscode</td><td>XLF-204</td></tr></table>'
     expect(extractOtpAndLink({ subject: 'Je bent uitgenodigd', text: null, html }).otp).toBeNull()
+  })
+})
+
+describe('round 10', () => {
+  test('a sign-in link offered after the code, under a line naming it, is the one-click step', () => {
+    const magic = 'https://ride.example.co.id/auth/m?t=Qm9yR2dPdFh2bUw3&d=android'
+    const found = mail(
+      'Kode masuk kamu',
+      `Kode verifikasi:\n4417\n\nAtau buka tautan ini untuk langsung masuk tanpa mengetik kode:\n${magic}\n`,
+    )
+    expect(found.otp).toBe('4417')
+    expect(found.link).toBe(magic)
+  })
+
+  test("a Turkish approval code to type is a code; a receipt's approval code is not", () => {
+    expect(
+      mail('Poliçe onay kodunuz', 'Poliçenizi onaylamak için onay kodunu girin:\n ONAY KODU: 7KQ2 M9XP\n')
+        .otp,
+    ).toBe('7KQ2M9XP')
+    expect(mail('Ödeme dekontu', 'Tutar: 450,00 TL\nOnay kodu: 004417\n').otp).toBeNull()
+  })
+
+  test("a login token is a one-time code; a booking's code in Bulgarian and a school's code are not", () => {
+    expect(mail('Your login token', 'Here is your login token\n\n  047219\n').otp).toBe('047219')
+    expect(mail('Потвърждение на резервация', 'Код на резервацията\n7K4Q2M\n').otp).toBeNull()
+    expect(mail('Registration', 'Registration number: 2016-0478211\nSchool code: 140512\n').otp).toBeNull()
   })
 })

@@ -7,6 +7,7 @@ import {
   findNotCodeWord,
   findOneTimeCodeWord,
   findPurposeWord,
+  findReceiptCodeWord,
   PHONE_WORD,
   PLACE_LABEL,
   TIME_UNIT,
@@ -269,7 +270,9 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
   const typedOnPage = typeRequest !== null && findOneTimeCodeWord(labelLine.toLowerCase()) !== null
   const nearBad = typedOnPage
     ? null
-    : (findNotCodeWord(near.replace(IN_ORDER, ' ')) ?? PLACE_LABEL.exec(near)?.[0].trim() ?? null)
+    : (findNotCodeWord(near.replace(IN_ORDER, ' ')) ??
+      PLACE_LABEL.exec(near)?.[0].trim() ??
+      (purpose.asksCode ? null : findReceiptCodeWord(near)))
   const bad =
     (nearBad && !/\d{3,}/.test(near.slice(near.lastIndexOf(nearBad) + nearBad.length)) ? nearBad : null) ??
     (NEXT_FIELD.test(after) ? null : findNotCodeWord(after)) ??

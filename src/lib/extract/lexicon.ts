@@ -318,6 +318,11 @@ const ONE_TIME_CODE_WORDS = [
   'ырастоо коду',
   'баталгаажуулах код',
   'waehere haumaru',
+  // Round 10: a one-time value called a token ("Your login token"); not a bare "token", which names an API key.
+  'login token',
+  'sign-in token',
+  'one-time token',
+  'verification token',
   'sign-in words',
   'login words',
   '一次性密碼',
@@ -552,9 +557,21 @@ const NOT_CODE_WORDS = [
   // Round 6: codes that name a thing, not a sign-in: a card payment's approval code, a school's, a course's or
   // a timetable slot's code, a tax code, an anti-phishing code (shown in every mail to prove the sender), a
   // building's door code.
-  'onay kodu',
-  'provizyon',
   'codice scuola',
+  // Round 10: a school's code in more languages (a registration mail lists it beside the candidate's number).
+  'school code',
+  'schulnummer',
+  'schulcode',
+  'code école',
+  'code établissement',
+  'código de escuela',
+  'código da escola',
+  'kod szkoły',
+  'код школы',
+  'okul kodu',
+  'mã trường',
+  'kode sekolah',
+  'ትምህርት ቤት ኮድ',
   'meccanografico',
   'codice fiscale',
   'course code',
@@ -1053,6 +1070,11 @@ export const LINK_BAD_WORDS = [
   '/orders',
 ]
 
+// A card payment's approval code ("Onay kodu: 004417" on a receipt, "provizyon"): a receipt's value in a mail that
+// asks for no code. In Turkish the same words also name a one-time code ("onay kodunuz" to type on a form), so they
+// count against a value only when the mail asks for none (round 10).
+export const RECEIPT_CODE_WORDS = ['onay kodu', 'provizyon']
+
 // Round 8: help pages in the languages that name them in their URLs' paths and in buttons (/ajutor/verificare is a
 // help page about verifying, not the step). Not read in a host: a brand may hold the word (Läxhjälpen).
 export const LINK_HELP_WORDS = [
@@ -1279,6 +1301,7 @@ export const SETTLED_SUBJECT =
 // A one-time code word is a code word too ("Egyszer használatos jelszó: 7203 5581" labels its code).
 export const findCodeWord = wordMatcher([...CODE_WORDS, ...ONE_TIME_CODE_WORDS], ['code', 'kod'])
 export const findNotCodeWord = wordMatcher(NOT_CODE_WORDS)
+export const findReceiptCodeWord = wordMatcher(RECEIPT_CODE_WORDS)
 export const findOneTimeCodeWord = wordMatcher(ONE_TIME_CODE_WORDS)
 export const findPurposeWord = wordMatcher(PURPOSE_WORDS)
 const findEscapeSubstring = substringMatcher(ESCAPE_WORDS)

@@ -292,6 +292,12 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
     // its token is the one-click way to the step the code also completes.
     score += 0.15
     reasons.push(`the mail ${purpose.clickFirst}, or else to type a code: a one-click step`)
+  } else if (purpose.asksCode && namedLink && (byLabel || byUrl) && !resetLink) {
+    // Round 10: "Or open this link on the same phone to sign in without typing the code:" / URL: a sign-in link with
+    // its token that the text part shows under a line naming it is the one-click way to the code's step, offered
+    // after the code as well as before it.
+    score += 0.15
+    reasons.push(`the mail ${purpose.asksCode}, and offers this link beside it: a one-click step`)
   } else if (purpose.asksCode && !(byLabel?.strong || byUrl?.strong)) {
     score -= 0.4
     reasons.push(`the mail ${purpose.asksCode}, and this link is not a one-click step`)
