@@ -909,3 +909,47 @@ describe('round 10', () => {
     expect(mail('Registration', 'Registration number: 2016-0478211\nSchool code: 140512\n').otp).toBeNull()
   })
 })
+
+describe('round 11', () => {
+  test('Catalan, Basque, Faroese, Pashto and Chinese confirmation codes', () => {
+    expect(mail('Àrea Client', "Escriu el codi d'activació següent:\n 7KQ2-M9XP\n").otp).toBe('7KQ2M9XP')
+    expect(mail('Saioa', 'Idatzi egiaztapen kodea:\n\n 604118\n').otp).toBe('604118')
+    expect(mail('Mín Síða', 'Skriva hesa kotuna fyri at halda áfram:\n 318 604\n').otp).toBe('318604')
+    expect(mail('پورټال', 'لاندې کوډ ولیکئ:\n ۴۸۲۹۱۳\n').otp).toBe('482913')
+    expect(mail('新设备登录', '或在启动器中输入确认码：3F9A-C27E\n').otp).toBe('3F9AC27E')
+  })
+
+  test("a Frisian reset link and a Somali verify link; a pickup's verification code is the pickup's", () => {
+    const reset = 'https://mijn.bus.example/wachtwurd/nij?t=Fq83kLz0PmW2xYv7'
+    expect(mail('Nij wachtwurd ynstelle', `Iepenje de keppeling hjirûnder:\n${reset}\n`).link).toBe(reset)
+    const verify = 'https://online.tel.example/xaqiiji?code=Xr7mPq2LvN9c'
+    expect(
+      mail('Xaqiiji iimaylkaaga', `Fadlan xaqiiji adigoo gujinaya xiriirka hoose:\n${verify}\n`).link,
+    ).toBe(verify)
+    expect(mail('掛號郵件招領通知', '郵件號碼：71234500118842\n取件驗證碼：5721\n').otp).toBeNull()
+  })
+
+  test('a percentage in the subject is a promotion; a campaign parameter names the mailing, not the link', () => {
+    expect(
+      mail('Saison 7: Premium-Pass jetzt 25 % günstiger', 'Code im Shop eingeben:\n\nSAISON7XP\n').otp,
+    ).toBeNull()
+    const accept =
+      'https://click.isp.example/ls/click?upn=u001.Ab9-2FxQ3kP7mZ2w&utm_campaign=auth-contact-invite'
+    expect(
+      extractOtpAndLink({
+        subject: 'Priya has invited you to help manage an account',
+        text: null,
+        html: `<p>Accept within 7 days.</p><a href="${accept}">Accept invitation</a>`,
+      }).link,
+    ).toBe(accept)
+  })
+
+  test('a link whose text names a step but whose URL names none and carries no token is a page', () => {
+    expect(
+      mail(
+        'Nébula_77 quiere ser tu amigo',
+        'Abre la app y ve a Amigos para aceptarla o rechazarla:\nhttps://arena.example.es/amigos\n',
+      ).link,
+    ).toBeNull()
+  })
+})

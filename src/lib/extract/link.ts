@@ -196,6 +196,7 @@ const LANDING_PARAM = /[?&](?:next|return_?to|return_?url|continue|back_?url|red
 /** A joint account holds "join" and asks to join nothing. */
 const JOINT = /joint/g
 /** Campaign parameters (utm_campaign=onboarding_d0) name a newsletter, not a session: no token. */
+const QUERY_OR_FRAGMENT = /[?#]/
 const CAMPAIGN_PARAMS = /[?&](?:utm_[a-z]+|mc_[a-z]+|_hs[a-z]+)=[^&#]*/gi
 
 function scoreLink(link: RawLink, purpose: Purpose): Candidate {
@@ -234,7 +235,8 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
     reasons.push(`shown alone under a line that names a "${namedLink}"`)
   }
   // Where a sign-in lands afterwards (next=/orders) is not what the link does.
-  const landingOut = urlWords.replace(LANDING_PARAM, '')
+  // Campaign parameters name the mailing, not the link (utm_campaign=auth-contact-invite holds "contact").
+  const landingOut = urlWords.replace(LANDING_PARAM, '').replace(CAMPAIGN_PARAMS, '')
   const badUrl = findBadWord(landingOut) ?? findHelpWord(landingOut.replace(HOST, ''))
   const badLabel = findBadWord(label.slice(-60)) ?? findHelpWord(label.slice(-60))
   if (badUrl) {
@@ -269,6 +271,19 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
   if (!byLabel?.strong && !byUrl?.strong && (byLabel || byUrl) && !ANY_TOKEN.test(tokenUrl)) {
     score -= 0.3
     reasons.push('a sign-in page: no token')
+  }
+  // Round 11: a link whose text names a step ("para aceptarla", "Verify") but whose URL is a bare page (no query, no
+  // token: /amigos) opens the page where the step is found, not the step itself. A click tracker's URL hides what it
+  // opens (/ls/click?upn=...) and is not judged so.
+  if (
+    byLabel?.strong &&
+    !byUrl &&
+    !target &&
+    !QUERY_OR_FRAGMENT.test(tokenUrl) &&
+    !ANY_TOKEN.test(tokenUrl)
+  ) {
+    score -= 0.3
+    reasons.push('a page: its text names a step, its URL no step and no token')
   }
   // A sign-in link behind a tracking redirect carries the redirect's token, not the sign-in's: in a mail that
   // asks for no click and names no sign-in ("A new test result is available" / "Log in to view it") it opens

@@ -571,6 +571,14 @@ const ENTRY_WORDS = [
   'rhowch',
   'cuir isteach',
   'whakauru',
+  'escriu',
+  'introdueix',
+  'introduïu',
+  'idatzi',
+  'sartu',
+  'ولیکئ',
+  'ولیکه',
+  'ynfiere',
 ]
 
 // Words of a request to click or tap, in the opening: the mail's action is a link.
@@ -747,11 +755,15 @@ const LINK_NOUNS = [
   'ddolen',
   'nasc',
   'hononga',
+  'keppeling',
+  'xiriirka',
+  'estekan',
+  'enllaç',
 ]
 
 // Requests to reset a password, in the subject or the opening.
 const RESET_WORDS =
-  /reset|forgot|new password|recover|zurücksetzen|neues passwort|réinitialis|nouveau mot de passe|restablecer|recuperar|redefinir|reimposta|recupera|herstellen|nieuw wachtwoord|återställ|nytt lösenord|сброс|восстановлени|відновлення|новый пароль|zmiana hasła|resetowanie|nowe hasło|sıfırla|obnoven|επαναφορά|再設定|リセット|재설정|비밀번호 찾기|重置|重設|找回|איפוס|שחזור|إعادة تعيين|استعادة|रीसेट|ตั้งรหัสผ่านใหม่|รีเซ็ต|atur ulang|đặt lại|salasanan (?:vaihta|palautus|nollaus)|uusi salasana|unohditko|jelszó-?visszaállítás|új jelszó|elfelejtett|weka upya|kuweka upya|tetapkan semula|set semula|بازنشانی|بازیابی|রিসেট|нова парола|novo geslo|nova lozinka|нова лозинка|uus parool|jauna parole|naujas slaptažodis|nýtt lykilorð|ახალი პაროლ|نیا پاس ورڈ/
+  /reset|forgot|new password|recover|zurücksetzen|neues passwort|réinitialis|nouveau mot de passe|restablecer|recuperar|redefinir|reimposta|recupera|herstellen|nieuw wachtwoord|återställ|nytt lösenord|сброс|восстановлени|відновлення|новый пароль|zmiana hasła|resetowanie|nowe hasło|sıfırla|obnoven|επαναφορά|再設定|リセット|재설정|비밀번호 찾기|重置|重設|找回|איפוס|שחזור|إعادة تعيين|استعادة|रीसेट|ตั้งรหัสผ่านใหม่|รีเซ็ต|atur ulang|đặt lại|salasanan (?:vaihta|palautus|nollaus)|uusi salasana|unohditko|jelszó-?visszaállítás|új jelszó|elfelejtett|weka upya|kuweka upya|tetapkan semula|set semula|بازنشانی|بازیابی|রিসেট|нова парола|novo geslo|nova lozinka|нова лозинка|uus parool|jauna parole|naujas slaptažodis|nýtt lykilorð|ახალი პაროლ|نیا پاس ورڈ|nij wachtwurd|pasahitz berri|پټنوم/
 
 /** A subject that asks for a step: confirm, verify, approve, authorise, activate an account. */
 const SUBJECT_REQUEST =
@@ -762,6 +774,7 @@ const findCalendarPrefix = prefixMatcher(CALENDAR_PREFIXES)
 /** A time or a date in a subject: 10:30, 2pm, 18.06., 2025/06/12, or the "@" before a meeting's time. */
 const SUBJECT_TIME = /\d{1,2}[:.]\d{2}|\d{1,2} ?[ap]m\b|\d{1,2}[./]\d{1,2}|\s@\s/
 const SPACE_BEFORE_COLON = /\s+:/g
+const PERCENT = /\d\s?%/
 const findMeetingWord = prefixMatcher(MEETING_WORDS)
 /** A request to type something ("enter", "geben Sie ... ein"), in lower-case text. */
 export const findEntryWord = prefixMatcher(ENTRY_WORDS)
@@ -780,6 +793,9 @@ export function classifyPurpose(subjectLine: string, body: string): Purpose {
   const opening = body.slice(0, OPENING_CHARS).toLowerCase().replace(URL_IN_OPENING, ' ')
   const noticeWord =
     findNoticeWord(subject) ??
+    // Round 11: a percentage in the subject ("Premium-Pass jetzt 25 % günstiger", "20% off") is a promotion: its codes
+    // are redeemed at a shop, not typed to sign in.
+    PERCENT.exec(subject)?.[0] ??
     // French typography puts a space before the colon ("Invitation : Comité @ jeu. 14:00").
     (SUBJECT_TIME.test(subject) ? findCalendarPrefix(subject.replace(SPACE_BEFORE_COLON, ':')) : null)
   // A bare "code" in a subject that names an order or a booking is that booking's code ("Booking code
