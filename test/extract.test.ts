@@ -953,3 +953,39 @@ describe('round 11', () => {
     ).toBeNull()
   })
 })
+
+describe('round 12', () => {
+  test('recovery codes are kept, not typed: a list of codes of the same form is no one-time code', () => {
+    const codes = ['7f3k-9q2m', 'h4xp-2w8r', 'c9ta-m51e', 'q8vd-3kz6', 'b2ny-7hu4']
+    expect(
+      mail(
+        'Two-step verification is on',
+        `Enter a code from your app at each sign-in.\n\n${codes.join('\n')}\n`,
+      ).otp,
+    ).toBeNull()
+    // One such value alone is still a code.
+    expect(mail('Your sign-in code', 'Enter this code:\n\n7f3k-9q2m\n').otp).toBe('7f3k9q2m')
+  })
+
+  test('a reference value with two digits labels itself, not the code after it', () => {
+    expect(mail('新增收款人一次性密碼', 'Your one-time password (reference VHB-27) is 904172 .\n').otp).toBe(
+      '904172',
+    )
+  })
+
+  test("a courier's delivery PIN is a notice's value; a report-a-problem page approves nothing", () => {
+    expect(
+      mail('Ẹrù rẹ ti jáde', 'Nọ́mbà ìtọpa SS-NG-88120457\nKóòdù ìfijíṣẹ́ (Delivery PIN)\n2268\n').otp,
+    ).toBeNull()
+    const report = 'https://reportaproblem.store.example/?s=6&o=MKT4Q7X2LP'
+    expect(
+      extractOtpAndLink({ subject: 'Receipt', text: null, html: `<a href="${report}">Report a problem</a>` })
+        .link,
+    ).toBeNull()
+  })
+
+  test('a Sinhala password reset', () => {
+    const reset = 'https://portal.health.example/auth/reset/7c1e94b2-5a3f-4d8e-9b61-0f2a8c3d7e55'
+    expect(mail('ඔබගේ මුරපදය යළි සකසන්න', `මුරපදය යළි සකසන්න:\n${reset}\n`).link).toBe(reset)
+  })
+})

@@ -60,6 +60,15 @@ const IN_ORDER = /\bin (?:the )?order\b/g
 /** One bracket or quote framing a value shown on its own line: [628410], 【628410】, «628410». */
 const OPENING_BRACKET = /^[[(【「『«“]$/
 const CLOSING_BRACKET = /^[\])】」』»”]/
+/**
+ * A value after a warning word: the word labels that value, not a later one ("order 1234, code 482913"). Three
+ * digits anywhere make a value, and so does any group with a digit right after the word (round 12: "reference
+ * VHB-27) is 904172").
+ */
+const LABELS_A_VALUE = /^\W{0,3}[\p{L}\d-]*\d/u
+function labelsAnotherValue(afterWord: string): boolean {
+  return /\d{3,}/.test(afterWord) || LABELS_A_VALUE.test(afterWord)
+}
 /** Words follow the value on its line: it sits inside a sentence. */
 const MID_SENTENCE = /^[^\n]{0,3}\p{L}{2,}/u
 const LETTER = /[A-Za-z]/
@@ -274,7 +283,9 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
       PLACE_LABEL.exec(near)?.[0].trim() ??
       (purpose.asksCode ? null : findReceiptCodeWord(near)))
   const bad =
-    (nearBad && !/\d{3,}/.test(near.slice(near.lastIndexOf(nearBad) + nearBad.length)) ? nearBad : null) ??
+    (nearBad && !labelsAnotherValue(near.slice(near.lastIndexOf(nearBad) + nearBad.length))
+      ? nearBad
+      : null) ??
     (NEXT_FIELD.test(after) ? null : findNotCodeWord(after)) ??
     (TIME_UNIT.test(after) ? 'a time unit' : null)
   if (bad) {

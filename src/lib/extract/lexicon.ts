@@ -525,6 +525,13 @@ const NOT_CODE_WORDS = [
   '取件码',
   // Round 11: a pickup ("取件驗證碼", 取件 + verification code): the stem names what the code is for.
   '取件',
+  // Round 12: a courier's delivery PIN in English and Yoruba, Swahili, Hausa and Zulu.
+  'delivery pin',
+  'delivery code',
+  'ìfijíṣẹ́',
+  'uwasilishaji',
+  'isarwa',
+  'ukulethwa',
   '取件碼',
   '受取コード',
   // A code to check a case's or an application's status ("Код перевірки статусу: 7731-20") looks the case up; it
@@ -753,7 +760,9 @@ export const LINK_GOOD_WORDS = [
   '确认',
   // Approving a sign-in from a new device: "Yes, it's me".
   'approve',
-  'aprob',
+  // Not the bare stem aprob-: "reportaproblem" holds it.
+  'aprobar',
+  'aprobaci',
   'aprueb',
   'soy yo',
   "it's me",
@@ -894,6 +903,18 @@ export const LINK_RESET_WORDS = [
   'mật khẩu mới',
   'รหัสผ่านใหม่',
   'नया पासवर्ड',
+  // Round 12: resetting in Sinhala, Tamil, Telugu, Kannada, Malayalam, Nepali, Burmese, Khmer, Lao and Georgian.
+  'යළි සකස',
+  'යළි සැකසී',
+  'மீட்டமை',
+  'రీసెట్',
+  'ಮರುಹೊಂದಿಸ',
+  'പുനഃസജ്ജ',
+  'रिसेट',
+  'ပြန်လည်သတ်မှတ်',
+  'កំណត់ឡើងវិញ',
+  'ຕັ້ງຄ່າໃໝ່',
+  'აღდგენ',
   'yeni şifre',
   'neues kennwort',
   'nova palavra-passe',
