@@ -989,3 +989,38 @@ describe('round 12', () => {
     expect(mail('ඔබගේ මුරපදය යළි සකසන්න', `මුරපදය යළි සකසන්න:\n${reset}\n`).link).toBe(reset)
   })
 })
+
+describe('round 13', () => {
+  test("a video consultation's waiting-room PIN is the meeting's; a telehealth service's sign-in code is a code", () => {
+    expect(
+      mail(
+        'Ihre Videosprechstunde am 18.03.2025 um 10:30 Uhr',
+        'Fallnummer 2025-0318-7762\nWarteraum-PIN\n4471\n',
+      ).otp,
+    ).toBeNull()
+    expect(
+      mail(
+        'Votre code de connexion',
+        'Pour accéder à vos téléconsultations, saisissez ce code :\n\n48217730\n',
+      ).otp,
+    ).toBe('48217730')
+  })
+
+  test('a code typed at a door or a keypad opens a place, not an account; Dutch "door" means "by"', () => {
+    expect(
+      mail(
+        'Je toegangscode voor FitZone',
+        'Toets bij de ingang je toegangscode in op het toetsenpaneel naast de deur.\nJouw toegangscode\n7319\n',
+      ).otp,
+    ).toBeNull()
+    expect(mail('Je inlogcode', 'Log in door deze code in te voeren in de app:\n\n615274\n').otp).toBe(
+      '615274',
+    )
+  })
+
+  test('an inquiry code in Japanese is for the phone, not a sign-in', () => {
+    expect(
+      mail('奨学金申請の審査状況について', '申請番号 MI-2025-00731\n照会コード\n8F3K2Q\n').otp,
+    ).toBeNull()
+  })
+})

@@ -589,6 +589,11 @@ const NOT_CODE_WORDS = [
   'işlem numarası',
   // Round 7: a code to look up an application's status ("Código de consulta").
   'código de consulta',
+  // Round 13: a lookup or inquiry code in Japanese, Chinese and Korean (照会コード: tell it when you call).
+  '照会',
+  '查询码',
+  '查詢碼',
+  '조회 코드',
   'codice di consultazione',
   // Round 6: codes that name a thing, not a sign-in: a card payment's approval code, a school's, a course's or
   // a timetable slot's code, a tax code, an anti-phishing code (shown in every mail to prove the sender), a

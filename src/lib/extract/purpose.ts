@@ -233,6 +233,10 @@ const NOTICE_SUBJECT_WORDS = [
   '新回复',
   '新回覆',
   '새 응답',
+  // Round 13: a review or selection status in Japanese ("奨学金申請の審査状況について").
+  '審査状況',
+  '選考状況',
+  '審査結果',
   // Round 8: an application or a request under review reports its status.
   'under review',
   'in review',
@@ -364,6 +368,26 @@ const NOTICE_SUBJECT_WORDS = [
 // Calendar invitations: the invite's own subject prefix. It is an invitation to a meeting only when the
 // subject carries its time ("Invitation: Q3 review @ Tue 10:30"); "Convite: acompanhe ..." invites to join.
 const CALENDAR_PREFIXES = [
+  // Round 13: a video consultation with a doctor, named in a subject with its time, is a meeting: its waiting-room
+  // PIN or room code is the meeting's. Not in the body: a telehealth service's sign-in code mail names it too.
+  'telehealth',
+  'video visit',
+  'video consultation',
+  'videosprechstunde',
+  'online-sprechstunde',
+  'téléconsultation',
+  'teleconsulta',
+  'videoconsulta',
+  'televisita',
+  'videoconsult',
+  'teleconsult',
+  'τηλεσυμβουλευτικ',
+  'телемедицин',
+  'видеоконсультац',
+  'オンライン診療',
+  '원격 진료',
+  '视频问诊',
+  '視訊問診',
   'invitation:',
   'einladung:',
   'convite:',
@@ -781,6 +805,57 @@ const SUBJECT_TIME = /\d{1,2}[:.]\d{2}|\d{1,2} ?[ap]m\b|\d{1,2}[./]\d{1,2}|\s@\s
 const SPACE_BEFORE_COLON = /\s+:/g
 const PERCENT = /\d\s?%/
 const findMeetingWord = prefixMatcher(MEETING_WORDS)
+
+/**
+ * A door, a gate or a keypad in the opening: a code typed there opens a building, a gym or a key box (README policy:
+ * like a locker's code, a notice's value). Not the words that also mean a sign-in ("entrada", "вход", "giriş").
+ */
+const DOOR_WORDS = [
+  // English "door" only with its article: Dutch "door" means "by".
+  'the door',
+  'front door',
+  'keypad',
+  'key box',
+  'keybox',
+  'front gate',
+  'entrance',
+  'deur',
+  'toetsenpaneel',
+  'sleutelkluis',
+  'haustür',
+  'tür ',
+  'eingang',
+  'tastenfeld',
+  'schlüsselbox',
+  'schlüsseltresor',
+  'porte',
+  'digicode',
+  'boîte à clés',
+  'puerta',
+  'portal de acceso',
+  'caja de llaves',
+  'portão',
+  'cofre de chaves',
+  'cancello',
+  'portone',
+  'cassetta',
+  'drzwi',
+  'domofon',
+  'skrytka na klucze',
+  'двер',
+  'домофон',
+  'kapı',
+  'ドア',
+  'オートロック',
+  'キーボックス',
+  '门禁',
+  '門禁',
+  '密码锁',
+  '대문',
+  '출입문',
+  '도어락',
+]
+const findDoorWord = prefixMatcher(DOOR_WORDS)
 /** A request to type something ("enter", "geben Sie ... ein"), in lower-case text. */
 export const findEntryWord = prefixMatcher(ENTRY_WORDS)
 const findClickWord = prefixMatcher(CLICK_WORDS)
@@ -829,7 +904,7 @@ export function classifyPurpose(subjectLine: string, body: string): Purpose {
       ? `a meeting invitation ("${meetingInSubject ?? meetingInOpening}")`
       : noticeWord && !(asksCode && request)
         ? `a notice ("${noticeWord}")`
-        : null
+        : doorCode(opening, asksCode, oneTime)
   // The opening tells a reset mail only when the mail asks for no code: a code mail's "reset your
   // password" is its escape link.
   const reset =
@@ -873,6 +948,16 @@ function signInRequest(subject: string, opening: string, click: string | null): 
   if (link) return `names a "${link}"`
   const signIn = findSignInWord(subject)
   return signIn ? `subject says "${signIn}"` : null
+}
+
+/**
+ * Round 13: a code typed at a door, a gate or a keypad ("Toets bij de ingang je toegangscode in op het toetsenpaneel
+ * naast de deur") opens a place, not an account: a notice, unless the mail names a one-time code.
+ */
+function doorCode(opening: string, asksCode: string | null, oneTime: string | null): string | null {
+  if (!asksCode || oneTime) return null
+  const door = findDoorWord(opening)
+  return door ? `a code for a door ("${door.trim()}")` : null
 }
 
 function passwordChanged(text: string): string | null {
