@@ -1024,3 +1024,37 @@ describe('round 13', () => {
     ).toBeNull()
   })
 })
+
+describe('round 14', () => {
+  test('a Serbian one-time password and a Sorani code: stems found inside longer words', () => {
+    expect(mail('Jednokratna lozinka za prijavu', 'Vaša jednokratna lozinka je:\n930 264\n').otp).toBe(
+      '930264',
+    )
+    expect(mail('کۆدی پشتڕاستکردنەوە', 'کۆدی پشتڕاستکردنەوە:\n391702\n').otp).toBe('391702')
+  })
+
+  test('signing a document sent for signature and accepting in Icelandic are the step', () => {
+    const sign = 'https://sign.example/sign/doc/SGN-884120?inv=q8W3xZt5LmN2pRk7'
+    expect(
+      extractOtpAndLink({
+        subject: 'Granska och signera',
+        text: null,
+        html: `<a href="${sign}">Granska och signera</a>`,
+      }).link,
+    ).toBe(sign)
+    const accept = 'https://app.example.is/bod/samthykkja?k=LV-7f2a9c1e8d4b'
+    expect(
+      extractOtpAndLink({ subject: 'Boð', text: null, html: `<a href="${accept}">Samþykkja boð</a>` }).link,
+    ).toBe(accept)
+  })
+
+  test('an identifier "4471-AT" is no code; "write to the help desk" asks to type nothing', () => {
+    expect(mail('Neue Wiederherstellungscodes', 'Mandanten-ID 4471-AT\nneue Codes erzeugt.\n').otp).toBeNull()
+    expect(
+      mail(
+        'Activa tu cuenta',
+        'Carrera Ingeniería Civil (código 1730)\nSi tienes problemas, escribe a ayuda@uni.example.\n',
+      ).otp,
+    ).toBeNull()
+  })
+})

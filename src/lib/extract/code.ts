@@ -15,9 +15,9 @@ import {
 import { findEntryWord, type Purpose } from './purpose.ts'
 
 // After a colon only where a Latin letter or a digit is not before it: "コード：8140" labels a code (the full-width
-// colon folds to ":"), "10:30" and "host:8080" do not.
+// colon folds to ":"), "10:30" and "host:8080" do not. Not before a dash and a letter: "4471-AT" is an identifier.
 const NUMBER_CANDIDATE =
-  /(?<![\p{L}\p{N}$€£¥#./,=&?_@%+-])(?<![A-Za-z0-9]:)(\d{2,4}(?:[ -]\d{2,4}){1,3}|\d{4,8})(?![\p{N}%]|[.,:/-]\d|\s?(?:%|€|\$|£|¥|usd|eur))/giu
+  /(?<![\p{L}\p{N}$€£¥#./,=&?_@%+-])(?<![A-Za-z0-9]:)(\d{2,4}(?:[ -]\d{2,4}){1,3}|\d{4,8})(?![\p{N}%]|[.,:/-]\d|-\p{L}|\s?(?:%|€|\$|£|¥|usd|eur))/giu
 /**
  * Letters and digits, either case, each group holding a digit: one group (A7b9Kq, 9f3a1c, KX8M2), two or
  * three groups (7KQ2 M9XP, ZP7-4KD), or three to five pairs joined by dashes with a digit among them

@@ -495,7 +495,11 @@ const ENTRY_WORDS = [
   'introduce',
   'ingresa',
   'ingresá',
-  'escribe',
+  // Not "escribe" alone: "escribe a mesadeayuda@..." asks to write to someone.
+  'escribe el',
+  'escribe este',
+  'escribe tu',
+  'escribe la',
   'digite',
   'insira',
   'inserisci',
