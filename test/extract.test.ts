@@ -1048,6 +1048,15 @@ describe('round 14', () => {
     ).toBe(accept)
   })
 
+  test('a subject asking to confirm a subscription is a double opt-in, though "tilaus" is also an order', () => {
+    const confirm = 'https://status.example.fi/tilaukset/vahvista/5d2a8f1e9c7b4a30e6f1'
+    expect(mail('Vahvista ilmoitusten tilaus', `Vahvista tilaus:\n${confirm}\n`).link).toBe(confirm)
+    // An order to confirm is still an order's page.
+    expect(
+      mail('Vahvista tilaus 4471', 'Tilauksesi:\nhttps://shop.example.fi/orders/view?id=ab12cd34ef\n').link,
+    ).toBeNull()
+  })
+
   test('an identifier "4471-AT" is no code; "write to the help desk" asks to type nothing', () => {
     expect(mail('Neue Wiederherstellungscodes', 'Mandanten-ID 4471-AT\nneue Codes erzeugt.\n').otp).toBeNull()
     expect(

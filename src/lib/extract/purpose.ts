@@ -808,6 +808,12 @@ const findCalendarPrefix = prefixMatcher(CALENDAR_PREFIXES)
 const SUBJECT_TIME = /\d{1,2}[:.]\d{2}|\d{1,2} ?[ap]m\b|\d{1,2}[./]\d{1,2}|\s@\s/
 const SPACE_BEFORE_COLON = /\s+:/g
 const PERCENT = /\d\s?%/
+/**
+ * A subscription or a newsletter named in a subject that asks to confirm it ("Vahvista ilmoitusten tilaus", "Confirm
+ * your subscription"): a double opt-in, whose confirm link is the step, though "tilaus" is also an order.
+ */
+const SUBSCRIPTION =
+  /subscri|newsletter|tilau|abonnement|abonnier|suscrip|inscri|iscrizion|prenumer|abonelik|подписк|підписк|subskrypc|odběr|購読|구독|订阅|訂閱/
 const findMeetingWord = prefixMatcher(MEETING_WORDS)
 
 /**
@@ -895,7 +901,8 @@ export function classifyPurpose(subjectLine: string, body: string): Purpose {
       : null
   // A notice that asks to type a code is a request only when the code is one-time or the subject asks
   // for the step ("Confirm the change to order #100482"); a ticket's pickup code is typed at a machine.
-  const request = oneTime ?? SUBJECT_REQUEST.exec(subject)?.[0] ?? null
+  const subjectRequest = SUBJECT_REQUEST.exec(subject)?.[0] ?? null
+  const request = oneTime ?? subjectRequest
   const changed = passwordChanged(subject) ?? passwordChanged(opening.slice(0, 300))
   const meetingInSubject = findMeetingWord(subject)
   const meetingInOpening = meetingInSubject ? null : findMeetingWord(opening)
@@ -906,7 +913,7 @@ export function classifyPurpose(subjectLine: string, body: string): Purpose {
     ? `reports a changed password ("${changed}")`
     : meetingInSubject || (meetingInOpening && !(asksCode && request))
       ? `a meeting invitation ("${meetingInSubject ?? meetingInOpening}")`
-      : noticeWord && !(asksCode && request)
+      : noticeWord && !(asksCode && request) && !(subjectRequest && SUBSCRIPTION.test(subject))
         ? `a notice ("${noticeWord}")`
         : doorCode(opening, asksCode, oneTime)
   // The opening tells a reset mail only when the mail asks for no code: a code mail's "reset your
