@@ -1067,3 +1067,43 @@ describe('round 14', () => {
     ).toBeNull()
   })
 })
+
+describe('round 15', () => {
+  test('"Yes, it\'s me" with its yes is the approval; without it, "Nein, das war ich nicht" is no approval', () => {
+    const approve = 'https://online.bank.example/autoryzacja/urzadzenie?req=DV-8841&sig=3b9e0f72acd14e6b'
+    const deny = 'https://online.bank.example/autoryzacja/odrzuc?req=DV-8841'
+    expect(
+      mail(
+        'Potwierdź logowanie',
+        `Tak, to ja: ${approve}\nJeśli to nie Ty, zablokuj dostęp:\nTo nie ja: ${deny}\n`,
+      ).link,
+    ).toBe(approve)
+    expect(
+      extractOtpAndLink({
+        subject: 'Neues Gerät',
+        text: null,
+        html: '<a href="https://vault.example/device/deny?req=dr_uSqFh7N7Ti8b&sig=255257fd93e8">Nein, das war ich nicht</a>',
+      }).link,
+    ).toBeNull()
+  })
+
+  test("an e-invoice lookup code and a cinema booking code are notices' values", () => {
+    expect(
+      mail('Thông báo phát hành hóa đơn điện tử số 0004817', 'Số hóa đơn 0004817\nMã tra cứu\n7KD2HX91QP\n')
+        .otp,
+    ).toBeNull()
+    expect(
+      mail('Vaše vstupenky: Ptačí zpěv', 'Číslo objednávky 2025061800452\nRezervační kód\nKX4P9\n').otp,
+    ).toBeNull()
+  })
+
+  test('a subject that asks to confirm an email is a request, even for a booking', () => {
+    const confirm = 'https://bookings.clinic.example/confirm-email?b=88213&t=f3a9c1d07e'
+    expect(
+      mail(
+        'Please confirm your email to hold your booking',
+        `Please confirm your email address:\n${confirm}\n`,
+      ).link,
+    ).toBe(confirm)
+  })
+})

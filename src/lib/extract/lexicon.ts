@@ -348,6 +348,14 @@ const ONE_TIME_CODE_WORDS = [
   'баталгаажуулах код',
   'waehere haumaru',
   // Round 10: a one-time value called a token ("Your login token"); not a bare "token", which names an API key.
+  // Round 15: a certificate's domain validation code, typed on the validation page.
+  'validatiecode',
+  'validation code',
+  'code de validation',
+  'código de validación',
+  'codice di convalida',
+  'validierungscode',
+  'kod walidacyjny',
   'login token',
   'sign-in token',
   'one-time token',
@@ -591,6 +599,10 @@ const NOT_CODE_WORDS = [
   'işlem numarası',
   // Round 7: a code to look up an application's status ("Código de consulta").
   'código de consulta',
+  // Round 15: an e-invoice's lookup code (Vietnamese "Mã tra cứu") and a booking's code in Czech and Slovak.
+  'tra cứu',
+  'rezervační',
+  'rezervačný',
   // Round 14: a student's identifier (Morocco's Massar code, a matriculation number). The phrase, not "مسار" alone:
   // it also means "path" and names brands (a tax portal "Masar").
   'رمز مسار',
@@ -784,6 +796,25 @@ export const LINK_GOOD_WORDS = [
   'aprueb',
   'soy yo',
   "it's me",
+  // Round 15: "Yes, it's me" in more languages, with the yes: without it the words sit inside "No, that wasn't me"
+  // ("Nein, das war ich nicht", "não sou eu"). Authorising in Polish.
+  'tak, to ja',
+  'ja, das war ich',
+  "oui, c'est moi",
+  'sì, sono io',
+  'sim, sou eu',
+  'ja, dat ben ik',
+  'ja, det var jag',
+  'да, это я',
+  'так, це я',
+  'evet, benim',
+  'ano, to jsem já',
+  'igen, én voltam',
+  'はい、私です',
+  '네, 본인입니다',
+  '是的，是我',
+  'כן, זה אני',
+  'autoryz',
   'approuv',
   // Not the stem aprov-: aproveite, aprovecha (enjoy, make the most of) are marketing.
   'aprovar',

@@ -85,6 +85,10 @@ const NOTICE_SUBJECT_WORDS = [
   'kargo',
   'παραγγελ',
   '注文',
+  // Round 15: an e-invoice issued, in Vietnamese (not "hóa đơn" alone: a utility asks to confirm an address for its
+  // invoices); tickets in Czech and Slovak.
+  'phát hành hóa đơn',
+  'vstupenk',
   // Round 12: receipts and purchases in Japanese, and a delivery in Yoruba.
   '領収書',
   'レシート',
@@ -812,6 +816,9 @@ const PERCENT = /\d\s?%/
  * A subscription or a newsletter named in a subject that asks to confirm it ("Vahvista ilmoitusten tilaus", "Confirm
  * your subscription"): a double opt-in, whose confirm link is the step, though "tilaus" is also an order.
  */
+/** An address or an account named in a subject that asks to confirm it ("Please confirm your email to hold your booking"). */
+const ADDRESS =
+  /e-?mail|address|account|adresse|konto|cuenta|correo|conta|indirizzo|adres|аккаунт|адрес|почт|メール|アカウント|이메일|계정|邮箱|邮件|帳號|電子郵件/
 const SUBSCRIPTION =
   /subscri|newsletter|tilau|abonnement|abonnier|suscrip|inscri|iscrizion|prenumer|abonelik|подписк|підписк|subskrypc|odběr|購読|구독|订阅|訂閱/
 const findMeetingWord = prefixMatcher(MEETING_WORDS)
@@ -913,7 +920,9 @@ export function classifyPurpose(subjectLine: string, body: string): Purpose {
     ? `reports a changed password ("${changed}")`
     : meetingInSubject || (meetingInOpening && !(asksCode && request))
       ? `a meeting invitation ("${meetingInSubject ?? meetingInOpening}")`
-      : noticeWord && !(asksCode && request) && !(subjectRequest && SUBSCRIPTION.test(subject))
+      : noticeWord &&
+          !(asksCode && request) &&
+          !(subjectRequest && (SUBSCRIPTION.test(subject) || ADDRESS.test(subject)))
         ? `a notice ("${noticeWord}")`
         : doorCode(opening, asksCode, oneTime)
   // The opening tells a reset mail only when the mail asks for no code: a code mail's "reset your
