@@ -1107,3 +1107,40 @@ describe('round 15', () => {
     ).toBe(confirm)
   })
 })
+
+describe('round 16', () => {
+  test('a decline link with the same token is the way out; the accept link is the step', () => {
+    const accept = 'https://forge.example/org/team/invite/accept?token=bk_inv_73Hq2Lz9Ww4p'
+    const decline = 'https://forge.example/org/team/invite/decline?token=bk_inv_73Hq2Lz9Ww4p'
+    const html = `<p>Pozvánka do organizace</p><p><a href="${decline}">Nechcete se připojit? Odmítnout</a></p><p><a href="${accept}">Přijmout</a></p>`
+    expect(extractOtpAndLink({ subject: 'Pozvánka do organizace', text: null, html }).link).toBe(accept)
+  })
+
+  test('a path-only click tracker carries a token: its "Confirm" button is the step', () => {
+    const tracked = 'https://email.news.example/c/eJxNkMtuhCAUhp-G2TUBL6ALFp3O5RWMwwqNNyQq4cApOn37'
+    const html = `<p>Please confirm your subscription.</p><a href="${tracked}">Confirm subscription</a>`
+    expect(extractOtpAndLink({ subject: 'Confirm your subscription', text: null, html }).link).toBe(tracked)
+  })
+
+  test('Swedish "koden", Dutch approval, Ukrainian reset', () => {
+    expect(mail('Logga in', 'Eller ange koden 204 871 i appen.\n').otp).toBe('204871')
+    const approve = 'https://vault.example/apparaat/goedkeuren?verzoek=req_676OpCVD8f06&sig=029f23cfdfc5'
+    expect(mail('Nieuw apparaat', `Goedkeuren:\n${approve}\n`).link).toBe(approve)
+    const reset = 'https://mail.example.ua/skydannia-parolia/N13m9tf716sQQgIVVPTnOvwyy4KF'
+    expect(mail('Скидання пароля', `Щоб задати новий пароль, відкрийте посилання:\n${reset}\n`).link).toBe(
+      reset,
+    )
+  })
+
+  test('referral and promo codes, a form submission in Romanian and a procedure update are notices', () => {
+    expect(mail('Welcome to PaisaBack', 'Your referral code RAHUL7K2 earns you ₹100.\n').otp).toBeNull()
+    expect(mail('Ваш промокод на кино', 'Промокод:\nLUCH30\n').otp).toBeNull()
+    expect(mail('Trimitere nouă: Formular de contact', 'Cod de verificare: 4471\n').otp).toBeNull()
+    expect(
+      mail(
+        'Actualización de tu trámite: Folio VUD-2025-0044812',
+        'Para consultar ingresa tu código de cita: 7K2Q9\n',
+      ).otp,
+    ).toBeNull()
+  })
+})

@@ -146,6 +146,9 @@ const CODE_WORDS = [
   'kodiċi',
   'kaody',
   'kòd',
+  // Round 16: the definite forms in Swedish, Norwegian and Danish ("ange koden 204 871").
+  'koden',
+  'koder',
   // Round 14: Sorani Kurdish.
   'کۆد',
   // Round 9: Turkic suffixes on the code (kodunu, Kazakh kodyñyz, Uzbek kodingiz), Irish, Māori, and the word codes
@@ -601,6 +604,18 @@ const NOT_CODE_WORDS = [
   'código de consulta',
   // Round 15: an e-invoice's lookup code (Vietnamese "Mã tra cứu") and a booking's code in Czech and Slovak.
   'tra cứu',
+  // Round 16: referral codes, and an office's or an appointment's code in a status update.
+  'referral',
+  'empfehlungscode',
+  'código de indicação',
+  'código de referido',
+  'code de parrainage',
+  'kod polecający',
+  'реферальн',
+  'davet kodu',
+  'código de oficina',
+  'código de cita',
+  'промокод',
   'rezervační',
   'rezervačný',
   // Round 14: a student's identifier (Morocco's Massar code, a matriculation number). The phrase, not "مسار" alone:
@@ -857,6 +872,10 @@ export const LINK_GOOD_WORDS = [
   'bekræft',
   'cadarnha',
   'xaqiiji',
+  // Round 16: approving in Dutch and Turkish (a URL's /giris/onay).
+  'goedkeur',
+  '/onay',
+  'evet, bendim',
   // Round 14: signing a document sent for signature ("Granska och signera") is the step the mail asks.
   'review and sign',
   'sign the document',
@@ -1016,6 +1035,10 @@ export const LINK_RESET_WORDS = [
   'নতুন পাসওয়ার্ড',
   // Round 8: resetting or making a new password in the languages added to the confirm words.
   'нова парола',
+  // Round 16: Ukrainian reset (скидання пароля, and its transliterated URL).
+  'скидан',
+  'скинути',
+  'skydannia',
   'novo geslo',
   'ponastav',
   'ailosod',
@@ -1253,6 +1276,33 @@ export const LINK_HELP_WORDS = [
 // What an escape link says, or the sentence before it: the way out when the mail was not expected
 // ("Not you? Secure your account"). Such a link is never the mail's action. Substrings, lower case.
 const ESCAPE_WORDS = [
+  // Round 16: declining an invitation or a request is the way out, not the step (its link carries the same token).
+  'decline',
+  'reject',
+  'odmítnout',
+  'ablehnen',
+  'refuser',
+  'rechazar',
+  'recusar',
+  'rifiuta',
+  'weigeren',
+  'odrzuć',
+  'reddet',
+  'отклонить',
+  'відхилити',
+  'avböj',
+  'afvis',
+  'avslå',
+  'hylkää',
+  'elutasít',
+  'odmietnuť',
+  '拒绝',
+  '拒絕',
+  '거절',
+  '辞退',
+  '拒否',
+  'סרב',
+  'رفض',
   'not you',
   "wasn't you",
   'was not you',

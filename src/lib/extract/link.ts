@@ -280,7 +280,7 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
     !byUrl &&
     !target &&
     !QUERY_OR_FRAGMENT.test(tokenUrl) &&
-    !ANY_TOKEN.test(tokenUrl)
+    !reasons.includes('carries a token')
   ) {
     score -= 0.3
     reasons.push('a page: its text names a step, its URL no step and no token')

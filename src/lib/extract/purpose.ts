@@ -147,6 +147,10 @@ const NOTICE_SUBJECT_WORDS = [
   'bilet',
   'rezerwacj',
   'rezervace',
+  // Round 16: a government procedure's status update in Spanish.
+  'actualización de tu trámite',
+  'estado de tu trámite',
+  'seguimiento de tu trámite',
   // Round 10: a booking in Bulgarian, Serbian and Croatian, Slovak, Romanian, Hungarian, Finnish and Danish/Norwegian.
   'резервация',
   'резервација',
@@ -212,6 +216,8 @@ const NOTICE_SUBJECT_WORDS = [
   'nuovo invio',
   'nieuwe inzending',
   'nova resposta',
+  // Round 16: Romanian "new submission".
+  'trimitere nouă',
   'nowe zgłoszenie',
   'nowa odpowiedź',
   // Round 8: a form's new response in more languages.
@@ -800,7 +806,7 @@ const LINK_NOUNS = [
 
 // Requests to reset a password, in the subject or the opening.
 const RESET_WORDS =
-  /reset|forgot|new password|recover|zurücksetzen|neues passwort|réinitialis|nouveau mot de passe|restablecer|recuperar|redefinir|reimposta|recupera|herstellen|nieuw wachtwoord|återställ|nytt lösenord|сброс|восстановлени|відновлення|новый пароль|zmiana hasła|resetowanie|nowe hasło|sıfırla|obnoven|επαναφορά|再設定|リセット|재설정|비밀번호 찾기|重置|重設|找回|איפוס|שחזור|إعادة تعيين|استعادة|रीसेट|ตั้งรหัสผ่านใหม่|รีเซ็ต|atur ulang|đặt lại|salasanan (?:vaihta|palautus|nollaus)|uusi salasana|unohditko|jelszó-?visszaállítás|új jelszó|elfelejtett|weka upya|kuweka upya|tetapkan semula|set semula|بازنشانی|بازیابی|রিসেট|нова парола|novo geslo|nova lozinka|нова лозинка|uus parool|jauna parole|naujas slaptažodis|nýtt lykilorð|ახალი პაროლ|نیا پاس ورڈ|nij wachtwurd|pasahitz berri|پټنوم|යළි සකස|යළි සැකසී|மீட்டமை|రీసెట్|ಮರುಹೊಂದಿಸ|പുനഃസജ്ജ|रिसेट|ပြန်လည်သတ်မှတ်|កំណត់ឡើងវិញ|ຕັ້ງຄ່າໃໝ່|აღდგენ/
+  /reset|forgot|new password|recover|zurücksetzen|neues passwort|réinitialis|nouveau mot de passe|restablecer|recuperar|redefinir|reimposta|recupera|herstellen|nieuw wachtwoord|återställ|nytt lösenord|сброс|восстановлени|відновлення|новый пароль|zmiana hasła|resetowanie|nowe hasło|sıfırla|obnoven|επαναφορά|再設定|リセット|재설정|비밀번호 찾기|重置|重設|找回|איפוס|שחזור|إعادة تعيين|استعادة|रीसेट|ตั้งรหัสผ่านใหม่|รีเซ็ต|atur ulang|đặt lại|salasanan (?:vaihta|palautus|nollaus)|uusi salasana|unohditko|jelszó-?visszaállítás|új jelszó|elfelejtett|weka upya|kuweka upya|tetapkan semula|set semula|بازنشانی|بازیابی|রিসেট|нова парола|novo geslo|nova lozinka|нова лозинка|uus parool|jauna parole|naujas slaptažodis|nýtt lykilorð|ახალი პაროლ|نیا پاس ورڈ|скидання|скинути|nij wachtwurd|pasahitz berri|پټنوم|යළි සකස|යළි සැකසී|மீட்டமை|రీసెట్|ಮರುಹೊಂದಿಸ|പുനഃസജ്ജ|रिसेट|ပြန်လည်သတ်မှတ်|កំណត់ឡើងវិញ|ຕັ້ງຄ່າໃໝ່|აღდგენ/
 
 /** A subject that asks for a step: confirm, verify, approve, authorise, activate an account. */
 const SUBJECT_REQUEST =
