@@ -47,7 +47,7 @@ const DIGIT_ZEROS = [
   0x0e50, 0x0ed0, 0x0f20, 0x1040, 0x1090, 0x17e0, 0x1810, 0x1946, 0x19d0, 0x1a80, 0x1a90, 0x1b50, 0x1bb0,
   0x1c40, 0x1c50, 0xa620, 0xa8d0, 0xa900, 0xa9d0, 0xa9f0, 0xaa50, 0xabf0,
 ]
-const hex = (code: number) => `\\u${code.toString(16).padStart(4, '0')}`
+const unicodeEscape = (code: number) => `\\u${code.toString(16).padStart(4, '0')}`
 
 /**
  * Characters typed differently from how they are shown: full-width forms (８２４１０６, ＡＢ１２, ：) and the
@@ -55,7 +55,7 @@ const hex = (code: number) => `\\u${code.toString(16).padStart(4, '0')}`
  * A form takes ASCII, so the code is read and returned in ASCII (the NFKC form of the full-width block).
  */
 const FOLDED = new RegExp(
-  `[\\uff01-\\uff5e${DIGIT_ZEROS.map((zero) => `${hex(zero)}-${hex(zero + 9)}`).join('')}]`,
+  `[\\uff01-\\uff5e${DIGIT_ZEROS.map((zero) => `${unicodeEscape(zero)}-${unicodeEscape(zero + 9)}`).join('')}]`,
   'g',
 )
 const HAS_FOLDED = new RegExp(FOLDED.source)

@@ -195,8 +195,9 @@ export function redirectTarget(url: string): string | null {
 const LANDING_PARAM = /[?&](?:next|return_?to|return_?url|continue|back_?url|redirect_after)=[^&#]*/g
 /** A joint account holds "join" and asks to join nothing. */
 const JOINT = /joint/g
-/** Campaign parameters (utm_campaign=onboarding_d0) name a newsletter, not a session: no token. */
+/** A URL with a query or a fragment: not a bare page. */
 const QUERY_OR_FRAGMENT = /[?#]/
+/** Campaign parameters (utm_campaign=onboarding_d0) name a newsletter, not a session: no token. */
 const CAMPAIGN_PARAMS = /[?&](?:utm_[a-z]+|mc_[a-z]+|_hs[a-z]+)=[^&#]*/gi
 
 function scoreLink(link: RawLink, purpose: Purpose): Candidate {
@@ -218,18 +219,18 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
     score += byLabel.strong ? 0.45 : 0.3
     reasons.push(`text says "${byLabel.word}"`)
   }
-  if (
+  const carriesToken =
     /[?&](token|code|key|t|sig|signature|otp|hash|inv|k|h)=[^&]{8,}/i.test(url) ||
     /\/[A-Za-z0-9_-]{20,}/.test(target ?? tokenUrl) ||
     ANY_TOKEN.test(tokenUrl)
-  ) {
+  if (carriesToken) {
     score += 0.15
     reasons.push('carries a token')
   }
   // Round 8: a link with a token that the text part shows alone under a line that names it ("… potrdite svoj
   // e-poštni naslov s klikom na povezavo:" / URL) is presented as the one to open, whatever language the link's
   // own words are in; a notice, a code mail, an escape or a footer page still loses below.
-  const namedLink = link.introduced && reasons.includes('carries a token') ? findLinkNoun(label) : null
+  const namedLink = link.introduced && carriesToken ? findLinkNoun(label) : null
   if (namedLink) {
     score += 0.25
     reasons.push(`shown alone under a line that names a "${namedLink}"`)
@@ -275,13 +276,7 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
   // Round 11: a link whose text names a step ("para aceptarla", "Verify") but whose URL is a bare page (no query, no
   // token: /amigos) opens the page where the step is found, not the step itself. A click tracker's URL hides what it
   // opens (/ls/click?upn=...) and is not judged so.
-  if (
-    byLabel?.strong &&
-    !byUrl &&
-    !target &&
-    !QUERY_OR_FRAGMENT.test(tokenUrl) &&
-    !reasons.includes('carries a token')
-  ) {
+  if (byLabel?.strong && !byUrl && !target && !QUERY_OR_FRAGMENT.test(tokenUrl) && !carriesToken) {
     score -= 0.3
     reasons.push('a page: its text names a step, its URL no step and no token')
   }

@@ -822,11 +822,11 @@ const PERCENT = /\d\s?%/
  * A subscription or a newsletter named in a subject that asks to confirm it ("Vahvista ilmoitusten tilaus", "Confirm
  * your subscription"): a double opt-in, whose confirm link is the step, though "tilaus" is also an order.
  */
+const SUBSCRIPTION =
+  /subscri|newsletter|tilau|abonnement|abonnier|suscrip|inscri|iscrizion|prenumer|abonelik|подписк|підписк|subskrypc|odběr|購読|구독|订阅|訂閱/
 /** An address or an account named in a subject that asks to confirm it ("Please confirm your email to hold your booking"). */
 const ADDRESS =
   /e-?mail|address|account|adresse|konto|cuenta|correo|conta|indirizzo|adres|аккаунт|адрес|почт|メール|アカウント|이메일|계정|邮箱|邮件|帳號|電子郵件/
-const SUBSCRIPTION =
-  /subscri|newsletter|tilau|abonnement|abonnier|suscrip|inscri|iscrizion|prenumer|abonelik|подписк|підписк|subskrypc|odběr|購読|구독|订阅|訂閱/
 const findMeetingWord = prefixMatcher(MEETING_WORDS)
 
 /**
