@@ -1144,3 +1144,27 @@ describe('round 16', () => {
     ).toBeNull()
   })
 })
+
+describe('round 17', () => {
+  test('a TAN labelled "for this order" is the code; the order word qualifies it', () => {
+    const text =
+      'Auftragsreferenz:  2024-0611-88172\n\nIhre TAN für diesen Auftrag lautet:\n\n        739204\n\nDie TAN ist 5 Minuten gültig.\n'
+    expect(mail('Ihre TAN für die Überweisung an Stadtwerke Kiel GmbH', text).otp).toBe('739204')
+  })
+
+  test('"Désactivez votre compte" under a typographic "n’êtes pas" is an escape, not an activation', () => {
+    const escape = 'https://bourse.example/securite/desactiver?wid=WD-88213&k=61992e7fba234e60d80a9936'
+    const text = `Pour confirmer ce retrait, saisissez le code suivant :\n\n  Xk9mP2\n\nVous n’êtes pas à l’origine de cette demande ? Désactivez immédiatement votre compte : ${escape}\n`
+    const found = mail('Confirmez votre retrait de 0,0425 BTC', text)
+    expect(found.otp).toBe('Xk9mP2')
+    expect(found.link).toBeNull()
+  })
+
+  test('a school year in an invitation subject is not a meeting time', () => {
+    const accept = 'https://school.example.de/kurse/einladung/annehmen?inv=O4qFPlMM0QRpN9e6&sig=5a0b56277f36'
+    const text = `Frau Weber hat dich eingeladen, dem Kurs beizutreten.\n\nEinladung annehmen:\n${accept}\n`
+    expect(mail('Einladung: Kurs Mathematik 10b (Schuljahr 2024/25)', text).link).toBe(accept)
+    // A real date keeps a calendar invitation a notice.
+    expect(mail('Einladung: Elternabend 10b @ Di 14.10. 19:00', text).link).toBeNull()
+  })
+})

@@ -57,6 +57,8 @@ function continuesNumber(text: string, index: number, raw: string): boolean {
 const ENDS_LINE = /^[\s.!。)\]]*$/
 /** "In order" is a sequence ("type these words on the new device, in order:"), not an order number. */
 const IN_ORDER = /\bin (?:the )?order\b/g
+/** "for this", "für diesen", "pour cette" right before a word: what a code is for. */
+const FOR_THIS = /(?<!\p{L})(?:for|für|pour|para|per|voor|för|dla|для|за)\s+(?:\p{L}+\s+)?$/u
 /** One bracket or quote framing a value shown on its own line: [628410], 【628410】, «628410». */
 const OPENING_BRACKET = /^[[(【「『«“]$/
 const CLOSING_BRACKET = /^[\])】」』»”]/
@@ -282,8 +284,14 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
     : (findNotCodeWord(near.replace(IN_ORDER, ' ')) ??
       PLACE_LABEL.exec(near)?.[0].trim() ??
       (purpose.asksCode ? null : findReceiptCodeWord(near)))
+  // Round 17: a label that names a one-time code for an order ("Ihre TAN für diesen Auftrag lautet:") labels the code
+  // shown under it; the order is what the code approves. Not "Cod de verificare a stării": a status check's code.
+  const lowerLabel = labelLine.toLowerCase()
+  const beforeBad =
+    nearBad !== null && alone && label !== '' ? lowerLabel.slice(0, lowerLabel.lastIndexOf(nearBad)) : ''
+  const approvesOrder = FOR_THIS.test(beforeBad) && findOneTimeCodeWord(beforeBad) !== null
   const bad =
-    (nearBad && !labelsAnotherValue(near.slice(near.lastIndexOf(nearBad) + nearBad.length))
+    (nearBad && !approvesOrder && !labelsAnotherValue(near.slice(near.lastIndexOf(nearBad) + nearBad.length))
       ? nearBad
       : null) ??
     (NEXT_FIELD.test(after) ? null : findNotCodeWord(after)) ??

@@ -1276,6 +1276,16 @@ export const LINK_HELP_WORDS = [
 // What an escape link says, or the sentence before it: the way out when the mail was not expected
 // ("Not you? Secure your account"). Such a link is never the mail's action. Substrings, lower case.
 const ESCAPE_WORDS = [
+  // Round 17: deactivating the account is the way out of a request nobody made ("Désactivez immédiatement votre
+  // compte"), though the word holds "activer"; the languages that build it so.
+  'désactiv',
+  'desactiv',
+  'deactivat',
+  'disattiv',
+  'desativ',
+  'deaktiv',
+  'dezactiv',
+  'deactiveer',
   // Round 16: declining an invitation or a request is the way out, not the step (its link carries the same token).
   'decline',
   'reject',
@@ -1464,7 +1474,8 @@ const ESCAPE_WORDS = [
 ]
 
 export function findEscapeWord(text: string): string | null {
-  return findEscapeSubstring(text.toLowerCase())
+  // Typographic apostrophes ("n’êtes pas") read as the plain one the list is written with.
+  return findEscapeSubstring(text.toLowerCase().replace(TYPOGRAPHIC_APOSTROPHE, "'"))
 }
 
 /**
@@ -1497,6 +1508,7 @@ export const findReceiptCodeWord = wordMatcher(RECEIPT_CODE_WORDS)
 export const findOneTimeCodeWord = wordMatcher(ONE_TIME_CODE_WORDS)
 export const findPurposeWord = wordMatcher(PURPOSE_WORDS)
 const findEscapeSubstring = substringMatcher(ESCAPE_WORDS)
+const TYPOGRAPHIC_APOSTROPHE = /[’ʼ]/g
 
 /**
  * A matcher for substrings anywhere (URL words, link texts), compiled once: looping over the list with

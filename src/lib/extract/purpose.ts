@@ -815,7 +815,8 @@ const SUBJECT_REQUEST =
 const findNoticeWord = prefixMatcher(NOTICE_SUBJECT_WORDS)
 const findCalendarPrefix = prefixMatcher(CALENDAR_PREFIXES)
 /** A time or a date in a subject: 10:30, 2pm, 18.06., 2025/06/12, or the "@" before a meeting's time. */
-const SUBJECT_TIME = /\d{1,2}[:.]\d{2}|\d{1,2} ?[ap]m\b|\d{1,2}[./]\d{1,2}|\s@\s/
+// Round 17: a day and a month stand alone, not inside a longer number: a school year "2024/25" is not a date.
+const SUBJECT_TIME = /\d{1,2}[:.]\d{2}|\d{1,2} ?[ap]m\b|(?<!\d)\d{1,2}[./]\d{1,2}|\s@\s/
 const SPACE_BEFORE_COLON = /\s+:/g
 const PERCENT = /\d\s?%/
 /**
