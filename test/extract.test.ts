@@ -1153,8 +1153,8 @@ describe('round 17', () => {
   })
 
   test('"Désactivez votre compte" under a typographic "n’êtes pas" is an escape, not an activation', () => {
-    const escape = 'https://bourse.example/securite/desactiver?wid=WD-88213&k=61992e7fba234e60d80a9936'
-    const text = `Pour confirmer ce retrait, saisissez le code suivant :\n\n  Xk9mP2\n\nVous n’êtes pas à l’origine de cette demande ? Désactivez immédiatement votre compte : ${escape}\n`
+    const deactivate = 'https://bourse.example/securite/desactiver?wid=WD-88213&k=61992e7fba234e60d80a9936'
+    const text = `Pour confirmer ce retrait, saisissez le code suivant :\n\n  Xk9mP2\n\nVous n’êtes pas à l’origine de cette demande ? Désactivez immédiatement votre compte : ${deactivate}\n`
     const found = mail('Confirmez votre retrait de 0,0425 BTC', text)
     expect(found.otp).toBe('Xk9mP2')
     expect(found.link).toBeNull()
@@ -1166,5 +1166,41 @@ describe('round 17', () => {
     expect(mail('Einladung: Kurs Mathematik 10b (Schuljahr 2024/25)', text).link).toBe(accept)
     // A real date keeps a calendar invitation a notice.
     expect(mail('Einladung: Elternabend 10b @ Di 14.10. 19:00', text).link).toBeNull()
+  })
+})
+
+describe('round 17, on a new development set', () => {
+  test('a changed password in Georgian and Macedonian is a notice; "left unchanged" in Lithuanian is not', () => {
+    const reset = 'https://bank.example.ge/ka/password/reset?from=notice&ev=pc-20250404'
+    const html = `<p>თქვენი პაროლი შეიცვალა.</p><p><a href="${reset}">პაროლის აღდგენა</a></p>`
+    expect(extractOtpAndLink({ subject: 'თქვენი პაროლი შეიცვალა', text: null, html }).link).toBeNull()
+    expect(mail('Вашата лозинка е променета', `Ако не сте вие, ресетирајте ја:\n${reset}\n`).link).toBeNull()
+    const restore = 'https://savitarna.example.lt/atkurti?token=LTr9w2Kx7Qm4Zp8N'
+    const text = `Norėdami sukurti naują slaptažodį, atidarykite šią nuorodą:\n${restore}\n\nJei neprašėte, slaptažodis liks nepakeistas.\n`
+    expect(mail('Slaptažodžio atkūrimas', text).link).toBe(restore)
+  })
+
+  test('a Macedonian sign-in link named before its code is the one-click step', () => {
+    const link = 'https://shop.example.mk/najava/link?t=mk_5Hc92LqPz0Rw&d=ios'
+    const text = `За да се најавите, отворете го линкот:\n${link}\n\nили внесете го кодот за најава:\n\n  Код за најава\n  218 604\n`
+    const found = mail('Најава', text)
+    expect(found.otp).toBe('218604')
+    expect(found.link).toBe(link)
+  })
+
+  test('an Amharic reset button is the step; its "didn\'t request this?" link is the way out', () => {
+    const reset = 'https://click.power.example/ls/click?upn=u001.fSDg0RKpyaIPfEt5mQjUT9t5STK-2BFrhhvGhv'
+    const other = 'https://click.power.example/ls/click?upn=u001.2iQnfEf3V1oCW35xwEeVxaZhRJqcaxN1tXx'
+    const html = `<p>አዲስ የይለፍ ቃል ለማዘጋጀት ከታች ያለውን ቁልፍ ይጫኑ።</p><a href="${reset}">የይለፍ ቃል ዳግም አስጀምር</a> <a href="${other}">ይህን አልጠየቁም?</a>`
+    expect(extractOtpAndLink({ subject: 'የይለፍ ቃልዎን ዳግም ያስጀምሩ', text: null, html }).link).toBe(reset)
+  })
+
+  test('a Hebrew invitation: accepting is the step, declining the way out', () => {
+    const accept = 'https://links.community.example/ls/click?upn=u001.7mmVnFbf2Ige52UWuYbqUTQhq'
+    const decline = 'https://links.community.example/ls/click?upn=u001.FbITVGZEaBIFT0nLxnLqzyO5o'
+    const html = `<p>דנה הזמינה אותך להצטרף לקבוצה.</p><table><tr><td><a href="${accept}">קבלת ההזמנה</a></td><td><a href="${decline}">דחייה</a></td></tr></table>`
+    expect(extractOtpAndLink({ subject: 'דנה הזמינה אותך להצטרף לקבוצה', text: null, html }).link).toBe(
+      accept,
+    )
   })
 })

@@ -931,6 +931,10 @@ export const LINK_GOOD_WORDS = [
 ]
 // Words of a password-reset link: the action only when the mail is about a reset (purpose.ts).
 export const LINK_RESET_WORDS = [
+  // Round 17: Amharic "start again" ("የይለፍ ቃል ዳግም አስጀምር", reset the password).
+  'ዳግም አስጀምር',
+  'ዳግም ያስጀምሩ',
+  'ዳግም ማስጀመ',
   'reset',
   'forgot',
   'recover',
@@ -1099,6 +1103,10 @@ export const LINK_INVITE_WORDS = [
   'انضم',
   'הצטרפות',
   'הצטרף',
+  // Round 17: accepting an invitation in Hebrew ("קבלת ההזמנה").
+  'קבלת ההזמנה',
+  'לקבל את ההזמנה',
+  'אישור ההזמנה',
   'स्वीकार',
   'ยอมรับ',
   'เข้าร่วม',
@@ -1123,6 +1131,8 @@ export const LINK_INVITE_WORDS = [
 // Words that fit a sign-in or password link but also a settings page: they count for less.
 export const LINK_WEAK_WORDS = [
   'connecter',
+  // Round 17: signing in in Macedonian ("За да се најавите").
+  'најав',
   'увійти',
   'entrar',
   'đăng nhập',
@@ -1312,6 +1322,13 @@ const ESCAPE_WORDS = [
   '辞退',
   '拒否',
   'סרב',
+  // Round 17: Hebrew "rejection" on a decline button ("דחייה"), and "didn't request this?" under a reset button in
+  // English and Amharic.
+  'דחייה',
+  'לדחות',
+  "didn't request this?",
+  'did not request this?',
+  'አልጠየቁም',
   'رفض',
   'not you',
   "wasn't you",

@@ -44,9 +44,9 @@ const URL_IN_OPENING = /https?:\/\/\S+/g
 
 // A password that has been changed: the mail reports it, whatever links it offers to undo it.
 const PASSWORD_WORD =
-  /password|passwort|mot de passe|contraseña|senha|wachtwoord|пароль|hasło|haslo|lösenord|şifre|parola|heslo|パスワード|비밀번호|密码|密碼|סיסמ|كلمة المرور|पासवर्ड|รหัสผ่าน|kata sandi|mật khẩu|κωδικ|salasana|jelsz|nenosiri|kata laluan|رمز عبور|পাসওয়ার্ড/
+  /password|passwort|mot de passe|contraseña|senha|wachtwoord|пароль|hasło|haslo|lösenord|şifre|parola|heslo|パスワード|비밀번호|密码|密碼|סיסמ|كلمة المرور|पासवर्ड|รหัสผ่าน|kata sandi|mật khẩu|κωδικ|salasana|jelsz|nenosiri|kata laluan|رمز عبور|পাসওয়ার্ড|პაროლ|лозинк|парола|құпиясөз|գաղտնաբառ|şifrə|የይለፍ ቃል|geslo|slaptažod|fjalëkalim|پاس ورڈ/
 const CHANGED_WORD =
-  /\b(?:was|has been|have been|got) (?:changed|updated|reset)\b|\bpassword changed\b|geändert|a été modifié|modifiée?\b|(?:ha sido|fue) (?:cambiad|modificad|restablecid)|(?:foi|foram) (?:alterad|redefinid)|è stata (?:modificat|cambiat)|is gewijzigd|изменён|изменен|змінено|зміне|zostało zmienione|zmieniono|har ändrats|ändrades|değiştirildi|変更されました|変更完了|변경되었|已更改|已修改|已變更|已变更|שונתה|שונה|تم تغيير|बदल दिया|बदला गया|เปลี่ยนแล้ว|ถูกเปลี่ยน|telah diubah|đã được thay đổi|đã thay đổi|byl[oa]? změněn|άλλαξε|αλλάχθηκε|on vaihdettu|vaihdettiin|megváltozott|módosult|megváltoztatt|a fost (?:schimbat|modificat|resetat)|imebadilishwa|telah ditukar|napalitan|binago|تغییر (?:کرد|یافت)|পরিবর্তন করা হয়েছে|পরিবর্তিত/
+  /\b(?:was|has been|have been|got) (?:changed|updated|reset)\b|\bpassword changed\b|geändert|a été modifié|modifiée?\b|(?:ha sido|fue) (?:cambiad|modificad|restablecid)|(?:foi|foram) (?:alterad|redefinid)|è stata (?:modificat|cambiat)|is gewijzigd|изменён|изменен|змінено|зміне|zostało zmienione|zmieniono|har ändrats|ändrades|değiştirildi|変更されました|変更完了|변경되었|已更改|已修改|已變更|已变更|שונתה|שונה|تم تغيير|बदल दिया|बदला गया|เปลี่ยนแล้ว|ถูกเปลี่ยน|telah diubah|đã được thay đổi|đã thay đổi|byl[oa]? změněn|άλλαξε|αλλάχθηκε|on vaihdettu|vaihdettiin|megváltozott|módosult|megváltoztatt|a fost (?:schimbat|modificat|resetat)|imebadilishwa|telah ditukar|napalitan|binago|تغییر (?:کرد|یافت)|পরিবর্তন করা হয়েছে|পরিবর্তিত|შეიცვალა|შეცვლილია|промен(?:ет|ј)ен|променен|өзгертілді|փոխվել է|dəyişdirildi|o['ʻ‘]zgartirildi|ተቀይሯል|spremenjen|promijenjen|promenjen|(?<!ne)pakeistas|ndryshua|تبدیل کر دیا گیا/
 
 // Subjects of mail that reports a purchase, a delivery, a booking or a meeting: nothing to type or click.
 const NOTICE_SUBJECT_WORDS = [
@@ -786,6 +786,8 @@ const LINK_NOUNS = [
   'لینک',
   'پیوند',
   'লিঙ্ক',
+  // Round 17: Macedonian and Serbian Cyrillic ("отворете го линкот").
+  'линк',
   // Round 8: Slovenian, Croatian, Bulgarian, Georgian, Urdu and Khmer.
   'povezav',
   'poveznic',
@@ -806,7 +808,7 @@ const LINK_NOUNS = [
 
 // Requests to reset a password, in the subject or the opening.
 const RESET_WORDS =
-  /reset|forgot|new password|recover|zurücksetzen|neues passwort|réinitialis|nouveau mot de passe|restablecer|recuperar|redefinir|reimposta|recupera|herstellen|nieuw wachtwoord|återställ|nytt lösenord|сброс|восстановлени|відновлення|новый пароль|zmiana hasła|resetowanie|nowe hasło|sıfırla|obnoven|επαναφορά|再設定|リセット|재설정|비밀번호 찾기|重置|重設|找回|איפוס|שחזור|إعادة تعيين|استعادة|रीसेट|ตั้งรหัสผ่านใหม่|รีเซ็ต|atur ulang|đặt lại|salasanan (?:vaihta|palautus|nollaus)|uusi salasana|unohditko|jelszó-?visszaállítás|új jelszó|elfelejtett|weka upya|kuweka upya|tetapkan semula|set semula|بازنشانی|بازیابی|রিসেট|нова парола|novo geslo|nova lozinka|нова лозинка|uus parool|jauna parole|naujas slaptažodis|nýtt lykilorð|ახალი პაროლ|نیا پاس ورڈ|скидання|скинути|nij wachtwurd|pasahitz berri|پټنوم|යළි සකස|යළි සැකසී|மீட்டமை|రీసెట్|ಮರುಹೊಂದಿಸ|പുനഃസജ്ജ|रिसेट|ပြန်လည်သတ်မှတ်|កំណត់ឡើងវិញ|ຕັ້ງຄ່າໃໝ່|აღდგენ/
+  /reset|forgot|new password|recover|zurücksetzen|neues passwort|réinitialis|nouveau mot de passe|restablecer|recuperar|redefinir|reimposta|recupera|herstellen|nieuw wachtwoord|återställ|nytt lösenord|сброс|восстановлени|відновлення|новый пароль|zmiana hasła|resetowanie|nowe hasło|sıfırla|obnoven|επαναφορά|再設定|リセット|재설정|비밀번호 찾기|重置|重設|找回|איפוס|שחזור|إعادة تعيين|استعادة|रीसेट|ตั้งรหัสผ่านใหม่|รีเซ็ต|atur ulang|đặt lại|salasanan (?:vaihta|palautus|nollaus)|uusi salasana|unohditko|jelszó-?visszaállítás|új jelszó|elfelejtett|weka upya|kuweka upya|tetapkan semula|set semula|بازنشانی|بازیابی|রিসেট|нова парола|novo geslo|nova lozinka|нова лозинка|uus parool|jauna parole|naujas slaptažodis|nýtt lykilorð|ახალი პაროლ|نیا پاس ورڈ|скидання|скинути|nij wachtwurd|pasahitz berri|پټنوم|යළි සකස|යළි සැකසී|மீட்டமை|రీసెట్|ಮರುಹೊಂದಿಸ|പുനഃസജ്ജ|रिसेट|ပြန်လည်သတ်မှတ်|កំណត់ឡើងវិញ|ຕັ້ງຄ່າໃໝ່|აღდგენ|ዳግም \S*ጀ[ምመ]/
 
 /** A subject that asks for a step: confirm, verify, approve, authorise, activate an account. */
 const SUBJECT_REQUEST =
