@@ -1204,3 +1204,33 @@ describe('round 17, on a new development set', () => {
     )
   })
 })
+
+describe('round 17, on the twelfth held-out set (now dev19)', () => {
+  test('inline tags add no space: a code split over spans with zero-width characters reads whole', () => {
+    const html =
+      "<p>Introdueix aquest codi d'accés per continuar:</p><div><span>60</span>&#8203;<span>8&shy;1</span>&#8203;<span>47</span></div><p>Centre assignat: CAP (UP 00413)</p>"
+    expect(extractOtpAndLink({ subject: "Codi d'accés", text: null, html }).otp).toBe('608147')
+    expect(htmlToText('<p>Your <b>code</b> is <span>4</span><span>82</span></p>')).toContain(
+      'Your code is 482',
+    )
+  })
+
+  test('a Turkish one-time password under its table row; the customer number is not it', () => {
+    const html =
+      '<table><tr><td>Müşteri No</td><td>12345678</td></tr><tr><td colspan="2">Tek Kullanımlık Şifre</td></tr><tr><td colspan="2">046381</td></tr></table>'
+    expect(extractOtpAndLink({ subject: 'Tek Kullanımlık Şifreniz', text: null, html }).otp).toBe('046381')
+  })
+
+  test('a Finnish confirmation phrase to type, and an Estonian sign-in link beside its code', () => {
+    const text =
+      'Vahvista julkaisu kirjoittamalla alla oleva vahvistuslause päätteeseen:\n\n    amber-falcon-seven\n\nLause vanhenee 5 minuutin kuluttua.\n'
+    expect(mail('Vahvista julkaisu: utils@1.4.0', text).otp).toBe('amber-falcon-seven')
+    const link = 'https://desk.example.ee/sisene?kood=904173&s=2b7d41'
+    const found = mail(
+      'Sinu sisselogimiskood',
+      `Sinu sisselogimiskood on:\n\n    90 41 73\n\nSisesta kood rakenduses või logi sisse otse sellelt lingilt:\n${link}\n`,
+    )
+    expect(found.otp).toBe('904173')
+    expect(found.link).toBe(link)
+  })
+})

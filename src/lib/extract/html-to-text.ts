@@ -71,6 +71,9 @@ const CELL = /<t[dh]\b[^>]*>([\s\S]*?)<\/t[dh]>/gi
 const HEADER_CELL = /^[\p{L}][\p{L}\p{M} '’()/.-]{0,29}$/u
 const HAS_DIGIT = /\d/
 const BLANK = /^\s*$/
+/** Tags that render inline, adding no space of their own. */
+const INLINE_TAG =
+  /<\/?(?:span|b|strong|em|i|u|font|small|big|sup|sub|mark|code|kbd|tt|s|strike|ins|del|abbr)\b[^>]*>/gi
 
 interface Row {
   /** Where the row's <tr> starts and its </tr> ends. */
@@ -164,6 +167,9 @@ export function htmlToText(html: string): string {
   if (PRE.test(out)) out = out.replace(PRE_BLOCK, (block) => block.replace(SOURCE_LINE_BREAK, '<br>'))
   out = out.replace(SOURCE_LINE_BREAK, ' ')
   out = out.replace(/<br\s*\/?>|<\/(p|div|tr|li|h[1-6]|table|td|th)>/gi, '\n')
+  // Round 17: inline tags render with no space of their own ("<span>60</span>&#8203;<span>81</span>" reads 60​81);
+  // every other tag separates words.
+  out = out.replace(INLINE_TAG, '')
   out = out.replace(/<[^>]+>/g, ' ')
   return decodeEntities(out).replace(/[ \t\u00a0]+/g, ' ')
 }

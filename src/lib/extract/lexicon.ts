@@ -25,6 +25,10 @@ const CODE_WORDS = [
   'sign-in phrase',
   'login phrase',
   'security words',
+  // Round 17: a confirmation phrase typed into a terminal (Finnish "vahvistuslause").
+  'confirmation phrase',
+  'verification phrase',
+  'vahvistuslause*',
   'bestätigungscode',
   'sicherheitscode',
   'einmalcode',
@@ -172,6 +176,9 @@ const CODE_WORDS = [
 
 // Code words that can only mean a one-time code (a bare "code" may be a booking's or a coupon's).
 const ONE_TIME_CODE_WORDS = [
+  // Round 17: Turkish "tek kullanımlık şifre" (one-time password), "tek seferlik".
+  'tek kullanımlık',
+  'tek seferlik',
   'tan',
   'mobiletan',
   'smstan',
@@ -374,6 +381,8 @@ const ONE_TIME_CODE_WORDS = [
 
 // Context that marks a number as something other than a one-time code.
 const NOT_CODE_WORDS = [
+  // Round 17: a Turkish customer number ("Müşteri No").
+  'müşteri no',
   'order',
   // Round 8: Spanish "N° de orden" (an order number).
   'orden',
@@ -1131,8 +1140,9 @@ export const LINK_INVITE_WORDS = [
 // Words that fit a sign-in or password link but also a settings page: they count for less.
 export const LINK_WEAK_WORDS = [
   'connecter',
-  // Round 17: signing in in Macedonian ("За да се најавите").
+  // Round 17: signing in in Macedonian ("За да се најавите") and Estonian ("logi sisse").
   'најав',
+  'logi sisse',
   'увійти',
   'entrar',
   'đăng nhập',

@@ -558,6 +558,9 @@ const ENTRY_WORDS = [
   'folosește codul',
   'syötä',
   'kirjoita',
+  // Round 17: "by typing" in Finnish ("Vahvista julkaisu kirjoittamalla alla oleva lause").
+  'kirjoittamalla',
+  'syöttämällä',
   'anna koodi',
   'add meg',
   'adja meg',
@@ -786,8 +789,10 @@ const LINK_NOUNS = [
   'لینک',
   'پیوند',
   'লিঙ্ক',
-  // Round 17: Macedonian and Serbian Cyrillic ("отворете го линкот").
+  // Round 17: Macedonian and Serbian Cyrillic ("отворете го линкот"); Estonian cases of "link" ("sellelt lingilt").
   'линк',
+  'lingil',
+  'lingile',
   // Round 8: Slovenian, Croatian, Bulgarian, Georgian, Urdu and Khmer.
   'povezav',
   'poveznic',
