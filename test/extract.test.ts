@@ -1234,3 +1234,31 @@ describe('round 17, on the twelfth held-out set (now dev19)', () => {
     expect(found.link).toBe(link)
   })
 })
+
+describe('round 17, on a second new development set (dev20)', () => {
+  test('a Spanish "clave de firma" is a one-time code; a registry code in the footer is not', () => {
+    const text =
+      'Para completar el alta necesita la clave de firma:\n\nClave de firma\n40718263\n\nInscrito en el Registro del Banco de España con el código 0182.\n'
+    expect(mail('Clave de firma para el alta de un nuevo destinatario', text).otp).toBe('40718263')
+  })
+
+  test("a card purchase's authorization code is the receipt's", () => {
+    const text =
+      'Compra aprovada\nR$ 189,90\n\nCódigo de autorização\n093214\n\nLimite disponível R$ 4.310,10\n'
+    expect(mail('Compra aprovada: R$ 189,90 em MERCADO', text).otp).toBeNull()
+  })
+
+  test("a help centre on its own host and a community's standing invitation are no step", () => {
+    const help = 'https://aide.bank.example/fr/articles/justificatif-domicile'
+    expect(
+      mail('Action requise : justificatif de domicile', `Quels documents sont acceptés ? ${help}\n`).link,
+    ).toBeNull()
+    const lobby = 'Lobby password .. tq7Vx2\n\nDiscord: https://discord.example.com/invite/arena-eu\n'
+    expect(mail('Match ready: Quarterfinal 2 (Match #48213)', lobby).link).toBeNull()
+    // A repository's invitations page under "Ver invitación:" is still the step.
+    const invitations = 'https://forge.example/lucia/atlas-api/invitations'
+    expect(
+      mail('@lucia te ha invitado a colaborar en lucia/atlas-api', `Ver invitación:\n${invitations}\n`).link,
+    ).toBe(invitations)
+  })
+})

@@ -2,6 +2,8 @@
 
 // Words that announce a one-time code, in the languages we read. Lower case; matched as substrings.
 const CODE_WORDS = [
+  // Round 17: Spanish banks call a one-time code a "clave" ("Clave de firma", "Clave SMS").
+  'clave',
   // German banking: a TAN (transaction number) is a one-time code, mobileTAN and smsTAN its kinds.
   'tan',
   'mobiletan',
@@ -176,6 +178,11 @@ const CODE_WORDS = [
 
 // Code words that can only mean a one-time code (a bare "code" may be a booking's or a coupon's).
 const ONE_TIME_CODE_WORDS = [
+  'clave de firma',
+  'clave sms',
+  'clave de un solo uso',
+  'clave temporal',
+  'clave de operaciones',
   // Round 17: Turkish "tek kullanımlık şifre" (one-time password), "tek seferlik".
   'tek kullanımlık',
   'tek seferlik',
@@ -1258,7 +1265,22 @@ export const LINK_BAD_WORDS = [
 // A card payment's approval code ("Onay kodu: 004417" on a receipt, "provizyon"): a receipt's value in a mail that
 // asks for no code. In Turkish the same words also name a one-time code ("onay kodunuz" to type on a form), so they
 // count against a value only when the mail asks for none (round 10).
-export const RECEIPT_CODE_WORDS = ['onay kodu', 'provizyon']
+export const RECEIPT_CODE_WORDS = [
+  'onay kodu',
+  'provizyon',
+  // Round 17: a card purchase's authorization code ("Compra aprovada" / "Código de autorização"), in a mail that asks
+  // for no code.
+  'código de autorização',
+  'código de autorización',
+  'authorization code',
+  'authorisation code',
+  'approval code',
+  'auth code',
+  "code d'autorisation",
+  'codice di autorizzazione',
+  'autorisierungscode',
+  'genehmigungscode',
+]
 
 // Round 8: help pages in the languages that name them in their URLs' paths and in buttons (/ajutor/verificare is a
 // help page about verifying, not the step). Not read in a host: a brand may hold the word (Läxhjälpen).

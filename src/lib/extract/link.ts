@@ -142,6 +142,12 @@ const TEXT_WORDS = {
 const findBadWord = substringMatcher(LINK_BAD_WORDS)
 const findHelpWord = substringMatcher(LINK_HELP_WORDS)
 const HOST = /^https?:\/\/[^/]+/
+/**
+ * Round 17: a help centre on a host of its own (aide.bank.example, help.shop.example): the host's first label is the
+ * help word itself, not a brand that holds it.
+ */
+const HELP_HOST =
+  /^https?:\/\/(help|hilfe|aide|ayuda|ajuda|aiuto|support|soporte|suporte|assistance|hulp|pomoc|yardim|destek|faq|docs)\./
 
 /** What a link does by its words: a strong step (verify, accept, or reset), or a weak sign-in word. */
 function linkKind(
@@ -195,6 +201,8 @@ export function redirectTarget(url: string): string | null {
 const LANDING_PARAM = /[?&](?:next|return_?to|return_?url|continue|back_?url|redirect_after)=[^&#]*/g
 /** A joint account holds "join" and asks to join nothing. */
 const JOINT = /joint/g
+/** An invitation path ending in a name ("/invite/club-eu", not a repository's "/invitations" page). */
+const STANDING_INVITE = /\/invite\/[a-z][a-z0-9-]*\/?$/
 /** A URL with a query or a fragment: not a bare page. */
 const QUERY_OR_FRAGMENT = /[?#]/
 /** Campaign parameters (utm_campaign=onboarding_d0) name a newsletter, not a session: no token. */
@@ -227,6 +235,12 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
     score += 0.15
     reasons.push('carries a token')
   }
+  // Round 17: an invitation path ending in a name, with no token and no words in the link's text
+  // (discord.example/invite/club-eu), is a community's standing invitation, shared with everyone: no step of this mail.
+  if (byUrl && !byLabel && !carriesToken && STANDING_INVITE.test(url)) {
+    score -= 0.3
+    reasons.push('a standing invitation: no token')
+  }
   // Round 8: a link with a token that the text part shows alone under a line that names it ("… potrdite svoj
   // e-poštni naslov s klikom na povezavo:" / URL) is presented as the one to open, whatever language the link's
   // own words are in; a notice, a code mail, an escape or a footer page still loses below.
@@ -238,7 +252,8 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
   // Where a sign-in lands afterwards (next=/orders) is not what the link does.
   // Campaign parameters name the mailing, not the link (utm_campaign=auth-contact-invite holds "contact").
   const landingOut = urlWords.replace(LANDING_PARAM, '').replace(CAMPAIGN_PARAMS, '')
-  const badUrl = findBadWord(landingOut) ?? findHelpWord(landingOut.replace(HOST, ''))
+  const badUrl =
+    findBadWord(landingOut) ?? findHelpWord(landingOut.replace(HOST, '')) ?? HELP_HOST.exec(url)?.[1] ?? null
   const badLabel = findBadWord(label.slice(-60)) ?? findHelpWord(label.slice(-60))
   if (badUrl) {
     score -= 0.6
