@@ -1262,3 +1262,34 @@ describe('round 17, on a second new development set (dev20)', () => {
     ).toBe(invitations)
   })
 })
+
+describe('round 17, on the thirteenth held-out set (now dev21)', () => {
+  test('a Somali code word with its possessive; a Gujarati reset code with its one-click link', () => {
+    const somali =
+      'Waxaad codsatay inaad $25.00 u dirto 061 5123456.\nKoodhkaaga xaqiijinta waa 5072.\n\nLambarka macaamilka: SP24120377\n'
+    expect(mail('SahalPay: Koodhka xaqiijinta', somali).otp).toBe('5072')
+    const reset = 'https://shop.example.in/account/reset-password?rt=GJ7hQ2vK9mX4pL1sN8cW3bZ6'
+    const gujarati = `એપમાં આ રીસેટ કોડ દાખલ કરો: ૮૩૦૧૫૨\n\nઅથવા આ લિંક ખોલીને સીધો નવો પાસવર્ડ સેટ કરો:\n${reset}\n`
+    const found = mail('તમારો પાસવર્ડ રીસેટ કરો', gujarati)
+    expect(found.otp).toBe('830152')
+    expect(found.link).toBe(reset)
+  })
+
+  test('a weekly summary and a points statement are reports: "Join the challenge" and a login are no step', () => {
+    const join = 'https://fit.list-manage.example.com/track/click?u=372677f64c18f456cd8aa5b99&id=564ea0c7e7'
+    const html = `<p>May Move Challenge: move 30 minutes a day.</p><a href="${join}">Join the challenge</a>`
+    expect(
+      extractOtpAndLink({ subject: 'Your week in motion: 4 workouts', text: null, html }).link,
+    ).toBeNull()
+    const login = 'https://www.points.example.ch/de/login?redirect=%2Fkonto%2Ftransaktionen'
+    expect(
+      mail('Ihr Auszug für März 2025', `Alle Transaktionen ansehen (Login erforderlich): ${login}\n`).link,
+    ).toBeNull()
+  })
+
+  test('a Slovak verify button', () => {
+    const verify = 'https://notify.portal.example.sk/overenie-adresy?kod=UfwCuXr35j6zUYzJsdUVcVBneLsx'
+    const html = `<p>Potvrďte, prosím, že adresa patrí vám:</p><a href="${verify}">Overiť e-mailovú adresu</a>`
+    expect(extractOtpAndLink({ subject: 'Overenie e-mailovej adresy', text: null, html }).link).toBe(verify)
+  })
+})

@@ -136,7 +136,8 @@ const CODE_WORDS = [
   'ikhodi',
   'khodi',
   'koodu',
-  'koodh',
+  // Round 17: Somali adds its possessives to the word (koodhkaaga, your code): a stem.
+  'koodh*',
   // Round 11: Chinese confirmation codes, Catalan, Basque, Faroese, Pashto, Frisian, Somali, Maltese, Malagasy,
   // Haitian Creole and Kurdish.
   '确认码',
@@ -349,6 +350,7 @@ const ONE_TIME_CODE_WORDS = [
   'innritanarkota',
   'verifikaasjekoade',
   'koodka xaqiijinta',
+  'xaqiijin*',
   'kodiċi ta’ verifika',
   "kodiċi ta' verifika",
   // Round 9: Irish, Māori and Chinese (Hong Kong) one-time codes, and sign-in words.
@@ -738,6 +740,12 @@ const PURPOSE_WORDS = [
 
 // Words that mark a verification, activation or reset link, in its URL or its text. Matched as substrings.
 export const LINK_GOOD_WORDS = [
+  // Round 17: Slovak verify and confirm ("Overiť e-mailovú adresu", /overenie-adresy).
+  'overiť',
+  'overte',
+  'overenie',
+  'potvrďte',
+  'potvrdiť',
   // Round 7: completing a provisional registration (Japanese 本登録) is the confirm step.
   '本登録',
   '登録を完了',

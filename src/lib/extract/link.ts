@@ -199,6 +199,12 @@ export function redirectTarget(url: string): string | null {
 
 /** Parameters naming the page a link lands on after its step (next=/orders, return_to=/account). */
 const LANDING_PARAM = /[?&](?:next|return_?to|return_?url|continue|back_?url|redirect_after)=[^&#]*/g
+/**
+ * Round 17: a landing page given as a path (login?redirect=%2Fkonto%2Ftransaktionen) says where a sign-in lands, and
+ * its escaped slashes are no token.
+ */
+const LANDING_PATH =
+  /[?&](?:next|return_?to|return_?url|continue|back_?url|redirect(?:_?to|_?uri|_after)?|goto)=(?:%2F|\/)[^&#]*/gi
 /** A joint account holds "join" and asks to join nothing. */
 const JOINT = /joint/g
 /** An invitation path ending in a name ("/invite/club-eu", not a repository's "/invitations" page). */
@@ -210,7 +216,7 @@ const CAMPAIGN_PARAMS = /[?&](?:utm_[a-z]+|mc_[a-z]+|_hs[a-z]+)=[^&#]*/gi
 
 function scoreLink(link: RawLink, purpose: Purpose): Candidate {
   const target = redirectTarget(link.url)
-  const tokenUrl = link.url.replace(CAMPAIGN_PARAMS, '')
+  const tokenUrl = link.url.replace(CAMPAIGN_PARAMS, '').replace(LANDING_PATH, '')
   const url = safeDecode(target ?? link.url).toLowerCase()
   const label = link.label.toLowerCase()
   const reasons: string[] = target ? [`redirects to ${target.slice(0, 80)}`] : []

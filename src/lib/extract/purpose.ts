@@ -50,6 +50,29 @@ const CHANGED_WORD =
 
 // Subjects of mail that reports a purchase, a delivery, a booking or a meeting: nothing to type or click.
 const NOTICE_SUBJECT_WORDS = [
+  // Round 17: summaries and statements ("Your week in motion", "Ihr Punkteauszug für März"): a report, not a request.
+  'your week',
+  'weekly',
+  'week in review',
+  'digest',
+  'recap',
+  'summary',
+  'statement',
+  'kontoauszug',
+  'punkteauszug',
+  'wochenrückblick',
+  'relevé',
+  'resumen semanal',
+  'extracto',
+  'riepilogo',
+  'estratto conto',
+  'weekoverzicht',
+  'veckosammanfattning',
+  'выписка',
+  'дайджест',
+  'wyciąg',
+  'podsumowanie',
+  'hesap özeti',
   // Orders, receipts, invoices, deliveries.
   'order',
   'receipt',
@@ -789,7 +812,8 @@ const LINK_NOUNS = [
   'لینک',
   'پیوند',
   'লিঙ্ক',
-  // Round 17: Macedonian and Serbian Cyrillic ("отворете го линкот"); Estonian cases of "link" ("sellelt lingilt").
+  // Round 17: Gujarati ("આ લિંક ખોલીને"); Macedonian and Serbian Cyrillic ("отворете го линкот"); Estonian cases of "link" ("sellelt lingilt").
+  'લિંક',
   'линк',
   'lingil',
   'lingile',
@@ -813,7 +837,7 @@ const LINK_NOUNS = [
 
 // Requests to reset a password, in the subject or the opening.
 const RESET_WORDS =
-  /reset|forgot|new password|recover|zurücksetzen|neues passwort|réinitialis|nouveau mot de passe|restablecer|recuperar|redefinir|reimposta|recupera|herstellen|nieuw wachtwoord|återställ|nytt lösenord|сброс|восстановлени|відновлення|новый пароль|zmiana hasła|resetowanie|nowe hasło|sıfırla|obnoven|επαναφορά|再設定|リセット|재설정|비밀번호 찾기|重置|重設|找回|איפוס|שחזור|إعادة تعيين|استعادة|रीसेट|ตั้งรหัสผ่านใหม่|รีเซ็ต|atur ulang|đặt lại|salasanan (?:vaihta|palautus|nollaus)|uusi salasana|unohditko|jelszó-?visszaállítás|új jelszó|elfelejtett|weka upya|kuweka upya|tetapkan semula|set semula|بازنشانی|بازیابی|রিসেট|нова парола|novo geslo|nova lozinka|нова лозинка|uus parool|jauna parole|naujas slaptažodis|nýtt lykilorð|ახალი პაროლ|نیا پاس ورڈ|скидання|скинути|nij wachtwurd|pasahitz berri|پټنوم|යළි සකස|යළි සැකසී|மீட்டமை|రీసెట్|ಮರುಹೊಂದಿಸ|പുനഃസജ്ജ|रिसेट|ပြန်လည်သတ်မှတ်|កំណត់ឡើងវិញ|ຕັ້ງຄ່າໃໝ່|აღდგენ|ዳግም \S*ጀ[ምመ]/
+  /reset|forgot|new password|recover|zurücksetzen|neues passwort|réinitialis|nouveau mot de passe|restablecer|recuperar|redefinir|reimposta|recupera|herstellen|nieuw wachtwoord|återställ|nytt lösenord|сброс|восстановлени|відновлення|новый пароль|zmiana hasła|resetowanie|nowe hasło|sıfırla|obnoven|επαναφορά|再設定|リセット|재설정|비밀번호 찾기|重置|重設|找回|איפוס|שחזור|إعادة تعيين|استعادة|रीसेट|ตั้งรหัสผ่านใหม่|รีเซ็ต|atur ulang|đặt lại|salasanan (?:vaihta|palautus|nollaus)|uusi salasana|unohditko|jelszó-?visszaállítás|új jelszó|elfelejtett|weka upya|kuweka upya|tetapkan semula|set semula|بازنشانی|بازیابی|রিসেট|нова парола|novo geslo|nova lozinka|нова лозинка|uus parool|jauna parole|naujas slaptažodis|nýtt lykilorð|ახალი პაროლ|نیا پاس ورڈ|скидання|скинути|nij wachtwurd|pasahitz berri|پټنوم|යළි සකස|යළි සැකසී|மீட்டமை|రీసెట్|ಮರುಹೊಂದಿಸ|പുനഃസജ്ജ|रिसेट|ပြန်လည်သတ်မှတ်|កំណត់ឡើងវិញ|ຕັ້ງຄ່າໃໝ່|აღდგენ|ዳግም \S*ጀ[ምመ]|રીસેટ/
 
 /** A subject that asks for a step: confirm, verify, approve, authorise, activate an account. */
 const SUBJECT_REQUEST =
