@@ -1293,3 +1293,48 @@ describe('round 17, on the thirteenth held-out set (now dev21)', () => {
     expect(extractOtpAndLink({ subject: 'Overenie e-mailovej adresy', text: null, html }).link).toBe(verify)
   })
 })
+
+describe('round 17, on a third new development set (dev22: travel and small languages)', () => {
+  test('a subject asking to confirm your own booking, or saying you were invited to one, asks for a step', () => {
+    const confirm = 'https://stay.example/prenotazioni/HM4QZ8K2/conferma?t=9f3c1a7e5b2d4c80a6e1'
+    const text = `Per completare la prenotazione devi confermarla entro 24 ore.\n\nConferma la prenotazione:\n${confirm}\n\nCodice prenotazione: HM4QZ8K2\n`
+    expect(mail('Azione richiesta: conferma la tua prenotazione HM4QZ8K2', text).link).toBe(confirm)
+    // A booking's confirmation reports it.
+    expect(mail('Conferma prenotazione HM4QZ8K2', text).link).toBeNull()
+    const accept = 'https://ferry.example.se/inbjudan/acceptera?id=558201&tok=e2Rk9Pq7XsW3nB'
+    expect(
+      mail('Anna har bjudit in dig till en gemensam bokning', `Acceptera inbjudan:\n${accept}\n`).link,
+    ).toBe(accept)
+  })
+
+  test("a booking's code, an airline locator and a hotel's code are references; the OTP beside them is the code", () => {
+    const arabic =
+      'يرجى إدخال رمز التحقق لمرة واحدة التالي:\n\nرمز التحقق (OTP)\n٤٨٢٩١٣\n\nرمز الحجز\nK8RQ2M\n'
+    expect(mail('رمز التحقق لإتمام الدفع', arabic).otp).toBe('482913')
+    expect(
+      mail('Aprovação necessária: viagem', 'Localizador (código da reserva aérea): PZ8KQM\n').otp,
+    ).toBeNull()
+    expect(mail('Xác nhận đặt phòng #DLX-7729104', 'Mã xác nhận của khách sạn\n58271946\n').otp).toBeNull()
+    expect(
+      mail('Jūsų siunta jau paštomate! Atsiėmimo kodas: 739204', 'Atsiėmimo kodas:\n739204\n').otp,
+    ).toBeNull()
+    expect(mail('Paraqitje e re: Formulari i kontaktit', 'Kodi i verifikimit: 559201\n').otp).toBeNull()
+  })
+
+  test('Croatian reset, Uzbek magic link with a landing path, Faroese confirm', () => {
+    const reset = 'https://click.shop.example/ls/click?upn=u001.bW1hZ2VyLXJl-2BtZ3k9Qx7pLrV0aK'
+    const html = `<p>Klikni na gumb ispod i postavi novu lozinku.</p><a href="${reset}">POSTAVI NOVU LOZINKU</a>`
+    expect(extractOtpAndLink({ subject: 'Zahtjev za promjenu lozinke', text: null, html }).link).toBe(reset)
+    const magic =
+      'https://bozor.example/auth/magic-link?token=uzM4gK7pX2qLw9RbT5nYc1&redirect=%2Fcabinet%2Forders'
+    expect(
+      mail('Bozor ga kirish havolasi', `Hisobingizga kirish uchun quyidagi havolani bosing:\n${magic}\n`)
+        .link,
+    ).toBe(magic)
+    const verify = 'https://minsida.orka.example/vatta?lykil=fo7Hk2Pq9zR4sW1x'
+    const faroese = `<p>Fyri at gera skrásetingina lidna, mást tú vátta tína teldupostadressu.</p><a href="${verify}">Vátta teldupost</a>`
+    expect(
+      extractOtpAndLink({ subject: 'Vátta tína teldupostadressu', text: null, html: faroese }).link,
+    ).toBe(verify)
+  })
+})

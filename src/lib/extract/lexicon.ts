@@ -392,6 +392,13 @@ const ONE_TIME_CODE_WORDS = [
 const NOT_CODE_WORDS = [
   // Round 17: a Turkish customer number ("Müşteri No").
   'müşteri no',
+  // Round 17: a booking's code in Arabic ("رمز الحجز"), an airline's booking locator (Portuguese and Spanish
+  // "localizador"), a hotel's code in Vietnamese ("Mã xác nhận của khách sạn"), a Lithuanian pickup code.
+  'الحجز',
+  'localizador',
+  'reserva',
+  'khách sạn',
+  'atsiėmimo',
   'order',
   // Round 8: Spanish "N° de orden" (an order number).
   'orden',
@@ -740,6 +747,8 @@ const PURPOSE_WORDS = [
 
 // Words that mark a verification, activation or reset link, in its URL or its text. Matched as substrings.
 export const LINK_GOOD_WORDS = [
+  // Round 17: Faroese confirm ("Vátta teldupost").
+  'vátta',
   // Round 17: Slovak verify and confirm ("Overiť e-mailovú adresu", /overenie-adresy).
   'overiť',
   'overte',
@@ -955,6 +964,8 @@ export const LINK_GOOD_WORDS = [
 ]
 // Words of a password-reset link: the action only when the mail is about a reset (purpose.ts).
 export const LINK_RESET_WORDS = [
+  // Round 17: Croatian "set a new password" ("Postavi novu lozinku").
+  'novu lozinku',
   // Round 17: Amharic "start again" ("የይለፍ ቃል ዳግም አስጀምር", reset the password).
   'ዳግም አስጀምር',
   'ዳግም ያስጀምሩ',
@@ -1158,6 +1169,8 @@ export const LINK_WEAK_WORDS = [
   // Round 17: signing in in Macedonian ("За да се најавите") and Estonian ("logi sisse").
   'најав',
   'logi sisse',
+  // Uzbek "sign in" ("Bozor24 ga kirish").
+  'kirish',
   'увійти',
   'entrar',
   'đăng nhập',

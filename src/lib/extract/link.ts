@@ -198,7 +198,8 @@ export function redirectTarget(url: string): string | null {
 }
 
 /** Parameters naming the page a link lands on after its step (next=/orders, return_to=/account). */
-const LANDING_PARAM = /[?&](?:next|return_?to|return_?url|continue|back_?url|redirect_after)=[^&#]*/g
+const LANDING_PARAM =
+  /[?&](?:next|return_?to|return_?url|continue|back_?url|redirect(?:_?to|_after)?)=[^&#]*/g
 /**
  * Round 17: a landing page given as a path (login?redirect=%2Fkonto%2Ftransaktionen) says where a sign-in lands, and
  * its escaped slashes are no token.

@@ -50,6 +50,13 @@ const CHANGED_WORD =
 
 // Subjects of mail that reports a purchase, a delivery, a booking or a meeting: nothing to type or click.
 const NOTICE_SUBJECT_WORDS = [
+  // Round 17: a Lithuanian parcel in a locker ("Jūsų siunta jau paštomate"), a Vietnamese room booking ("Xác nhận đặt
+  // phòng"), an Albanian form's new submission ("Paraqitje e re").
+  'siunta',
+  'siuntinys',
+  'paštomat',
+  'đặt phòng',
+  'paraqitje e re',
   // Round 17: summaries and statements ("Your week in motion", "Ihr Punkteauszug für März"): a report, not a request.
   'your week',
   'weekly',
@@ -652,6 +659,8 @@ const ENTRY_WORDS = [
 
 // Words of a request to click or tap, in the opening: the mail's action is a link.
 const CLICK_WORDS = [
+  // Round 17: Uzbek "bosing" (press).
+  'bosing',
   'click',
   'tap ',
   'tap the',
@@ -812,7 +821,9 @@ const LINK_NOUNS = [
   'لینک',
   'پیوند',
   'লিঙ্ক',
-  // Round 17: Gujarati ("આ લિંક ખોલીને"); Macedonian and Serbian Cyrillic ("отворете го линкот"); Estonian cases of "link" ("sellelt lingilt").
+  // Round 17: Uzbek "havola", Faroese "leinkja"; Gujarati ("આ લિંક ખોલીને"); Macedonian and Serbian Cyrillic ("отворете го линкот"); Estonian cases of "link" ("sellelt lingilt").
+  'havola',
+  'leinkj',
   'લિંક',
   'линк',
   'lingil',
@@ -837,11 +848,11 @@ const LINK_NOUNS = [
 
 // Requests to reset a password, in the subject or the opening.
 const RESET_WORDS =
-  /reset|forgot|new password|recover|zurücksetzen|neues passwort|réinitialis|nouveau mot de passe|restablecer|recuperar|redefinir|reimposta|recupera|herstellen|nieuw wachtwoord|återställ|nytt lösenord|сброс|восстановлени|відновлення|новый пароль|zmiana hasła|resetowanie|nowe hasło|sıfırla|obnoven|επαναφορά|再設定|リセット|재설정|비밀번호 찾기|重置|重設|找回|איפוס|שחזור|إعادة تعيين|استعادة|रीसेट|ตั้งรหัสผ่านใหม่|รีเซ็ต|atur ulang|đặt lại|salasanan (?:vaihta|palautus|nollaus)|uusi salasana|unohditko|jelszó-?visszaállítás|új jelszó|elfelejtett|weka upya|kuweka upya|tetapkan semula|set semula|بازنشانی|بازیابی|রিসেট|нова парола|novo geslo|nova lozinka|нова лозинка|uus parool|jauna parole|naujas slaptažodis|nýtt lykilorð|ახალი პაროლ|نیا پاس ورڈ|скидання|скинути|nij wachtwurd|pasahitz berri|پټنوم|යළි සකස|යළි සැකසී|மீட்டமை|రీసెట్|ಮರುಹೊಂದಿಸ|പുനഃസജ്ജ|रिसेट|ပြန်လည်သတ်မှတ်|កំណត់ឡើងវិញ|ຕັ້ງຄ່າໃໝ່|აღდგენ|ዳግም \S*ጀ[ምመ]|રીસેટ/
+  /reset|forgot|new password|recover|zurücksetzen|neues passwort|réinitialis|nouveau mot de passe|restablecer|recuperar|redefinir|reimposta|recupera|herstellen|nieuw wachtwoord|återställ|nytt lösenord|сброс|восстановлени|відновлення|новый пароль|zmiana hasła|resetowanie|nowe hasło|sıfırla|obnoven|επαναφορά|再設定|リセット|재설정|비밀번호 찾기|重置|重設|找回|איפוס|שחזור|إعادة تعيين|استعادة|रीसेट|ตั้งรหัสผ่านใหม่|รีเซ็ต|atur ulang|đặt lại|salasanan (?:vaihta|palautus|nollaus)|uusi salasana|unohditko|jelszó-?visszaállítás|új jelszó|elfelejtett|weka upya|kuweka upya|tetapkan semula|set semula|بازنشانی|بازیابی|রিসেট|нова парола|novo geslo|nova lozinka|нова лозинка|uus parool|jauna parole|naujas slaptažodis|nýtt lykilorð|ახალი პაროლ|نیا پاس ورڈ|скидання|скинути|nij wachtwurd|pasahitz berri|پټنوم|යළි සකස|යළි සැකසී|மீட்டமை|రీసెట్|ಮರುಹೊಂದಿಸ|പുനഃസജ്ജ|रिसेट|ပြန်လည်သတ်မှတ်|កំណត់ឡើងវិញ|ຕັ້ງຄ່າໃໝ່|აღდგენ|ዳግም \S*ጀ[ምመ]|રીસેટ|promjenu lozinke|novu lozinku|promjena lozinke/
 
 /** A subject that asks for a step: confirm, verify, approve, authorise, activate an account. */
 const SUBJECT_REQUEST =
-  /\b(?:confirm|verify|approve|authori[sz]e|activate)\b|activez|activa tu|ativar|ative sua|attiva il|attiva l|aktivieren sie|aktiviere|activeer|bestätigen sie|bestätige|confirmez|confirme|confirma|conferma|bevestig|подтвердите|potwierdź|onaylayın|確認してください|확인해 주세요|请确认|請確認|confirmă|vahvista|erősítsd meg|erősítse meg|thibitisha|sahkan|kumpirmahin|تایید کنید|নিশ্চিত করুন/
+  /\b(?:confirm|verify|approve|authori[sz]e|activate)\b|activez|activa tu|ativar|ative sua|attiva il|attiva l|aktivieren sie|aktiviere|activeer|bestätigen sie|bestätige|confirmez|confirme|confirma|conferma|bevestig|подтвердите|potwierdź|onaylayın|確認してください|확인해 주세요|请确认|請確認|confirmă|vahvista|erősítsd meg|erősítse meg|thibitisha|sahkan|kumpirmahin|تایید کنید|নিশ্চিত করুন|vátta/
 
 const findNoticeWord = prefixMatcher(NOTICE_SUBJECT_WORDS)
 const findCalendarPrefix = prefixMatcher(CALENDAR_PREFIXES)
@@ -860,6 +871,12 @@ const SUBSCRIPTION =
 const ADDRESS =
   /e-?mail|address|account|adresse|konto|cuenta|correo|conta|indirizzo|adres|аккаунт|адрес|почт|メール|アカウント|이메일|계정|邮箱|邮件|帳號|電子郵件/
 const findMeetingWord = prefixMatcher(MEETING_WORDS)
+/** An imperative to confirm followed by "your": "confirm your booking", "conferma la tua prenotazione". */
+const CONFIRM_YOUR =
+  /(?:confirm|conferma|confirma|confirme|confirmez|bestätige|bestätigen sie|bevestig|potwierdź|bekräfta)\s+(?:your|la tua|il tuo|tu|tus|sua|seu|votre|vos|deine|ihre|je|uw|swoją|swój|din|ditt)(?!\p{L})/u
+/** A subject saying someone invited the reader ("X har bjudit in dig", "X invited you to"). */
+const INVITED_YOU =
+  /invited you|has invited|te ha invitado|te invitó|hat dich eingeladen|hat sie eingeladen|vous a invité|t'a invité|ti ha invitato|convidou você|te convidou|heeft je uitgenodigd|har bjudit in dig|har inviteret dig|har invitert deg|zaprosił|zaprosiła|пригласил|запросив|запросила/
 
 /**
  * A door, a gate or a keypad in the opening: a code typed there opens a building, a gym or a key box (README policy:
@@ -947,6 +964,10 @@ export function classifyPurpose(subjectLine: string, body: string): Purpose {
   // A notice that asks to type a code is a request only when the code is one-time or the subject asks
   // for the step ("Confirm the change to order #100482"); a ticket's pickup code is typed at a machine.
   const subjectRequest = SUBJECT_REQUEST.exec(subject)?.[0] ?? null
+  // Round 17: a subject that asks the reader to confirm their own booking ("Azione richiesta: conferma la tua
+  // prenotazione"), or that says they were invited ("har bjudit in dig till en gemensam bokning"), asks for a step
+  // whatever notice word it holds.
+  const asksOwnStep = (subjectRequest !== null && CONFIRM_YOUR.test(subject)) || INVITED_YOU.test(subject)
   const request = oneTime ?? subjectRequest
   const changed = passwordChanged(subject) ?? passwordChanged(opening.slice(0, 300))
   const meetingInSubject = findMeetingWord(subject)
@@ -960,7 +981,8 @@ export function classifyPurpose(subjectLine: string, body: string): Purpose {
       ? `a meeting invitation ("${meetingInSubject ?? meetingInOpening}")`
       : noticeWord &&
           !(asksCode && request) &&
-          !(subjectRequest && (SUBSCRIPTION.test(subject) || ADDRESS.test(subject)))
+          !(subjectRequest && (SUBSCRIPTION.test(subject) || ADDRESS.test(subject))) &&
+          !(asksOwnStep && noticeWord === findNoticeWord(subject))
         ? `a notice ("${noticeWord}")`
         : doorCode(opening, asksCode, oneTime)
   // The opening tells a reset mail only when the mail asks for no code: a code mail's "reset your
