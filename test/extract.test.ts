@@ -1338,3 +1338,17 @@ describe('round 17, on a third new development set (dev22: travel and small lang
     ).toBe(verify)
   })
 })
+
+describe('round 17, on the fourteenth held-out set (now dev23)', () => {
+  test("a new message in a portal's mailbox is a notice: its tracked log-in link is no step", () => {
+    const login =
+      'https://click.portal.example/r/?u=https%3A%2F%2Fmijn.portal.example%2Fberichtenbox&id=8812f0'
+    const text = `Er staat een nieuw bericht voor u klaar.\n\nLog in om het bericht te lezen:\n${login}\n\nKlik niet op een link als u twijfelt.\n`
+    expect(mail('U heeft een nieuw bericht in uw Berichtenbox', text).link).toBeNull()
+  })
+
+  test('a Hebrew appointment number and a postal code holding "קוד" are no code', () => {
+    const text = 'מרפאה:\nרח׳ איינשטיין 40, תל אביב, מיקוד 6901240\nמספר תור:\n774512\n'
+    expect(mail('תזכורת: תור ביום ג׳ 17.06.2025 בשעה 08:40', text).otp).toBeNull()
+  })
+})

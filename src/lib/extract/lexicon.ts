@@ -512,6 +512,9 @@ const NOT_CODE_WORDS = [
   'reserva',
   'khách sạn',
   'atsiėmimo',
+  // A Hebrew appointment number ("מספר תור") and postal code ("מיקוד", which holds "קוד").
+  'מספר תור',
+  'מיקוד',
   'order',
   // Round 8: Spanish "N° de orden" (an order number).
   'orden',
