@@ -74,8 +74,8 @@ describe('extraction corpus', () => {
 })
 
 describe('blind corpora (development sets and the held-out half)', () => {
-  // The held-out half is never tuned on; its floor is what it measured after the last round (96.3 %),
-  // so a change that loses held-out mails fails here. The issue asks 98 %: not met yet (bench/README.md).
+  // The first held-out half is never tuned on; its floor is what it measures now (97.8 % since round 17), so a change
+  // that loses held-out mails fails here. The issue asks 99 % on held-out mail: not met yet (bench/README.md).
   test.each([
     ['extraction-dev', 0.98],
     ['extraction-dev2', 0.98],
@@ -100,7 +100,7 @@ describe('blind corpora (development sets and the held-out half)', () => {
     ['extraction-dev21', 0.98],
     ['extraction-dev22', 0.98],
     ['extraction-dev23', 0.98],
-    ['extraction-heldout', 0.96],
+    ['extraction-heldout', 0.97],
   ] as const)('%s: no wrong answer, and at least the floor of mails fully right', async (corpus, floor) => {
     const dir = join(import.meta.dir, 'fixtures', corpus)
     const devLabels: { file: string; otp: string | null; link: string | null }[] = JSON.parse(
