@@ -1352,3 +1352,27 @@ describe('round 17, on the fourteenth held-out set (now dev23)', () => {
     expect(mail('תזכורת: תור ביום ג׳ 17.06.2025 בשעה 08:40', text).otp).toBeNull()
   })
 })
+
+describe('round 18, on the fifteenth held-out set (now dev25)', () => {
+  test('a Belarusian reset link; a Kazakh one-time password written in two words', () => {
+    const reset = 'https://lk.uni.example/auth/reset?key=9d1e77b0c4a34f58a2e6b1d0'
+    expect(
+      mail('Скід пароля ў асабістым кабінеце', `Каб задаць новы пароль, перайдзіце па спасылцы:\n${reset}\n`)
+        .link,
+    ).toBe(reset)
+    const kazakh =
+      'Сіз ЖСН 880415******* бойынша порталға кіруге сұрау жібердіңіз.\nБір реттік құпия сөз: 839104\n'
+    expect(mail('Бір реттік құпия сөз', kazakh).otp).toBe('839104')
+  })
+
+  test("a document's verification code in a Romanian status update and a Finnish friend code are no one-time code", () => {
+    expect(
+      mail('Actualizare stare cerere nr. 4421870/2025', 'Cod de verificare a documentului\n7Q4K-2M9X\n').otp,
+    ).toBeNull()
+    const verify = 'https://account.game.example/vahvista?token=rv_9c2Qx7LmT4pZ8kWn3YbA'
+    const finnish = `Vahvista sähköpostiosoite:\n${verify}\n\nKaverikoodisi:\nRVT-4K9Q\n`
+    const found = mail('Vahvista sähköpostiosoitteesi', finnish)
+    expect(found.otp).toBeNull()
+    expect(found.link).toBe(verify)
+  })
+})

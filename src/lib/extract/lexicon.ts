@@ -472,6 +472,8 @@ const ONE_TIME_CODE_WORDS = [
   'код верифікації',
   'бір реттік код',
   'бір реттік құпиясөз',
+  // Round 18: Kazakh writes password as two words too ("Бір реттік құпия сөз").
+  'бір реттік құпия сөз',
   'кіру коды',
   'קוד כניסה',
   'קוד אבטחה',
@@ -747,6 +749,15 @@ const NOT_CODE_WORDS = [
   'tra cứu',
   // Round 16: referral codes, and an office's or an appointment's code in a status update.
   'referral',
+  // Round 18: a friend or referral code to share ("Kaverikoodisi: RVT-4K9Q").
+  'kaverikoodi*',
+  'friend code',
+  'freundescode',
+  'code ami',
+  'código de amigo',
+  'codice amico',
+  'vriendencode',
+  'värvningskod',
   'empfehlungscode',
   'código de indicação',
   'código de referido',
