@@ -1376,3 +1376,42 @@ describe('round 18, on the fifteenth held-out set (now dev25)', () => {
     expect(found.link).toBe(verify)
   })
 })
+
+describe('round 18, on a new development set (dev24)', () => {
+  test("an attendee's address in a calendar subject holds no TAN; an exam centre's code is the centre's", () => {
+    const invite =
+      'Join Meeting\nhttps://meet.example/j/84522109973?pwd=Qk9yUjR2cWx5TTNB\nMeeting ID: 845 2210 9973\nPasscode: 518204\n'
+    const found = mail(
+      'Invitation: Parent-Teacher Conference @ Thu 10 Oct 2024 4:30pm (tan.weiling@inbox.example)',
+      invite,
+    )
+    expect(found.otp).toBeNull()
+    expect(found.link).toBeNull()
+    expect(mail('NCET 2024: प्रवेश पत्र जारी', 'परीक्षा केंद्र कोड   : 3107\n').otp).toBeNull()
+  })
+
+  test('a one-time code word on the line above a wrapped sentence labels the value it ends with', () => {
+    const thai =
+      'รหัส OTP สำหรับชำระเงินจำนวน 1,250.00 บาท ที่ร้านค้า SHOPDEE ONLINE\nด้วยบัตรเครดิตหมายเลข xxxx-xxxx-xxxx-5521 คือ 482913 (Ref: KXQP)\n'
+    expect(mail('รหัส OTP สำหรับทำรายการบัตรเครดิต', thai).otp).toBe('482913')
+    // A PIN named on the line above is not enough: it may be the card's.
+    expect(
+      mail(
+        'Your card PIN was changed',
+        'The PIN for your card ending 6612 was changed on\nMarch 18 at 03:18 from branch 0318 today.\n',
+      ).otp,
+    ).toBeNull()
+  })
+
+  test('a certificate authority\'s domain validation code, and a registration code though the exam is an "Entrance" one', () => {
+    const dcv =
+      'To approve this request, go to the validation page and enter the validation code:\n\n  Validation code: 7QMZ-X4RT-9KDP\n'
+    expect(mail('ORDER #LP-4471920: Domain Control Validation for example.org', dcv).otp).toBe('7QMZX4RT9KDP')
+    const verify =
+      'https://apply.exam.example.in/candidate/verify-email?reg=NX25-0410-98812&otk=c0d3f7a9e21b48d6'
+    const text = `NEXA Test Portal - National Entrance eXAmination 2025\n\nTo verify your email address, enter this code on the registration page:\n\n    Xk4P9m\n\nOr verify in one click:\n${verify}\n`
+    const found = mail('NEXA 2025: verify your email address', text)
+    expect(found.otp).toBe('Xk4P9m')
+    expect(found.link).toBe(verify)
+  })
+})

@@ -91,6 +91,8 @@ const MASKED_VALUE = /[xX*•]{3,}/
 const NEXT_FIELD = /^\s*[([,;|·-]?\s*[\p{L}.]{1,15}(?: [\p{L}.]{1,10})?\s?[:：=#]/u
 /** A sentence ends here: a stop, then a space before a capital; or a CJK full stop. */
 const SENTENCE_END = /[.!?]\s+(?=\p{Lu})|[。！？]/gu
+/** A line that ends a sentence or a label: what follows on the next line is not its continuation. */
+const LINE_ENDS_SENTENCE = /[.!?:：。！？]$/
 
 /** The text after the last sentence end of `prefix`: the candidate's own sentence. */
 function sentenceTail(prefix: string): string {
@@ -186,7 +188,9 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
   if (isNumeric && (value.length < 4 || value.length > 8)) return null
   if (spaced && !DIGIT.test(value)) return null
   if (!isNumeric && !wordCode && !spaced && !dashedLetters) {
-    if (!DIGIT.test(value) || !LETTER.test(value) || value.length > 10) return null
+    // Round 18: three groups of four (7QMZ-X4RT-9KDP, a certificate authority's validation code) reach 12.
+    if (!DIGIT.test(value) || !LETTER.test(value) || value.length > (raw.length > value.length ? 12 : 10))
+      return null
     // Every group of a spaced code holds a digit: "Code 7KQ2 M9XP", not "Use this".
     if (raw.includes(' ') && raw.split(' ').some((group) => !DIGIT.test(group))) return null
   }
@@ -223,6 +227,14 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
       .replace(/[.!。]$/, '') === ''
   const previousLine = clippedBefore ? '' : lineBefore(text, lineStart)
   const nextLine = clippedAfter ? '' : lineAfter(text, lineEnd)
+  // Round 18: a sentence wrapped over lines ("รหัส OTP สำหรับชำระเงิน ... ONLINE" / "ด้วยบัตร ... คือ 482913") is read
+  // from its start on the line above, when neither this line nor the line above ends a sentence before the value;
+  // only a one-time code word counts there (a "PIN" further up may be a card's).
+  const wrapped =
+    !linePrefixBlank &&
+    prefix.length === index - lineStart &&
+    previousLine.trim() !== '' &&
+    !LINE_ENDS_SENTENCE.test(previousLine.trim())
   const before = (linePrefixBlank ? `${previousLine} ${prefix}` : prefix).slice(-80).toLowerCase()
   // A value on its own line is labelled by the line above when that line ends in a colon ("Booking code:")
   // or is a short label, as a table's label cell is ("Sort code" | "40-12-76").
@@ -252,7 +264,8 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
   const keyword =
     findCodeWord(before) ??
     (labelAbove ? findCodeWord(labelAbove) : null) ??
-    (typeRequest ? typeRequest.trim() : null)
+    (typeRequest ? typeRequest.trim() : null) ??
+    (wrapped ? findOneTimeCodeWord(`${previousLine} ${prefix}`.slice(-120).toLowerCase()) : null)
   // Letters alone (WDJB-MJHT) are a code only when shown under its label or right after it, ending the line
   // ("Code: WDJB-MJHT"): inside a sentence they are a name.
   const afterLabelColon = /[:：]\s*$/.test(prefix) && ENDS_LINE.test(suffix)

@@ -472,6 +472,14 @@ const ONE_TIME_CODE_WORDS = [
   'код верифікації',
   'бір реттік код',
   'бір реттік құпиясөз',
+  // Round 18: a certificate authority's domain-control validation: its code is typed on the validation page.
+  'validation code',
+  'domain control validation',
+  'domain validation',
+  'domeinvalidatie',
+  'validación de dominio',
+  'validation de domaine',
+  'domänenvalidierung',
   // Round 18: Kazakh writes password as two words too ("Бір реттік құпия сөз").
   'бір реттік құпия сөз',
   'кіру коды',
@@ -514,6 +522,12 @@ const NOT_CODE_WORDS = [
   'reserva',
   'khách sạn',
   'atsiėmimo',
+  // Round 18: an exam centre's code ("परीक्षा केंद्र कोड", "Centre code").
+  'केंद्र कोड',
+  'centre code',
+  'center code',
+  'exam centre',
+  'exam center',
   // A Hebrew appointment number ("מספר תור") and postal code ("מיקוד", which holds "קוד").
   'מספר תור',
   'מיקוד',

@@ -59,6 +59,10 @@ const NOTICE_SUBJECT_WORDS = [
   'paštomat',
   'đặt phòng',
   'paraqitje e re',
+  // Round 18: an exam's admit card or hall ticket is released: a notice with a centre code and a roll number.
+  'admit card',
+  'hall ticket',
+  'प्रवेश पत्र',
   // A new message waiting in a portal's mailbox ("U heeft een nieuw bericht in uw Berichtenbox"): log in to read it.
   'new message',
   'nieuw bericht',
@@ -1259,6 +1263,8 @@ const SUBSCRIPTION =
 const ADDRESS =
   /e-?mail|address|account|adresse|konto|cuenta|correo|conta|indirizzo|adres|аккаунт|адрес|почт|メール|アカウント|이메일|계정|邮箱|邮件|帳號|電子郵件/
 const findMeetingWord = prefixMatcher(MEETING_WORDS)
+/** An e-mail address, as calendar invitations put the attendee's in the subject. */
+const ADDRESS_IN_SUBJECT = /[^\s()<>@]+@[^\s()<>@]+\.[a-z]{2,}/g
 /** An imperative to confirm followed by "your": "confirm your booking", "conferma la tua prenotazione". */
 const CONFIRM_YOUR =
   /(?:confirm|conferma|confirma|confirme|confirmez|bestätige|bestätigen sie|bevestig|potwierdź|bekräfta)\s+(?:your|la tua|il tuo|tu|tus|sua|seu|votre|vos|deine|ihre|je|uw|swoją|swój|din|ditt)(?!\p{L})/u
@@ -1278,7 +1284,10 @@ const DOOR_WORDS = [
   'key box',
   'keybox',
   'front gate',
-  'entrance',
+  // Round 18: not "entrance" alone ("National Entrance Examination").
+  'the entrance',
+  'main entrance',
+  'entrance door',
   'deur',
   'toetsenpaneel',
   'sleutelkluis',
@@ -1328,7 +1337,8 @@ const findSignInWord = substringMatcher(LINK_WEAK_WORDS)
 
 /** Reads the purpose from the subject and the opening of the body; word lists are matched in lower case. */
 export function classifyPurpose(subjectLine: string, body: string): Purpose {
-  const subject = subjectLine.toLowerCase()
+  // Round 18: an address in the subject is no word of it ("(tan.weiling@inbox.example)" holds no TAN).
+  const subject = subjectLine.toLowerCase().replace(ADDRESS_IN_SUBJECT, ' ')
   // URLs are not words of the request: a tracking host ("https://click.notify.example/...") asks for no click.
   const opening = body.slice(0, OPENING_CHARS).toLowerCase().replace(URL_IN_OPENING, ' ')
   const noticeWord =
