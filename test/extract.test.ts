@@ -1213,6 +1213,9 @@ describe('round 17, on the twelfth held-out set (now dev19)', () => {
     expect(htmlToText('<p>Your <b>code</b> is <span>4</span><span>82</span></p>')).toContain(
       'Your code is 482',
     )
+    // A label and its value in adjacent spans still read as label and value.
+    const labelled = '<p>Hello,</p><p><span>Code:</span><span style="font-size:20px">482913</span></p>'
+    expect(extractOtpAndLink({ subject: 'Hello', text: null, html: labelled }).otp).toBe('482913')
   })
 
   test('a Turkish one-time password under its table row; the customer number is not it', () => {

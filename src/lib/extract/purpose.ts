@@ -1341,8 +1341,9 @@ export function classifyPurpose(subjectLine: string, body: string): Purpose {
   const subject = subjectLine.toLowerCase().replace(ADDRESS_IN_SUBJECT, ' ')
   // URLs are not words of the request: a tracking host ("https://click.notify.example/...") asks for no click.
   const opening = body.slice(0, OPENING_CHARS).toLowerCase().replace(URL_IN_OPENING, ' ')
+  const listedNotice = findNoticeWord(subject)
   const noticeWord =
-    findNoticeWord(subject) ??
+    listedNotice ??
     // Round 11: a percentage in the subject ("Premium-Pass jetzt 25 % günstiger", "20% off") is a promotion: its codes
     // are redeemed at a shop, not typed to sign in.
     PERCENT.exec(subject)?.[0] ??
@@ -1380,7 +1381,7 @@ export function classifyPurpose(subjectLine: string, body: string): Purpose {
       : noticeWord &&
           !(asksCode && request) &&
           !(subjectRequest && (SUBSCRIPTION.test(subject) || ADDRESS.test(subject))) &&
-          !(asksOwnStep && noticeWord === findNoticeWord(subject))
+          !(asksOwnStep && listedNotice)
         ? `a notice ("${noticeWord}")`
         : doorCode(opening, asksCode, oneTime)
   // The opening tells a reset mail only when the mail asks for no code: a code mail's "reset your
