@@ -1418,3 +1418,25 @@ describe('round 18, on a new development set (dev24)', () => {
     expect(found.link).toBe(verify)
   })
 })
+
+describe('round 19, on the sixteenth held-out set (now dev26)', () => {
+  test("a Swahili mobile-money receipt's transaction number is no code; an Afrikaans one-time password is", () => {
+    const receipt =
+      'QK7H2LM9XP Imethibitishwa. Umetuma Ksh 2,500.00 kwa JOSEPH KAMAU.\nNambari ya muamala: QK7H2LM9XP\n'
+    expect(mail('Uthibitisho: QK7H2LM9XP Umetuma Ksh 2,500.00', receipt).otp).toBeNull()
+    const otp =
+      'Gebruik die eenmalige wagwoord 61839244 om die betaling van R2 450,00\naan K. Naidoo (FNB ****0912) te bevestig.\n'
+    expect(mail('Karoo Bank: Eenmalige wagwoord (OTP) vir betaling', otp).otp).toBe('61839244')
+  })
+
+  test('an Afrikaans reset link named "die skakel"; a Japanese calendar invitation with its passcode', () => {
+    const reset = 'https://click.tv.example/ls/click?upn=u001.Hq7aP3kXr-2FmVt9bLw0Zs4yE8dN6cJ1oT5gR2iU7fK'
+    const text = `Klik op die skakel hieronder om 'n nuwe wagwoord te kies. Die skakel is\n24 uur geldig.\n\n${reset}\n`
+    expect(mail('Stel jou wagwoord terug', text).link).toBe(reset)
+    const invite =
+      'ミーティングに参加\nhttps://meet.example.com/j/83920174562?pwd=bUZ3a2xQd0VrN1hOcjRtUQ.1\nパスコード: 481227\n'
+    const found = mail('招待状: Q2 予算レビュー @ 2025年4月22日 (火) 14:00～15:00 (JST)', invite)
+    expect(found.otp).toBeNull()
+    expect(found.link).toBeNull()
+  })
+})

@@ -472,6 +472,8 @@ const ONE_TIME_CODE_WORDS = [
   'код верифікації',
   'бір реттік код',
   'бір реттік құпиясөз',
+  // Round 19: Afrikaans "eenmalige wagwoord" (one-time password).
+  'eenmalige wagwoord',
   // Round 18: a certificate authority's domain-control validation: its code is typed on the validation page.
   'validation code',
   'domain control validation',
@@ -528,6 +530,8 @@ const NOT_CODE_WORDS = [
   'center code',
   'exam centre',
   'exam center',
+  // Round 19: a Swahili transaction number ("Nambari ya muamala").
+  'muamala',
   // A Hebrew appointment number ("מספר תור") and postal code ("מיקוד", which holds "קוד").
   'מספר תור',
   'מיקוד',
@@ -1135,6 +1139,8 @@ export const LINK_GOOD_WORDS = [
 ]
 // Words of a password-reset link: the action only when the mail is about a reset (purpose.ts).
 export const LINK_RESET_WORDS = [
+  // Round 19: Afrikaans "choose a new password" ("'n nuwe wagwoord te kies").
+  'nuwe wagwoord',
   // Round 17: Croatian "set a new password" ("Postavi novu lozinku").
   'novu lozinku',
   // Round 17: Amharic "start again" ("የይለፍ ቃል ዳግም አስጀምር", reset the password).

@@ -59,6 +59,9 @@ const NOTICE_SUBJECT_WORDS = [
   'paštomat',
   'đặt phòng',
   'paraqitje e re',
+  // Round 19: a mobile-money receipt in Swahili ("Umetuma Ksh 2,500.00": you have sent; "umepokea": received).
+  'umetuma',
+  'umepokea',
   // Round 18: an exam's admit card or hall ticket is released: a notice with a centre code and a roll number.
   'admit card',
   'hall ticket',
@@ -569,6 +572,8 @@ const CALENDAR_PREFIXES = [
   'הזמנה:',
   'دعوة:',
   '招待:',
+  // Round 19: Japanese "招待状" (a letter of invitation) before the colon.
+  '招待状:',
   '초대:',
   '邀请:',
   'undangan:',
@@ -1192,8 +1197,9 @@ const LINK_NOUNS = [
   // Round 17: Uzbek "havola", Faroese "leinkja"; Gujarati ("આ લિંક ખોલીને"); Macedonian and Serbian Cyrillic ("отворете го линкот"); Estonian cases of "link" ("sellelt lingilt").
   'havola',
   'leinkj',
-  // Round 18: Belarusian "па спасылцы".
+  // Round 18: Belarusian "па спасылцы"; round 19: Afrikaans "die skakel".
   'спасылк',
+  'skakel',
   'લિંક',
   'линк',
   'lingil',
@@ -1240,7 +1246,7 @@ const LINK_NOUNS = [
 // Requests to reset a password, in the subject or the opening.
 // Round 17 (lexicon audit): reset in Icelandic, Slovak, Cyrillic, Bulgarian, Lithuanian, Azerbaijani, Kazakh, Armenian, Urdu, Somali, Catalan, Basque, Albanian, Maltese.
 const RESET_WORDS =
-  /reset|forgot|new password|recover|zurücksetzen|neues passwort|réinitialis|nouveau mot de passe|restablecer|recuperar|redefinir|reimposta|recupera|herstellen|nieuw wachtwoord|återställ|nytt lösenord|сброс|восстановлени|відновлення|новый пароль|zmiana hasła|resetowanie|nowe hasło|sıfırla|obnoven|επαναφορά|再設定|リセット|재설정|비밀번호 찾기|重置|重設|找回|איפוס|שחזור|إعادة تعيين|استعادة|रीसेट|ตั้งรหัสผ่านใหม่|รีเซ็ต|atur ulang|đặt lại|salasanan (?:vaihta|palautus|nollaus)|uusi salasana|unohditko|jelszó-?visszaállítás|új jelszó|elfelejtett|weka upya|kuweka upya|tetapkan semula|set semula|بازنشانی|بازیابی|রিসেট|нова парола|novo geslo|nova lozinka|нова лозинка|uus parool|jauna parole|naujas slaptažodis|nýtt lykilorð|ახალი პაროლ|نیا پاس ورڈ|скидання|скинути|nij wachtwurd|pasahitz berri|پټنوم|යළි සකස|යළි සැකසී|மீட்டமை|రీసెట్|ಮರುಹೊಂದಿಸ|പുനഃസജ്ജ|रिसेट|ပြန်လည်သတ်မှတ်|កំណត់ឡើងវិញ|ຕັ້ງຄ່າໃໝ່|აღდგენ|ዳግም \S*ጀ[ምመ]|રીસેટ|endurstill|obnoviť|ресет|възстанов|atkurti|yeni şifrə|bərpa|қалпына келтір|жаңа құпиясөз|վերականգն|նոր գաղտնաբառ|ری سیٹ|dib u deji|restableix|restablir|nova contrasenya|berrezarri|rivendos|irrisettja|promjenu lozinke|novu lozinku|promjena lozinke|скід пароля|новы пароль/
+  /reset|forgot|new password|recover|zurücksetzen|neues passwort|réinitialis|nouveau mot de passe|restablecer|recuperar|redefinir|reimposta|recupera|herstellen|nieuw wachtwoord|återställ|nytt lösenord|сброс|восстановлени|відновлення|новый пароль|zmiana hasła|resetowanie|nowe hasło|sıfırla|obnoven|επαναφορά|再設定|リセット|재설정|비밀번호 찾기|重置|重設|找回|איפוס|שחזור|إعادة تعيين|استعادة|रीसेट|ตั้งรหัสผ่านใหม่|รีเซ็ต|atur ulang|đặt lại|salasanan (?:vaihta|palautus|nollaus)|uusi salasana|unohditko|jelszó-?visszaállítás|új jelszó|elfelejtett|weka upya|kuweka upya|tetapkan semula|set semula|بازنشانی|بازیابی|রিসেট|нова парола|novo geslo|nova lozinka|нова лозинка|uus parool|jauna parole|naujas slaptažodis|nýtt lykilorð|ახალი პაროლ|نیا پاس ورڈ|скидання|скинути|nij wachtwurd|pasahitz berri|پټنوم|යළි සකස|යළි සැකසී|மீட்டமை|రీసెట్|ಮರುಹೊಂದಿಸ|പുനഃസജ്ജ|रिसेट|ပြန်လည်သတ်မှတ်|កំណត់ឡើងវិញ|ຕັ້ງຄ່າໃໝ່|აღდგენ|ዳግም \S*ጀ[ምመ]|રીસેટ|endurstill|obnoviť|ресет|възстанов|atkurti|yeni şifrə|bərpa|қалпына келтір|жаңа құпиясөз|վերականգն|նոր գաղտնաբառ|ری سیٹ|dib u deji|restableix|restablir|nova contrasenya|berrezarri|rivendos|irrisettja|promjenu lozinke|novu lozinku|promjena lozinke|скід пароля|новы пароль|wagwoord terug|terugstel|nuwe wagwoord/
 
 /** A subject that asks for a step: confirm, verify, approve, authorise, activate an account. */
 const SUBJECT_REQUEST =
