@@ -475,7 +475,6 @@ const ONE_TIME_CODE_WORDS = [
   // Round 19: Afrikaans "eenmalige wagwoord" (one-time password).
   'eenmalige wagwoord',
   // Round 18: a certificate authority's domain-control validation: its code is typed on the validation page.
-  'validation code',
   'domain control validation',
   'domain validation',
   'domeinvalidatie',
@@ -1279,7 +1278,6 @@ export const LINK_RESET_WORDS = [
   'endurstill',
   'obnoviť',
   'obnovenie hesla',
-  'novu lozinku',
   'ресет',
   'възстанов',
   'atkurti',
