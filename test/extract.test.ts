@@ -1440,3 +1440,37 @@ describe('round 19, on the sixteenth held-out set (now dev26)', () => {
     expect(found.link).toBeNull()
   })
 })
+
+describe('round 20, on the eighteenth held-out set (now dev27)', () => {
+  test('a postal-code column beside the verification-code column; a code in groups of four and two', () => {
+    const html =
+      '<p>Przepisz kod weryfikacyjny w oknie zamówienia.</p><table><tr><th>Nowy adres dostawy</th><th>Kod pocztowy</th>' +
+      '<th>Kod weryfikacyjny</th></tr><tr><td>ul. Marszałkowska 84/92<br>Warszawa</td><td>00-514</td><td>5821 4407</td></tr></table>'
+    const found = extractOtpAndLink({
+      subject: 'Kod weryfikacyjny do Twojego zamówienia',
+      text: null,
+      html,
+      fromAddress: 'powiadomienia@targowisko.example',
+    })
+    expect(found.otp).toBe('58214407')
+    const malay =
+      'ATAU masukkan kod pengesahan berikut dalam aplikasi IDNegara:\n\n    Kod pengesahan: Q7XK-2P\n'
+    expect(mail('Sahkan alamat e-mel anda - IDNegara', malay).otp).toBe('Q7XK2P')
+    // The same shape in a ticket is a reference, as before.
+    expect(
+      mail('Tu boleto electrónico Lima – Arequipa', 'Código de boleto: RS-7781\nAsiento 14\n').otp,
+    ).toBeNull()
+  })
+
+  test('a Vietnamese recovery mail: the reset link, not the link that cancels the request', () => {
+    const reset = 'https://www.banbe.example.vn/recover/password?u=100082774415&n=284551&s=a1&ref=email_btn'
+    const text =
+      'Chúng tôi đã nhận được yêu cầu đặt lại mật khẩu Bạn Bè của bạn.\nNhập mã đặt lại mật khẩu sau đây:\n\n284551\n\n' +
+      `Hoặc bạn có thể đổi mật khẩu ngay bằng liên kết này:\n${reset}\n\nBạn không yêu cầu đổi mật khẩu?\n` +
+      'Nếu bạn không yêu cầu mật khẩu mới, hãy cho chúng tôi biết tại\n' +
+      'https://www.banbe.example.vn/login/recover/cancel?n=284551&id=100082774415\n'
+    const found = mail('284551 là mã khôi phục tài khoản Bạn Bè của bạn', text)
+    expect(found.otp).toBe('284551')
+    expect(found.link).toBe(reset)
+  })
+})

@@ -24,10 +24,11 @@ const NUMBER_CANDIDATE =
  * (R7-Q2-K9-X4, D4-81-F6, Q4-RM-8X: a pair of letters is as likely as any other in a random code).
  * Last, upper-case groups joined by a dash where a group holds no digit (XKP-7QM, HKT-4QZ, or only letters
  * as in a device code WDJB-MJHT): codes some services show instead of digits, counted only where they are
- * shown (see scoreCode). One pattern, not two: each pass over a body costs.
+ * shown (see scoreCode). Then two upper-case groups of four and two (Q7XK-2P), shown too. One pattern, not two:
+ * each pass over a body costs.
  */
 const ALNUM_CANDIDATE =
-  /(?<![\p{L}\p{N}\-/=.#_?&@%+~])((?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}(?:[ -](?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}){1,2}|(?=(?:[A-Za-z0-9]{2}-){0,4}[A-Za-z]?\d)[A-Za-z0-9]{2}(?:-[A-Za-z0-9]{2}){2,4}|(?=[A-Za-z]{0,9}\d)[A-Za-z0-9]{5,10}|[A-Z0-9]{3,4}(?:-[A-Z0-9]{3,4}){1,2})(?![\p{L}\p{N}_]|[-./@=][\p{L}\p{N}])/gu
+  /(?<![\p{L}\p{N}\-/=.#_?&@%+~])((?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}(?:[ -](?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{3,4}){1,2}|(?=(?:[A-Za-z0-9]{2}-){0,4}[A-Za-z]?\d)[A-Za-z0-9]{2}(?:-[A-Za-z0-9]{2}){2,4}|(?=[A-Za-z]{0,9}\d)[A-Za-z0-9]{5,10}|[A-Z0-9]{3,4}(?:-[A-Z0-9]{3,4}){1,2}|[A-Z0-9]{4}-[A-Z0-9]{2})(?![\p{L}\p{N}_]|[-./@=][\p{L}\p{N}])/gu
 /** A code drawn one character apart ("4 9 1 7 2 6"), as templates space a code out for reading. */
 const SPACED_CANDIDATE = /(?<![\p{L}\p{N}])([A-Z0-9](?: [A-Z0-9]){3,7})(?![\p{L}\p{N}])/gu
 const SPACED_CODE = /^[A-Z0-9](?: [A-Z0-9])+$/
@@ -37,6 +38,11 @@ function isDashedLetters(raw: string): boolean {
   return DASHED_LETTERS_CODE.test(raw) && raw.split('-').some((group) => !DIGIT.test(group))
 }
 const PAIRED_CODE = /^[A-Za-z0-9]{2}(?:-[A-Za-z0-9]{2})+$/
+/**
+ * Round 20: two upper-case groups of four and two (Q7XK-2P, a Malaysian ID portal's code). Not two and four: that is
+ * a reference's shape (ZK-4471, LH-1234).
+ */
+const UNEVEN_GROUPS = /^[A-Z0-9]{4}-[A-Z0-9]{2}$/
 /** Words joined by dashes (maple-river-stone): a code some services send instead of digits. */
 const WORD_CODE_CANDIDATE =
   /(?<![\p{L}\p{N}\-/=.#_?&@])([a-z]{3,10}(?:-[a-z]{3,10}){2,3})(?![\p{L}\p{N}_-])/gu
@@ -187,6 +193,7 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
   const isNumeric = /^\d+$/.test(value)
   if (isNumeric && (value.length < 4 || value.length > 8)) return null
   if (spaced && !DIGIT.test(value)) return null
+  const unevenGroups = UNEVEN_GROUPS.test(raw) && LETTER.test(raw)
   if (!isNumeric && !wordCode && !spaced && !dashedLetters) {
     // Round 18: three groups of four (7QMZ-X4RT-9KDP, a certificate authority's validation code) reach 12.
     if (!DIGIT.test(value) || !LETTER.test(value) || value.length > (raw.length > value.length ? 12 : 10))
@@ -197,7 +204,11 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
   // Lower and mixed case values, word codes and pairs (R7-Q2) are common in prose ("mp3",
   // "build-runner-07", "A4-B5"): they count only where a code is shown, alone on its line or right after its label.
   const needsDisplay =
-    wordCode || dashedLetters || PAIRED_CODE.test(raw) || (!isNumeric && value !== value.toUpperCase())
+    wordCode ||
+    dashedLetters ||
+    unevenGroups ||
+    PAIRED_CODE.test(raw) ||
+    (!isNumeric && value !== value.toUpperCase())
   // Context is read within the candidate's own line; a code standing alone on its line (or
   // ending one) takes the lines around it too, as in "Your code:\n\n482913".
   // Only CONTEXT_CHARS either side are read: a line longer than that is clipped, and its candidate is

@@ -607,6 +607,24 @@ const NOT_CODE_WORDS = [
   'plz',
   'código postal',
   'codice postale',
+  // Round 20: postal codes in more languages (a Polish "Kod pocztowy" column beside "Kod weryfikacyjny").
+  'pocztowy',
+  'psč',
+  'cep',
+  'postnummer',
+  'postinumero',
+  'postiindeks',
+  'poštanski',
+  'poštna številka',
+  'pašto kodas',
+  'pasta indekss',
+  'irányítószám',
+  'cod poștal',
+  'codi postal',
+  'ταχυδρομικός',
+  'пощенски код',
+  'поштовий',
+  'поштански',
   'cap',
   'promo code',
   'code promo',
@@ -1740,6 +1758,8 @@ const ESCAPE_WORDS = [
   'không phải bạn',
   'không phải tôi',
   'bảo vệ tài khoản',
+  // Round 20: Vietnamese "didn't request (a new password)?" before the link that reports it.
+  'không yêu cầu',
   '/secure',
   '/security',
   // Security pages in the languages of their URLs.
@@ -1754,6 +1774,8 @@ const ESCAPE_WORDS = [
   '/freeze',
   '/lock',
   '/report',
+  // Round 20: a link that cancels the request the mail announces (/login/recover/cancel).
+  '/cancel',
   // Round 3: "not my account" and revoking a sign-up made with a wrong address; the added languages.
   'not my account',
   'not-me',
