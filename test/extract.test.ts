@@ -670,9 +670,11 @@ describe('round 6', () => {
   test("the sender's brand in a subject is not its topic: a domain label or a leading [tag]", () => {
     const signIn = 'https://orderly.example/login?token=Ab12Cd34Ef56'
     const text = `Tap the button below to sign in. The link expires in 15 minutes.\n${signIn}\n`
-    expect(mail('Your Orderly sign-in link', text, 'hello@orderly.example').link).toBe(signIn)
-    // Without the sender, "Orderly" still reads as an order notice.
-    expect(mail('Your Orderly sign-in link', text).link).toBeNull()
+    expect(mail('Your Orderly sign-in', text, 'hello@orderly.example').link).toBe(signIn)
+    // Without the sender, "Orderly" still reads as an order notice (a subject naming a "sign-in link" is a sign-in
+    // whatever notice word it holds, since round 21).
+    expect(mail('Your Orderly sign-in', text).link).toBeNull()
+    expect(mail('Your Orderly sign-in link', text).link).toBe(signIn)
     expect(
       mail(
         '[КодХаб] Вас пригласили в организацию',
@@ -1472,5 +1474,50 @@ describe('round 20, on the eighteenth held-out set (now dev27)', () => {
     const found = mail('284551 là mã khôi phục tài khoản Bạn Bè của bạn', text)
     expect(found.otp).toBe('284551')
     expect(found.link).toBe(reset)
+  })
+})
+
+describe('round 21, on the nineteenth held-out set (now dev28)', () => {
+  test('a Croatian boarding pass and its booking code; a Nepali form response with a "verification code" field', () => {
+    const pass =
+      'uspješno ste se prijavili na let.\n\nRezervacijski kod: 6HJQ2P\nLet:               JA 345, Zagreb (ZAG) - Split\n'
+    expect(mail('Vaša ukrcajna propusnica - JA 345 Zagreb - Split', pass).otp).toBeNull()
+    const form =
+      'तपाईंको फारम "सदस्यता आवेदन फारम" मा नयाँ प्रतिक्रिया पेश गरिएको छ।\n पूरा नाम\n राम बहादुर थापा\n\n प्रमाणीकरण कोड\n 552019\n'
+    expect(mail('नयाँ प्रतिक्रिया: सदस्यता आवेदन फारम – साझा बचत सहकारी', form).otp).toBeNull()
+  })
+
+  test('a sign-in link named in the subject is the step, even for a booking', () => {
+    const link =
+      'https://www.balticlinkferries.example/my-booking/signin?token=eyJhbGciOiJIUzI1NiJ9.eyJiayI6IkJMLTc3MzEtUVgifQ.pX3v9Qk2mRz7&lang=en'
+    const text = `You asked to sign in to Manage My Booking for booking BL-7731-QX.\n\nSign in with this link (valid for 15 minutes, one use only):\n${link}\n`
+    expect(mail('Your sign-in link for Manage My Booking', text).link).toBe(link)
+  })
+
+  test('a Macedonian reset code whose mail says an appointment was "not changed"', () => {
+    const text =
+      'Побаравте ресетирање на лозинката за Вашиот профил.\n\nКод за ресетирање: 318 604\n\n' +
+      'Вашиот закажан термин бр. 55-2025-1180 не е\nпроменет.\n'
+    expect(mail('Код за ресетирање на лозинката', text).otp).toBe('318604')
+  })
+
+  test('a link offered first, then a code: Croatian "vrijede", and a Polish link named only by the line above it', () => {
+    const croatian = 'https://www.skolskidnevnik.example/prijava/link?t=Hq7Wz3Kx9Mv2Lp5R&uid=ucenik-20871'
+    const hr = `Prijavite se jednim klikom:\n${croatian}\n\nili u aplikaciju upišite jednokratni kod:\n\n    62 81 04\n\nLink i kod vrijede 10 minuta.\n`
+    const found = mail('Prijava u ŠkolskiDnevnik', hr)
+    expect(found.link).toBe(croatian)
+    expect(found.otp).toBe('628104')
+    const polish = 'https://trening-plus.example.pl/auth/link?t=tp_L7wQ9eXr2KcV0nHs&device=ios'
+    const pl = `Aby zalogować się do aplikacji Trening+, kliknij poniższy link na telefonie:\n${polish}\n\nalbo wpisz w aplikacji ten kod:\n\n  hT7pQ2\n\n(Wielkość liter ma znaczenie.) Link i kod są ważne przez 15 minut.\n`
+    expect(mail('Twój link i kod do logowania w Trening+', pl).link).toBe(polish)
+  })
+
+  test('a Hausa SIM code under a wrapped request; a lower-case code after a colon far from the word "code"', () => {
+    const hausa =
+      'Don kammala wannan aiki, shigar da wannan lambar sirri a cikin manhajar\nArewa Tel:\n\n    7391\n\nLambar za ta ƙare cikin mintuna 5.\n'
+    expect(mail('Lambar tabbatarwa don haɗa NIN da layinka', hausa).otp).toBe('7391')
+    const french =
+      "Le bouton ne fonctionne pas ? Saisissez ce code d'activation sur la page d'activation : a3f9c2\nLe lien et le code expirent dans 48 heures.\n"
+    expect(mail('Activez votre Espace Client Lagune Télécom', french).otp).toBe('a3f9c2')
   })
 })

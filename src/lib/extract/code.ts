@@ -259,7 +259,10 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
   // or on the next line ("Security code" / "604 118") labels another value.
   const ownLabel = alone && TABLE_LABEL.test(labelLine) && !findCodeWord(labelLine.toLowerCase())
   const labelAbove = alone && !clippedBefore && !ownLabel ? linesAbove(text, lineStart).toLowerCase() : ''
-  if (needsDisplay && !alone && !findCodeWord(near)) return null
+  // Round 21: a value ending its line after a colon shows it too, when its sentence names a code ("Saisissez ce code
+  // d'activation sur la page d'activation : a3f9c2"), however far back.
+  const afterLabelColon = /[:：]\s*$/.test(prefix) && ENDS_LINE.test(suffix)
+  if (needsDisplay && !alone && !findCodeWord(near) && !(afterLabelColon && findCodeWord(before))) return null
   // A code spaced out one character apart is shown on its own line, never inside a sentence.
   if (spaced && !alone) return null
   const reasons: string[] = []
@@ -268,10 +271,9 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
   // shown:") is what to type, whatever the request calls it.
   // The request may wrap over lines ("To finish signing in, type this\nthree-word phrase into the app:"): its
   // whole sentence is read.
-  const typeRequest =
-    alone && /[:：]$/.test(labelLine)
-      ? findEntryWord(sentenceTail(linesAbove(text, lineStart)).toLowerCase())
-      : null
+  const requestSentence =
+    alone && /[:：]$/.test(labelLine) ? sentenceTail(linesAbove(text, lineStart)).toLowerCase() : ''
+  const typeRequest = requestSentence ? findEntryWord(requestSentence) : null
   const keyword =
     findCodeWord(before) ??
     (labelAbove ? findCodeWord(labelAbove) : null) ??
@@ -279,7 +281,6 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
     (wrapped ? findOneTimeCodeWord(`${previousLine} ${prefix}`.slice(-120).toLowerCase()) : null)
   // Letters alone (WDJB-MJHT) are a code only when shown under its label or right after it, ending the line
   // ("Code: WDJB-MJHT"): inside a sentence they are a name.
-  const afterLabelColon = /[:：]\s*$/.test(prefix) && ENDS_LINE.test(suffix)
   if (dashedLetters && !DIGIT.test(raw) && !((alone || afterLabelColon) && keyword)) return null
   if (keyword) {
     score += 0.45
@@ -302,7 +303,9 @@ function scoreCode(text: string, index: number, raw: string, context: CodeContex
   // mark the code shown below it.
   // A request to type a one-time code names where it is typed ("enter this verification code on the Manage
   // Booking page:"): the page's words do not label the value.
-  const typedOnPage = typeRequest !== null && findOneTimeCodeWord(labelLine.toLowerCase()) !== null
+  // Round 21: the request may wrap, its code word on the line above ("shigar da wannan lambar sirri a cikin manhajar" /
+  // "Arewa Tel:"): its whole sentence is read.
+  const typedOnPage = typeRequest !== null && findOneTimeCodeWord(requestSentence) !== null
   const nearBad = typedOnPage
     ? null
     : (findNotCodeWord(near.replace(IN_ORDER, ' ')) ??

@@ -187,6 +187,11 @@ const CODE_WORDS = [
 
 // Code words that can only mean a one-time code (a bare "code" may be a booking's or a coupon's).
 const ONE_TIME_CODE_WORDS = [
+  // Round 21: Hausa "lambar tabbatarwa" (confirmation number), "lambar sirri" (secret number), "lambar shiga" (sign-in).
+  'lambar tabbatarwa',
+  'lambar sirri',
+  'lambar shiga',
+  'lambar tantancewa',
   'clave de firma',
   'clave sms',
   'clave de un solo uso',
@@ -804,6 +809,8 @@ const NOT_CODE_WORDS = [
   'código de cita',
   'промокод',
   'rezervační',
+  // Round 21: a Croatian, Serbian or Slovenian booking code ("Rezervacijski kod").
+  'rezervacijski',
   'rezervačný',
   // Round 14: a student's identifier (Morocco's Massar code, a matriculation number). The phrase, not "مسار" alone:
   // it also means "path" and names brands (a tax portal "Masar").

@@ -319,9 +319,15 @@ function scoreLink(link: RawLink, purpose: Purpose): Candidate {
   } else if (resetLink && !purpose.reset) {
     score -= 0.5
     reasons.push('a reset link in a mail that is not about a reset')
-  } else if (purpose.clickFirst && (byLabel || byUrl) && !resetLink && ANY_TOKEN.test(tokenUrl)) {
+  } else if (
+    purpose.clickFirst &&
+    (byLabel || byUrl || namedLink) &&
+    !resetLink &&
+    ANY_TOKEN.test(tokenUrl)
+  ) {
     // "Tap the button below to sign in (it expires in 15 minutes). Or enter this code": a sign-in link with
-    // its token is the one-click way to the step the code also completes.
+    // its token is the one-click way to the step the code also completes. Round 21: so is a link with a token shown
+    // under the line that asks to click it ("kliknij poniższy link na telefonie:"), whatever its URL's words.
     score += 0.15
     reasons.push(`the mail ${purpose.clickFirst}, or else to type a code: a one-click step`)
   } else if (purpose.asksCode && namedLink && (byLabel || byUrl) && !resetLink) {

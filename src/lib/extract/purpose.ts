@@ -195,6 +195,28 @@ const NOTICE_SUBJECT_WORDS = [
   'i tuoi biglietti',
   'itinerary',
   'boarding',
+  // Round 21: a boarding pass in more languages ("Vaša ukrcajna propusnica").
+  'ukrcajn',
+  'укрцајн',
+  'vkrcaln',
+  'tarjeta de embarque',
+  "carte d'embarquement",
+  'bordkarte',
+  "carta d'imbarco",
+  'cartão de embarque',
+  'instapkaart',
+  'boardingkort',
+  'karta pokładowa',
+  'palubní vstupenk',
+  'palubný lístok',
+  'beszállókártya',
+  'biniş kartı',
+  'посадочный талон',
+  'посадковий талон',
+  '搭乗券',
+  '登机牌',
+  '登機證',
+  '탑승권',
   'pnr',
   'buchung',
   'termin',
@@ -308,6 +330,14 @@ const NOTICE_SUBJECT_WORDS = [
   '新回复',
   '新回覆',
   '새 응답',
+  // Round 21: a form's new response in Nepali, Hindi, Marathi, Bengali, Urdu and Tamil.
+  'नयाँ प्रतिक्रिया',
+  'नई प्रतिक्रिया',
+  'नया जवाब',
+  'नवीन प्रतिसाद',
+  'নতুন প্রতিক্রিয়া',
+  'نیا جواب',
+  'புதிய பதில்',
   // Round 13: a review or selection status in Japanese ("奨学金申請の審査状況について").
   '審査状況',
   '選考状況',
@@ -1115,6 +1145,11 @@ const EXPIRY_WORDS = [
   'istječe',
   'ističe',
   'važi ',
+  // Round 21: Croatian "vrijedi/vrijede" and Serbian "vredi/vrede" (is valid); with the space: not "vrijednost".
+  'vrijedi ',
+  'vrijede ',
+  'vredi ',
+  'vrede ',
   'истиче',
   'истекува',
   'важи ',
@@ -1270,6 +1305,9 @@ const ADDRESS_IN_SUBJECT = /[^\s()<>@]+@[^\s()<>@]+\.[a-z]{2,}/g
 /** An imperative to confirm followed by "your": "confirm your booking", "conferma la tua prenotazione". */
 const CONFIRM_YOUR =
   /(?:confirm|conferma|confirma|confirme|confirmez|bestätige|bestätigen sie|bevestig|potwierdź|bekräfta)\s+(?:your|la tua|il tuo|tu|tus|sua|seu|votre|vos|deine|ihre|je|uw|swoją|swój|din|ditt)(?!\p{L})/u
+/** Round 21: a subject naming a sign-in link ("Your sign-in link for Manage My Booking"): the link is the step. */
+const SIGN_IN_LINK =
+  /(?:sign[- ]?in|log[- ]?in|magic) link|anmeldelink|lien de connexion|enlace de (?:inicio de sesión|acceso)|link di accesso|link de acesso|inloglink|inloggningslänk|link do logowania|ссылка для входа/
 /** A subject saying someone invited the reader ("X har bjudit in dig", "X invited you to"). */
 const INVITED_YOU =
   /invited you|has invited|te ha invitado|te invitó|hat dich eingeladen|hat sie eingeladen|vous a invité|t'a invité|ti ha invitato|convidou você|te convidou|heeft je uitgenodigd|har bjudit in dig|har inviteret dig|har invitert deg|zaprosił|zaprosiła|пригласил|запросив|запросила/
@@ -1368,7 +1406,10 @@ export function classifyPurpose(subjectLine: string, body: string): Purpose {
   // Round 17: a subject that asks the reader to confirm their own booking ("Azione richiesta: conferma la tua
   // prenotazione"), or that says they were invited ("har bjudit in dig till en gemensam bokning"), asks for a step
   // whatever notice word it holds.
-  const asksOwnStep = (subjectRequest !== null && CONFIRM_YOUR.test(subject)) || INVITED_YOU.test(subject)
+  const asksOwnStep =
+    (subjectRequest !== null && CONFIRM_YOUR.test(subject)) ||
+    INVITED_YOU.test(subject) ||
+    SIGN_IN_LINK.test(subject)
   const request = oneTime ?? subjectRequest
   const changed = passwordChanged(subject) ?? passwordChanged(opening.slice(0, 300))
   const meetingInSubject = findMeetingWord(subject)
@@ -1441,8 +1482,13 @@ function doorCode(opening: string, asksCode: string | null, oneTime: string | nu
   return door ? `a code for a door ("${door.trim()}")` : null
 }
 
+/** A negation right before a word ("не е", "nije", "not"). */
+const NEGATION_BEFORE = /(?<!\p{L})(?:не е|не|није|nije|nie|ne|nu|not|nicht|non|niet)\s+$/u
+
 function passwordChanged(text: string): string | null {
-  const password = PASSWORD_WORD.exec(text)
-  if (!password) return null
-  return CHANGED_WORD.exec(text)?.[0] ?? null
+  if (!PASSWORD_WORD.test(text)) return null
+  const changed = CHANGED_WORD.exec(text)
+  // Round 21: "не е променет" (has not been changed, of an appointment in a reset mail) reports no change.
+  if (!changed || NEGATION_BEFORE.test(text.slice(Math.max(0, changed.index - 8), changed.index))) return null
+  return changed[0]
 }
