@@ -1521,3 +1521,33 @@ describe('round 21, on the nineteenth held-out set (now dev28)', () => {
     expect(mail('Activez votre Espace Client Lagune Télécom', french).otp).toBe('a3f9c2')
   })
 })
+
+describe('round 22, on the twentieth held-out set (now dev29)', () => {
+  test('a Chinese activation code under a student number; the page where it is typed is no link', () => {
+    const text =
+      '您的校園單一登入（SSO）帳號已建立，請於 2025/09/15 前完成啟用。\n\n學號：B11302047\n\n啟用步驟：\n' +
+      '1. 前往 https://sso.daan.example.edu.tw/activate\n2. 輸入學號與下列啟用碼\n\n啟用碼：K7QM-2XPD\n\n啟用碼僅能使用一次，請勿轉交他人。\n'
+    const found = mail('[大安大學] 新生校園帳號啟用通知', text)
+    expect(found.otp).toBe('K7QM2XPD')
+    expect(found.link).toBeNull()
+  })
+
+  test('a Vietnamese promotion asks to type its voucher code: no one-time code', () => {
+    // "khuyến mãi" (promotion) holds "mã" (code): the opening reads as asking to type a code.
+    const text =
+      'Chỉ hôm nay: nhập BEPNHA50K khi thanh toán.\n\nGiảm 50.000đ cho đơn từ 99.000đ\nBEPNHA50K\n\n' +
+      'Bạn nhận được email này vì đã đăng ký nhận tin khuyến mãi.\n'
+    expect(mail('🎉 Thứ Sáu no nê: giảm 50K + freeship cho đơn từ 99K', text).otp).toBeNull()
+  })
+
+  test('a Japanese subject naming a sign-in URL and a code: the URL with its key is the one-click step', () => {
+    const url =
+      'https://www.misenavi.example.co.jp/auth/mail_login?key=c3b9e07a4f1d42a8b6d0e5f1a2c3d4e5&ts=1744161532'
+    const text =
+      'ログインのリクエストを受け付けました。\n\n■ このメールを受信した端末でログインする場合\n下記URLにアクセスするとログインが完了します。\n' +
+      `${url}\n\n■ 別の端末でログインする場合\nログイン画面に以下の認証コードを入力してください。\n認証コード：530118\n`
+    const found = mail('【ミセナビ】ログイン用URL・認証コードのお知らせ', text)
+    expect(found.otp).toBe('530118')
+    expect(found.link).toBe(url)
+  })
+})

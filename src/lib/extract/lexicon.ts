@@ -47,6 +47,13 @@ const CODE_WORDS = [
   '驗證碼',
   '校验码',
   '动态码',
+  // Round 22: activation codes in Chinese ("啟用碼：K7QM-2XPD").
+  '啟用碼',
+  '启用码',
+  '開通碼',
+  '开通码',
+  '激活码',
+  '激活碼',
   '確認コード',
   '認証コード',
   'コード',
@@ -811,6 +818,9 @@ const NOT_CODE_WORDS = [
   'rezervační',
   // Round 21: a Croatian, Serbian or Slovenian booking code ("Rezervacijski kod").
   'rezervacijski',
+  // Round 22: a student number in Chinese ("學號：B11302047").
+  '學號',
+  '学号',
   'rezervačný',
   // Round 14: a student's identifier (Morocco's Massar code, a matriculation number). The phrase, not "مسار" alone:
   // it also means "path" and names brands (a tax portal "Masar").

@@ -143,6 +143,11 @@ const NOTICE_SUBJECT_WORDS = [
   // Round 15: an e-invoice issued, in Vietnamese (not "hóa đơn" alone: a utility asks to confirm an address for its
   // invoices); tickets in Czech and Slovak.
   'phát hành hóa đơn',
+  // Round 22: a Vietnamese promotion ("giảm 50K + freeship", "khuyến mãi", "ưu đãi"): its codes are redeemed in a shop.
+  'giảm',
+  'khuyến mãi',
+  'ưu đãi',
+  'freeship',
   'vstupenk',
   // Round 12: receipts and purchases in Japanese, and a delivery in Yoruba.
   '領収書',
@@ -1200,6 +1205,13 @@ const EXPIRY_WORDS = [
 // A link named in the subject ("Your sign-in link", "Tu enlace para entrar"): the mail's step is a link.
 const LINK_NOUNS = [
   'link',
+  // Round 22: a URL named in the subject ("ログイン用URL・認証コードのお知らせ"), after a Japanese word too.
+  'url',
+  '用url',
+  'ログインurl',
+  '認証url',
+  '確認url',
+  '登録url',
   'enlace',
   'lien',
   'collegamento',
