@@ -1551,3 +1551,34 @@ describe('round 22, on the twentieth held-out set (now dev29)', () => {
     expect(found.link).toBe(url)
   })
 })
+
+describe('round 23, on the twenty-first held-out set (now dev30)', () => {
+  test("notices' codes: a Basque lookup code, a Polish card payment's authorization code, a Chinese service number", () => {
+    const basque =
+      'Zure eskabidearen egoera aldatu egin da.\n\nEgoera berria\nOnartua\n\nKontsulta-kodea\nK7M-2291\n'
+    expect(mail('Zure eskabidearen egoera eguneratu da — 2024/ZA-118402', basque).otp).toBeNull()
+    const polish =
+      'informujemy, że kartą Visa ****5512 zrealizowano płatność:\n\nKwota\n86,40 PLN\n\nKod autoryzacji\n041927\n'
+    expect(mail('Płatność kartą ****5512 na kwotę 86,40 PLN', polish).otp).toBeNull()
+    const chinese =
+      '您的游戏账号已解除绑定“星域动态令牌”。解绑后，登录游戏将不再需要输入令牌动态码。\n\n服务编号\n60318827\n'
+    expect(mail('【星域】账号安全提醒：动态令牌已解绑', chinese).otp).toBeNull()
+  })
+
+  test("a check-in kiosk's code in a Czech appointment reminder; a meeting passcode in a parish bulletin", () => {
+    const czech =
+      'připomínáme Vám zítřejší návštěvu:\n\nČíslo rezervace:   ZD-2025-118204\nKód pro odbavovací kiosek: 6612\n\n' +
+      'Při příchodu zadejte kód do kiosku v hale, vytiskne se Vám pořadové číslo.\n'
+    expect(mail('Připomínka: zítra máte objednané vyšetření', czech).otp).toBeNull()
+    const bulletin =
+      'Youth Group\nOnline this week: MeetSpace ID 843 2290 1175, passcode 7734. In person again on April 6.\n'
+    expect(mail("This week at St. Brigid's — Third Sunday of Lent", bulletin).otp).toBeNull()
+  })
+
+  test('a Spanish verification phrase is the word code to type', () => {
+    const text =
+      'Escribe esta frase de verificación en la pantalla de inicio de sesión:\n\n        tigre-nube-bosque\n\n' +
+      'La frase caduca en 10 minutos y solo se puede usar una vez.\n'
+    expect(mail('Tu frase de verificación de Sésamo', text).otp).toBe('tigre-nube-bosque')
+  })
+})

@@ -30,6 +30,14 @@ const CODE_WORDS = [
   // Round 17: a confirmation phrase typed into a terminal (Finnish "vahvistuslause").
   'confirmation phrase',
   'verification phrase',
+  // Round 23: a word code's "phrase" in Spanish, French, Italian, Portuguese, Polish and Dutch.
+  'frase de verificación',
+  'frase de seguridad',
+  'phrase de vérification',
+  'frase di verifica',
+  'frase de verificação',
+  'fraza weryfikacyjna',
+  'verificatiezin',
   'vahvistuslause*',
   'bestätigungscode',
   'sicherheitscode',
@@ -818,6 +826,10 @@ const NOT_CODE_WORDS = [
   'rezervační',
   // Round 21: a Croatian, Serbian or Slovenian booking code ("Rezervacijski kod").
   'rezervacijski',
+  // Round 23: a Basque lookup code ("Kontsulta-kodea"), a Chinese service number ("服务编号").
+  'kontsulta-kode*',
+  '编号',
+  '編號',
   // Round 22: a student number in Chinese ("學號：B11302047").
   '學號',
   '学号',
@@ -1583,6 +1595,13 @@ export const RECEIPT_CODE_WORDS = [
   'codice di autorizzazione',
   'autorisierungscode',
   'genehmigungscode',
+  // Round 23: a Polish card payment's "Kod autoryzacji", and the same in Czech, Dutch, Russian and Swedish.
+  'kod autoryzacji',
+  'kod autoryzacyjny',
+  'autorizační kód',
+  'autorisatiecode',
+  'код авторизации',
+  'auktoriseringskod',
 ]
 
 // Round 8: help pages in the languages that name them in their URLs' paths and in buttons (/ajutor/verificare is a

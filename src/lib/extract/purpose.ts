@@ -143,12 +143,23 @@ const NOTICE_SUBJECT_WORDS = [
   // Round 15: an e-invoice issued, in Vietnamese (not "hóa đơn" alone: a utility asks to confirm an address for its
   // invoices); tickets in Czech and Slovak.
   'phát hành hóa đơn',
+  'vstupenk',
+  // Round 23: a Basque status update ("eskabidearen egoera"), a Polish card payment, a Chinese token unbound
+  // ("动态令牌已解绑"), a Czech examination appointment, a parish's weekly bulletin.
+  'egoera',
+  'płatność kartą',
+  '已解绑',
+  '已解綁',
+  'vyšetření',
+  'termín',
+  // Not "newsletter": a newsletter's double opt-in asks to confirm it ("Potvrďte odběr newsletteru").
+  'bulletin',
+  'this week at',
   // Round 22: a Vietnamese promotion ("giảm 50K + freeship", "khuyến mãi", "ưu đãi"): its codes are redeemed in a shop.
   'giảm',
   'khuyến mãi',
   'ưu đãi',
   'freeship',
-  'vstupenk',
   // Round 12: receipts and purchases in Japanese, and a delivery in Yoruba.
   '領収書',
   'レシート',
@@ -1336,6 +1347,11 @@ const DOOR_WORDS = [
   'key box',
   'keybox',
   'front gate',
+  // Round 23: a check-in kiosk's code ("zadejte kód do kiosku v hale").
+  'kiosk',
+  'kiosek',
+  'киоск',
+  'キオスク',
   // Round 18: not "entrance" alone ("National Entrance Examination").
   'the entrance',
   'main entrance',
