@@ -1582,3 +1582,33 @@ describe('round 23, on the twenty-first held-out set (now dev30)', () => {
     expect(mail('Tu frase de verificación de Sésamo', text).otp).toBe('tigre-nube-bosque')
   })
 })
+
+describe('round 24, on the twenty-second held-out set (now dev31)', () => {
+  test('a Mexican portability NIP and a German eTAN are codes; a Greek customer code and a Polish tax NIP are not', () => {
+    const nip =
+      'Para continuar, captura el siguiente NIP de portabilidad en el formulario de\ncambio de compañía:\n\n    NIP de portabilidad: 4417\n\nEl NIP es válido por 5 días naturales.\n'
+    expect(mail('Tu NIP de portabilidad', nip).otp).toBe('4417')
+    const etan =
+      'Verwendungszweck:  Rechnung 2025-0418 / Kd.-Nr. 77120\n\nIhre Transaktionsnummer (eTAN) für genau diesen Auftrag lautet:\n\n    482913\n\nDie eTAN ist 5 Minuten gültig.\n'
+    expect(mail('eTAN für Ihre Überweisung über 1.249,00 €', etan).otp).toBe('482913')
+    const greek =
+      'πληκτρολογήστε τον παρακάτω\nκωδικό στην εφαρμογή:\n\n    rK4mW9\n\nΟ κωδικός ισχύει για 30 λεπτά.\n\nΚωδικός πελάτη\n0048812\n'
+    expect(mail('Επιβεβαίωση διεύθυνσης email για το My ΚόσμοTel', greek).otp).toBe('rK4mW9')
+    expect(
+      mail('Nowa wersja wtyczki', 'Lintcraft sp. z o.o., 00850 Warszawa, NIP 5252000000\n').otp,
+    ).toBeNull()
+  })
+
+  test('a brand with accents in the subject is the sender; a weekly summary in Russian; two-step turned off', () => {
+    const confirm = 'https://app.fakturnik.example/registrace/potvrzeni/4f8e2a91c7d3b605?utm_source=email'
+    const czech = `Potvrďte registraci kliknutím na odkaz:\n${confirm}\n`
+    expect(
+      mail('Potvrďte prosím svou registraci ve Fakturníku', czech, 'registrace@fakturnik.example').link,
+    ).toBe(confirm)
+    const digest = 'Новые звёзды: 12. Код ответа сервера 420500 в логах сборки.\n'
+    expect(mail('Кодохран: еженедельная сводка по вашим репозиториям', digest).otp).toBeNull()
+    const off =
+      "Two-step verification (authenticator app) was just turned off for your Lockbox account.\n\nIf you made this change, no action is needed.\n\nDidn't do this? Lock your vault and contact us · Turn two-step verification back on\n\nLockbox Inc., 1120 NW Couch St, Portland, OR 97209\n"
+    expect(mail('Security alert: two-step verification turned off', off).otp).toBeNull()
+  })
+})

@@ -63,8 +63,8 @@ function continuesNumber(text: string, index: number, raw: string): boolean {
 const ENDS_LINE = /^[\s.!。)\]]*$/
 /** "In order" is a sequence ("type these words on the new device, in order:"), not an order number. */
 const IN_ORDER = /\bin (?:the )?order\b/g
-/** "for this", "für diesen", "pour cette" right before a word: what a code is for. */
-const FOR_THIS = /(?<!\p{L})(?:for|für|pour|para|per|voor|för|dla|для|за)\s+(?:\p{L}+\s+)?$/u
+/** "for this", "für diesen", "pour cette" right before a word (round 24: "für genau diesen"): what a code is for. */
+const FOR_THIS = /(?<!\p{L})(?:for|für|pour|para|per|voor|för|dla|для|за)\s+(?:\p{L}+\s+){0,2}$/u
 /** One bracket or quote framing a value shown on its own line: [628410], 【628410】, «628410». */
 const OPENING_BRACKET = /^[[(【「『«“]$/
 const CLOSING_BRACKET = /^[\])】」』»”]/

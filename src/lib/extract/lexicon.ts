@@ -9,6 +9,13 @@ const CODE_WORDS = [
   'mobiletan',
   'smstan',
   'pushtan',
+  // Round 24: a Mexican number-portability NIP ("NIP de portabilidad: 4417"), a PIN in Spanish and Québec French;
+  // not "NIP" alone, a Polish tax number.
+  'nip de',
+  'tu nip',
+  'su nip',
+  'el nip',
+  'votre nip',
   // Turkish adds its suffixes to the word itself: kodunuz (your code), kodu.
   'kodunuz',
   'kodu',
@@ -219,6 +226,11 @@ const ONE_TIME_CODE_WORDS = [
   'mobiletan',
   'smstan',
   'pushtan',
+  // Round 24: more TAN kinds ("Ihre Transaktionsnummer (eTAN) für genau diesen Auftrag").
+  'etan',
+  'chiptan',
+  'phototan',
+  'mtan',
   'otp',
   'one-time',
   'one time',
@@ -828,6 +840,21 @@ const NOT_CODE_WORDS = [
   'rezervacijski',
   // Round 23: a Basque lookup code ("Kontsulta-kodea"), a Chinese service number ("服务编号").
   'kontsulta-kode*',
+  // Round 24: a customer's code or number ("Κωδικός πελάτη: 0048812"), in more languages.
+  'κωδικός πελάτη',
+  'αριθμός πελάτη',
+  'código de cliente',
+  'código do cliente',
+  'número de cliente',
+  'code client',
+  'numéro client',
+  'codice cliente',
+  'numero cliente',
+  'numer klienta',
+  'kod klienta',
+  'код клиента',
+  'номер клиента',
+  'müşteri kodu',
   '编号',
   '編號',
   // Round 22: a student number in Chinese ("學號：B11302047").

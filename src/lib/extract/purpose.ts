@@ -155,6 +155,10 @@ const NOTICE_SUBJECT_WORDS = [
   // Not "newsletter": a newsletter's double opt-in asks to confirm it ("Potvrďte odběr newsletteru").
   'bulletin',
   'this week at',
+  // Round 24: a weekly summary in Russian and Ukrainian ("еженедельная сводка").
+  'еженедельн',
+  'сводк',
+  'щотижнев',
   // Round 22: a Vietnamese promotion ("giảm 50K + freeship", "khuyến mãi", "ưu đãi"): its codes are redeemed in a shop.
   'giảm',
   'khuyến mãi',
@@ -1325,6 +1329,12 @@ const ADDRESS =
 const findMeetingWord = prefixMatcher(MEETING_WORDS)
 /** An e-mail address, as calendar invitations put the attendee's in the subject. */
 const ADDRESS_IN_SUBJECT = /[^\s()<>@]+@[^\s()<>@]+\.[a-z]{2,}/g
+/**
+ * Round 24: the name of the two-step feature ("Security alert: two-step verification turned off") holds a one-time
+ * word but asks for no code; "Your two-step verification code" still says "code" without it.
+ */
+const TWO_STEP_FEATURE =
+  /two[- ]step verification|two[- ]factor authentication|2-step verification|multi-factor authentication|zwei-faktor-authentifizierung|bestätigung in zwei schritten|vérification en deux étapes|authentification à deux facteurs|verificación en dos pasos|autenticación de dos factores|verificação em duas etapas|autenticação de dois fatores|verifica in due passaggi|autenticazione a due fattori|tweestapsverificatie|weryfikacja dwuetapowa|двухэтапн\S* проверк\S*|двухфакторн\S* аутентификаци\S*|двоетапн\S* перевірк\S*|iki adımlı doğrulama|二段階認証|两步验证|兩步驟驗證|2단계 인증/g
 /** An imperative to confirm followed by "your": "confirm your booking", "conferma la tua prenotazione". */
 const CONFIRM_YOUR =
   /(?:confirm|conferma|confirma|confirme|confirmez|bestätige|bestätigen sie|bevestig|potwierdź|bekräfta)\s+(?:your|la tua|il tuo|tu|tus|sua|seu|votre|vos|deine|ihre|je|uw|swoją|swój|din|ditt)(?!\p{L})/u
@@ -1406,7 +1416,7 @@ const findSignInWord = substringMatcher(LINK_WEAK_WORDS)
 /** Reads the purpose from the subject and the opening of the body; word lists are matched in lower case. */
 export function classifyPurpose(subjectLine: string, body: string): Purpose {
   // Round 18: an address in the subject is no word of it ("(tan.weiling@inbox.example)" holds no TAN).
-  const subject = subjectLine.toLowerCase().replace(ADDRESS_IN_SUBJECT, ' ')
+  const subject = subjectLine.toLowerCase().replace(ADDRESS_IN_SUBJECT, ' ').replace(TWO_STEP_FEATURE, ' ')
   // URLs are not words of the request: a tracking host ("https://click.notify.example/...") asks for no click.
   const opening = body.slice(0, OPENING_CHARS).toLowerCase().replace(URL_IN_OPENING, ' ')
   const listedNotice = findNoticeWord(subject)
