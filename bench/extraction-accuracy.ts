@@ -1,5 +1,5 @@
 // Extraction accuracy per labelled corpus (the tuned one, the blind development sets, the blind held-out half): codes and links right, mails fully right, wrong answers, and speed.
-// Usage: bun bench/extraction-accuracy.ts [--corpus extraction,extraction-dev,extraction-dev2,extraction-dev3,extraction-dev4,extraction-dev5,extraction-dev6,extraction-dev7,extraction-dev8,extraction-dev9,extraction-dev10,extraction-dev11,extraction-dev12,extraction-dev13,extraction-dev14,extraction-dev15,extraction-dev16,extraction-dev17,extraction-dev18,extraction-dev19,extraction-dev20,extraction-dev21,extraction-dev22,extraction-dev23,extraction-dev24,extraction-dev25,extraction-dev26,extraction-dev27,extraction-dev28,extraction-dev29,extraction-dev30,extraction-dev31,extraction-heldout,extraction-heldout17] [--verbose] [--quiet]
+// Usage: bun bench/extraction-accuracy.ts [--corpus extraction,extraction-dev,extraction-dev2,extraction-dev3,extraction-dev4,extraction-dev5,extraction-dev6,extraction-dev7,extraction-dev8,extraction-dev9,extraction-dev10,extraction-dev11,extraction-dev12,extraction-dev13,extraction-dev14,extraction-dev15,extraction-dev16,extraction-dev17,extraction-dev18,extraction-dev19,extraction-dev20,extraction-dev21,extraction-dev22,extraction-dev23,extraction-dev24,extraction-dev25,extraction-dev26,extraction-dev27,extraction-dev28,extraction-dev29,extraction-dev30,extraction-dev31,extraction-dev32,extraction-heldout,extraction-heldout17] [--verbose] [--quiet]
 
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -30,7 +30,7 @@ interface CorpusScore {
 const args = readArgs()
 const CORPORA = (
   args.get('corpus') ??
-  'extraction,extraction-dev,extraction-dev2,extraction-dev3,extraction-dev4,extraction-dev5,extraction-dev6,extraction-dev7,extraction-dev8,extraction-dev9,extraction-dev10,extraction-dev11,extraction-dev12,extraction-dev13,extraction-dev14,extraction-dev15,extraction-dev16,extraction-dev17,extraction-dev18,extraction-dev19,extraction-dev20,extraction-dev21,extraction-dev22,extraction-dev23,extraction-dev24,extraction-dev25,extraction-dev26,extraction-dev27,extraction-dev28,extraction-dev29,extraction-dev30,extraction-dev31,extraction-heldout,extraction-heldout17'
+  'extraction,extraction-dev,extraction-dev2,extraction-dev3,extraction-dev4,extraction-dev5,extraction-dev6,extraction-dev7,extraction-dev8,extraction-dev9,extraction-dev10,extraction-dev11,extraction-dev12,extraction-dev13,extraction-dev14,extraction-dev15,extraction-dev16,extraction-dev17,extraction-dev18,extraction-dev19,extraction-dev20,extraction-dev21,extraction-dev22,extraction-dev23,extraction-dev24,extraction-dev25,extraction-dev26,extraction-dev27,extraction-dev28,extraction-dev29,extraction-dev30,extraction-dev31,extraction-dev32,extraction-heldout,extraction-heldout17'
 ).split(',')
 const verbose = process.argv.includes('--verbose')
 const quiet = process.argv.includes('--quiet')

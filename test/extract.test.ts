@@ -1612,3 +1612,12 @@ describe('round 24, on the twenty-second held-out set (now dev31)', () => {
     expect(mail('Security alert: two-step verification turned off', off).otp).toBeNull()
   })
 })
+
+describe('round 25, on the twenty-third held-out set (now dev32)', () => {
+  test('an enquiry code quoted when contacting support is a reference, even "your enquiry code"', () => {
+    const text =
+      'Good news - your Delay Repay claim has been approved.\n\n  Claim reference:     DR-5530921\n\n' +
+      'If you need to contact us about this claim, please quote the claim reference\nand your enquiry code WT7Q2K.\n'
+    expect(mail('Your Delay Repay claim DR-5530921 has been approved', text).otp).toBeNull()
+  })
+})

@@ -108,6 +108,7 @@ describe('blind corpora (development sets and the held-out half)', () => {
     ['extraction-dev29', 0.98],
     ['extraction-dev30', 0.98],
     ['extraction-dev31', 0.98],
+    ['extraction-dev32', 0.98],
     ['extraction-heldout', 0.97],
   ] as const)('%s: no wrong answer, and at least the floor of mails fully right', async (corpus, floor) => {
     const dir = join(import.meta.dir, 'fixtures', corpus)

@@ -840,6 +840,9 @@ const NOT_CODE_WORDS = [
   'rezervacijski',
   // Round 23: a Basque lookup code ("Kontsulta-kodea"), a Chinese service number ("服务编号").
   'kontsulta-kode*',
+  // Round 25: an enquiry code quoted when contacting support ("quote the claim reference and your enquiry code").
+  'enquiry',
+  'inquiry',
   // Round 24: a customer's code or number ("Κωδικός πελάτη: 0048812"), in more languages.
   'κωδικός πελάτη',
   'αριθμός πελάτη',
